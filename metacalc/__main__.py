@@ -1,0 +1,5 @@
+import sys
+
+from metacalc.cli import main
+
+sys.exit(main())
