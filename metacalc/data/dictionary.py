@@ -1,0 +1,72 @@
+"""The data dictionary, generated from schema.yaml: rows for the template's README sheet and the
+markdown tables of extraction_sheets/README.md (between the GENERATED markers).
+
+    python -m metacalc.data.dictionary extraction_sheets/README.md   # refresh the generated part
+"""
+
+import sys
+
+from metacalc.data.schema import load_schema
+
+BEGIN = "<!-- BEGIN GENERATED: python -m metacalc.data.dictionary extraction_sheets/README.md -->"
+END = "<!-- END GENERATED -->"
+HEADINGS = ("table", "column", "type", "required", "allowed values", "needs a quote", "meaning")
+
+
+def _allowed(column):
+    if column.values:
+        return " | ".join(column.values)
+    if column.min is not None or column.max is not None:
+        low = "" if column.min is None else f"{column.min:g}"
+        high = "" if column.max is None else f"{column.max:g}"
+        return f"{low} to {high}" if low and high else (f">= {low}" if low else f"<= {high}")
+    if column.references:
+        return f"a value of {column.references}"
+    return ""
+
+
+def dictionary_rows():
+    """(table, column, type, required, allowed, needs a quote, meaning) for every column."""
+    rows = []
+    for name, spec in load_schema().items():
+        for c in spec.columns:
+            kind = c.type + (" (derived)" if c.derived else "")
+            required = "yes" if c.required else ""
+            quoted = "yes" if spec.quoted and c.provenance and not c.derived else ""
+            rows.append((name, c.name, kind, required, _allowed(c), quoted, c.description))
+    return rows
+
+
+def dictionary_markdown():
+    lines = []
+    rows = dictionary_rows()
+    for name, spec in load_schema().items():
+        status = "required" if spec.required else "optional (absent = empty)"
+        key = f"; id column `{spec.id}`" if spec.id else ""
+        lines += ["", f"### `{name}` — {spec.description}", "", f"File `{name}.csv` or sheet `{name}`: {status}{key}.", ""]
+        if spec.unique_together:
+            lines += [f"One row per {' x '.join(spec.unique_together)}.", ""]
+        for check in spec.checks:
+            lines.append(f"- rule: `{check.test}` when all of {', '.join(check.uses)} are filled ({check.message} is an error)")
+        if spec.checks:
+            lines.append("")
+        lines.append("| column | type | required | allowed values | needs a quote | meaning |")
+        lines.append("|---|---|---|---|---|---|")
+        for row in rows:
+            if row[0] == name:
+                cells = [f"`{row[1]}`"] + [str(c).replace("|", "\\|") for c in row[2:]]
+                lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines[1:]) + "\n"
+
+
+def refresh(readme_path):
+    with open(readme_path, encoding="utf-8") as handle:
+        text = handle.read()
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    new = text[:start] + "\n" + dictionary_markdown() + text[end:]
+    with open(readme_path, "w", encoding="utf-8") as handle:
+        handle.write(new)
+
+
+if __name__ == "__main__":
+    refresh(sys.argv[1])

@@ -1,0 +1,435 @@
+"""``metacalc meta proportions|means FILE``: pool a table of studies without the review workflow.
+
+FILE is a CSV file or an .xlsx workbook (first sheet), one row per study; options name its columns. Every
+problem in the file is reported at once, one line each, as ``FILE:ROW:COLUMN: what is wrong`` (ROW counts the
+header as row 1, like a spreadsheet). Heavy libraries are imported inside the handlers: ``metacalc --help``
+must stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+from metacalc.errors import UserError
+
+TAU2_METHODS = ("DL", "REML", "ML", "PM", "HE", "SJ")
+
+
+def register(subparsers):
+    meta = subparsers.add_parser(
+        "meta",
+        help="pool proportions or means from a table of studies (CSV or XLSX)",
+        description="Pool a table of studies (one row per study) without running the review workflow.",
+    )
+    analyses = meta.add_subparsers(dest="meta_analysis", metavar="ANALYSIS")
+
+    proportions = analyses.add_parser(
+        "proportions",
+        help="pool response rates (events out of totals)",
+        description="Pool proportions: pooled count with an exact interval, binomial-normal GLMM, or "
+        "inverse-variance random effects on a transformed proportion.",
+    )
+    _add_common(proportions)
+    proportions.add_argument("--events", required=True, metavar="COL", help="column with the number of events")
+    proportions.add_argument("--total", required=True, metavar="COL", help="column with the number of patients")
+    proportions.add_argument("--method", choices=("auto", "exact", "glmm", "iv"), default="auto",
+                             help="auto (default): pooled count when every study has one patient, else GLMM")
+    proportions.add_argument("--measure", choices=("PLO", "PR", "PAS", "PFT"), default="PLO",
+                             help="scale of the inverse-variance model (default PLO, the logit)")
+    proportions.add_argument("--cc", choices=("only0", "all", "if0all", "none"), default="only0",
+                             help="continuity correction of 0.5, with metafor's semantics (default only0)")
+    proportions.set_defaults(handler=run_proportions)
+
+    means = analyses.add_parser(
+        "means",
+        help="pool means (e.g. years from SLE diagnosis to onset)",
+        description="Pool study means by inverse-variance random effects (metafor's measure MN).",
+    )
+    _add_common(means)
+    means.add_argument("--mean", required=True, metavar="COL", help="column with each study's mean")
+    means.add_argument("--sd", required=True, metavar="COL", help="column with each study's standard deviation")
+    means.add_argument("--n", required=True, metavar="COL", help="column with each study's number of patients")
+    for name, what in (("median", "median"), ("q1", "first quartile"), ("q3", "third quartile"),
+                       ("min", "minimum"), ("max", "maximum")):
+        means.add_argument(f"--{name}", metavar="COL",
+                           help=f"column with the {what}: rows without mean/SD get them estimated from the "
+                           "median with range and/or quartiles (Luo 2018 mean, Wan 2014 SD)")
+    means.set_defaults(handler=run_means)
+
+    meta.set_defaults(handler=lambda args: _print_help(meta))
+
+
+def _print_help(parser):
+    parser.print_help()
+    return 2
+
+
+def _add_common(parser):
+    parser.add_argument("file", metavar="FILE", help="CSV file or .xlsx workbook (first sheet), one row per study")
+    parser.add_argument("--study", metavar="COL", help="column with study labels (default: row numbers)")
+    parser.add_argument("--by", metavar="COL", help="fit one analysis per value of this column")
+    parser.add_argument("--tau2", choices=TAU2_METHODS, default="REML",
+                        help="between-study variance estimator (default REML)")
+    parser.add_argument("--knha", action="store_true", help="Hartung-Knapp adjustment of the pooled interval")
+    parser.add_argument("--level", type=_level, default=0.95, help="confidence level (default 0.95)")
+    parser.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    parser.add_argument("--output", metavar="PATH", help="write to this file (atomically) instead of stdout")
+
+
+def _level(text):
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {text})")
+    return value
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Reading the table
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class Table:
+    """The file's cells as stripped text, with each row's spreadsheet row number (header = row 1)."""
+
+    def __init__(self, path, columns, rows, row_numbers):
+        self.path = path
+        self.columns = columns
+        self.rows = rows  # list of dicts column -> text
+        self.row_numbers = row_numbers
+
+
+def _cell_text(value):
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return repr(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+def read_table(path):
+    import pandas as pd
+
+    name = str(path)
+    file = Path(path)
+    if not file.is_file():
+        raise UserError(f"{name}: no such file")
+    if file.stat().st_size == 0:
+        raise UserError(f"{name}: the file is empty")
+    try:
+        if file.suffix.lower() in (".xlsx", ".xlsm"):
+            frame = pd.read_excel(file, sheet_name=0, dtype=object, header=0)
+        else:
+            frame = pd.read_csv(file, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                                encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise UserError(f"{name}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as error:
+        kind = "an Excel workbook" if file.suffix.lower() in (".xlsx", ".xlsm") else "CSV"
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(f"{name}: cannot be read as {kind} ({first_line})") from None
+    columns = [str(column).strip() for column in frame.columns]
+    rows, numbers = [], []
+    for position, record in enumerate(frame.itertuples(index=False, name=None)):
+        cells = {column: _cell_text(value) for column, value in zip(columns, record)}
+        if any(cells.values()):
+            rows.append(cells)
+            numbers.append(position + 2)
+    if not rows:
+        raise UserError(f"{name}: no data rows (the file has only a header)")
+    return Table(name, columns, rows, numbers)
+
+
+def _check_columns(table, wanted):
+    missing = [f"{table.path}: no column {column!r} (given as {option}); the columns are: "
+               f"{', '.join(table.columns)}"
+               for option, column in wanted if column is not None and column not in table.columns]
+    if missing:
+        raise UserError(missing)
+
+
+def _numbers(table, column, problems, whole=False, minimum=None, above=None, blank_ok=False):
+    """The column as floats (None where blank or a problem was recorded as ``(row, message)`` in ``problems``)."""
+    values = []
+    for row, number in zip(table.rows, table.row_numbers):
+        text = row[column] if column is not None else ""
+        where = f"{table.path}:{number}:{column}"
+        if text == "":
+            if not blank_ok:
+                problems.append((number, f"{where}: blank (a number is needed)"))
+            values.append(None)
+            continue
+        try:
+            value = float(text)
+        except ValueError:
+            problems.append((number, f"{where}: not a number (got {text!r})"))
+            values.append(None)
+            continue
+        if not math.isfinite(value):
+            problems.append((number, f"{where}: not a finite number (got {text!r})"))
+            values.append(None)
+        elif whole and not value.is_integer():
+            problems.append((number, f"{where}: not a whole number (got {text})"))
+            values.append(None)
+        elif minimum is not None and value < minimum:
+            problems.append((number, f"{where}: must be at least {minimum:g} (got {text})"))
+            values.append(None)
+        elif above is not None and value <= above:
+            problems.append((number, f"{where}: must be above {above:g} (got {text})"))
+            values.append(None)
+        else:
+            values.append(value)
+    return values
+
+
+def _raise_problems(problems):
+    """All problems at once, in row order (a stable sort keeps a row's columns in option order)."""
+    if problems:
+        raise UserError([text for _, text in sorted(problems, key=lambda problem: problem[0])])
+
+
+def _labels_and_groups(table, study, by, problems):
+    if study is None:
+        labels = [f"row {number}" for number in table.row_numbers]
+    else:
+        labels = [row[study] or f"row {number}" for row, number in zip(table.rows, table.row_numbers)]
+    groups = None
+    if by is not None:
+        groups = [row[by] for row in table.rows]
+        for value, number in zip(groups, table.row_numbers):
+            if value == "":
+                problems.append((number, f"{table.path}:{number}:{by}: blank (every row needs a group value for --by)"))
+    return labels, groups
+
+
+def _split(groups, count):
+    """Row positions per analysis: one analysis, or one per group value in order of first appearance."""
+    if groups is None:
+        return [(None, list(range(count)))]
+    order = {}
+    for position, value in enumerate(groups):
+        order.setdefault(value, []).append(position)
+    return list(order.items())
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Handlers
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def run_proportions(args):
+    table = read_table(args.file)
+    _check_columns(table, [("--events", args.events), ("--total", args.total), ("--study", args.study),
+                           ("--by", args.by)])
+    problems = []
+    events = _numbers(table, args.events, problems, whole=True, minimum=0)
+    totals = _numbers(table, args.total, problems, whole=True, minimum=1)
+    for x, n, number in zip(events, totals, table.row_numbers):
+        if x is not None and n is not None and x > n:
+            problems.append((number, f"{table.path}:{number}:{args.events}: more events than patients "
+                                     f"(got {x:g} > {n:g} in {args.total!r})"))
+    labels, groups = _labels_and_groups(table, args.study, args.by, problems)
+    _raise_problems(problems)
+
+    from metacalc.meta.proportions import pool_proportions
+
+    analyses = []
+    for group, rows in _split(groups, len(table.rows)):
+        def fit(rows=rows):
+            return pool_proportions(
+                [int(events[i]) for i in rows], [int(totals[i]) for i in rows], method=args.method,
+                measure=args.measure, tau2_method=args.tau2, knha=args.knha, cc=args.cc, level=args.level,
+                labels=[labels[i] for i in rows])
+
+        analyses.append((group, _fit_or_explain(table.path, args.by, group, fit)))
+    return _emit(args, analyses, "proportions")
+
+
+QUANTILE_OPTIONS = ("median", "q1", "q3", "min", "max")
+
+
+def run_means(args):
+    table = read_table(args.file)
+    quantile_columns = {name: getattr(args, name) for name in QUANTILE_OPTIONS}
+    _check_columns(table, [("--mean", args.mean), ("--sd", args.sd), ("--n", args.n), ("--study", args.study),
+                           ("--by", args.by)] + [(f"--{name}", column) for name, column in quantile_columns.items()])
+    estimating = any(column is not None for column in quantile_columns.values())
+    problems = []
+    # With quantile columns, a row may leave mean and SD blank when its median and range/quartiles are given.
+    means = _numbers(table, args.mean, problems, blank_ok=estimating)
+    sds = _numbers(table, args.sd, problems, above=0, blank_ok=estimating)
+    ns = _numbers(table, args.n, problems, minimum=1)
+    quantiles = {name: _numbers(table, column, problems, blank_ok=True) for name, column in quantile_columns.items()}
+    labels, groups = _labels_and_groups(table, args.study, args.by, problems)
+    estimated = {}
+    if estimating:
+        from metacalc.meta.means import mean_sd_from_quantiles
+
+        for i, number in enumerate(table.row_numbers):
+            if means[i] is not None and sds[i] is not None:
+                continue
+            if ns[i] is None:
+                continue  # already reported
+            given = {name: quantiles[name][i] for name in QUANTILE_OPTIONS}
+            try:
+                estimate = mean_sd_from_quantiles(n=ns[i], **given)
+            except ValueError as error:
+                problems.append((number, f"{table.path}:{number}: no mean and SD, and they cannot be estimated "
+                                         f"from the median and range/quartiles ({error})"))
+                continue
+            means[i], sds[i] = estimate.mean, estimate.sd
+            estimated[i] = estimate
+    _raise_problems(problems)
+
+    from dataclasses import replace
+
+    from metacalc.meta.means import pool_means
+
+    analyses = []
+    for group, rows in _split(groups, len(table.rows)):
+        def fit(rows=rows):
+            return pool_means([means[i] for i in rows], [sds[i] for i in rows], [ns[i] for i in rows],
+                              tau2_method=args.tau2, knha=args.knha, level=args.level,
+                              labels=[labels[i] for i in rows])
+
+        result = _fit_or_explain(table.path, args.by, group, fit)
+        notes = [f"{labels[i]}: mean and SD {estimated[i].source}" for i in rows if i in estimated]
+        if notes:
+            notes.append("Estimates from medians assume roughly normal data (Wan et al. 2014; Luo et al. 2018); "
+                         "skewed times to onset make them less reliable.")
+            result = replace(result, warnings=result.warnings + tuple(notes))
+        analyses.append((group, result))
+    return _emit(args, analyses, "means")
+
+
+def _fit_or_explain(path, by, group, fit):
+    # The model's own refusals (e.g. an estimator that does not converge) are the user's to act on.
+    try:
+        return fit()
+    except ValueError as error:
+        where = f"{path}" if group is None else f"{path}: {by} = {group!r}"
+        raise UserError(f"{where}: {error}") from None
+
+
+def _emit(args, analyses, kind):
+    if args.format == "json":
+        if args.by is None:
+            payload = analyses[0][1].to_dict()
+        else:
+            payload = [{"by": group, **result.to_dict()} for group, result in analyses]
+        text = json.dumps(payload, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+    else:
+        blocks = []
+        for group, result in analyses:
+            title = None if group is None else f"{args.by} = {group}"
+            blocks.append(render_table(result.to_dict(), kind, title))
+        text = "\n".join(blocks)
+    if args.output:
+        _write_atomically(Path(args.output), text)
+    else:
+        print(text, end="")
+    return 0
+
+
+def _write_atomically(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Table rendering
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _fmt(value, digits):
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _interval(low, high, digits):
+    if low is None and high is None:
+        return "-"
+    return f"[{_fmt(low, digits)}, {_fmt(high, digits)}]"
+
+
+def _align(rows, right):
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [cell.rjust(width) if right[i] else cell.ljust(width) for i, (cell, width) in
+                 enumerate(zip(row, widths))]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def render_table(result, kind, title=None):
+    """Readable aligned text: one row per study, the pooled row, prediction interval, heterogeneity."""
+    level = f"{100 * result.get('level', 0.95):g}%"
+    digits = 3 if kind == "proportions" else 2
+    if kind == "proportions":
+        header = ["study", "events", "total", "proportion", f"{level} CI", "weight"]
+        rows = [[s["label"], str(s["events"]), str(s["total"]), _fmt(s["estimate"], digits),
+                 _interval(s["ci_lower"], s["ci_upper"], digits),
+                 "-" if s["weight"] is None else f"{s['weight']:.1f}%"] for s in result["studies"]]
+        pooled = ["pooled", str(sum(s["events"] for s in result["studies"])),
+                  str(sum(s["total"] for s in result["studies"])), _fmt(result["estimate"], digits)]
+    else:
+        header = ["study", "n", "mean", "sd", f"{level} CI", "weight"]
+        rows = [[s["label"], f"{s['n']:g}", _fmt(s["mean"], digits), _fmt(s["sd"], digits),
+                 _interval(s["ci_lower"], s["ci_upper"], digits),
+                 "-" if s["weight"] is None else f"{s['weight']:.1f}%"] for s in result["studies"]]
+        pooled = ["pooled", f"{sum(s['n'] for s in result['studies']):g}", _fmt(result["estimate"], digits), ""]
+    weighted = any(s["weight"] is not None for s in result["studies"])
+    pooled += [_interval(result["ci_lower"], result["ci_upper"], digits), "100.0%" if weighted else "-"]
+    lines = _align([header] + rows + [pooled], right=[False, True, True, True, False, True])
+
+    if result["method"] == "exact":
+        model = "pooled count, exact interval"
+    else:
+        model = ", ".join(part for part in (result["method"], result.get("measure"), result.get("tau2_method"))
+                          if part)
+    noun = "Pooled proportion" if kind == "proportions" else "Pooled mean"
+    heading = f"{noun} ({model}), k = {result['k']}"
+    out = ([title] if title else []) + [heading] + lines
+    if result.get("pi_lower") is not None or result.get("pi_upper") is not None:
+        out.append(f"prediction interval: {_interval(result['pi_lower'], result['pi_upper'], digits)}")
+    if result.get("tau2") is not None:
+        tau2_ci = result.get("tau2_ci")
+        tau2 = f"tau2 = {result['tau2']:.4g}"
+        if tau2_ci:
+            low, high = ("-" if v is None else f"{v:.4g}" for v in tau2_ci)
+            tau2 += f" [{low}, {high}]"
+        parts = [tau2]
+        if result.get("i2") is not None:
+            parts.append(f"I2 = {result['i2']:.1f}%")
+        if result.get("h2") is not None:
+            parts.append(f"H2 = {result['h2']:.2f}")
+        if result.get("q") is not None:
+            p = result.get("q_pvalue")
+            parts.append(f"Q = {result['q']:.2f} on {result['q_df']} df"
+                         + ("" if p is None else (", p < 0.001" if p < 0.001 else f", p = {p:.3f}")))
+        out.append("heterogeneity: " + ", ".join(parts))
+    else:
+        out.append("heterogeneity: " + result.get("nulls", {}).get("tau2", "not estimated"))
+    if result.get("reason"):
+        out.append(f"method: {result['reason']}")
+    for warning in result.get("warnings", []):
+        out.append(f"note: {warning}")
+    return "\n".join(out) + "\n"

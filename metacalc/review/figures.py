@@ -1,0 +1,133 @@
+"""The `metacalc figures` step: every figure of the report, drawn from results.json and the dataset.
+
+Writes SVG (and PNG) files plus ``figures.json``, the manifest the report reads (id, file, caption,
+analysis, group), so the report never guesses file names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+from metacalc.review.analyse import atomic_write, dumps
+
+PERCENT = False  # proportions are shown as 0-1 on the axes and as percentages in the text
+
+
+def slug(text):
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "all"
+
+
+def _reference_lines(analysis):
+    lines = []
+    for reference in analysis.get("references", []):
+        population = f", {reference['population']}" if reference.get("population") else ""
+        lines.append({"value": reference["mean"], "label": f"{reference['label']}{population}: {reference['mean']:g} y"})
+    return lines
+
+
+def _onset_inputs(analysis):
+    """Patients, group summaries and published figures in the shape of ``metacalc.plots.onset.onset_plot``."""
+    groups = analysis["groups"]
+    overall = groups[0]
+    subgroups = groups[1:]
+    group_of = {}
+    for group in subgroups:
+        for patient in group["contributors"]:
+            group_of[patient["patient_id"]] = group["group"]
+    patients = [
+        {"label": f"{p['label']} ({p['patient_id']})", "years": p["value"], "group": group_of.get(p["patient_id"])}
+        for p in overall["contributors"]
+    ]
+    summaries = []
+    for group in groups:
+        summary = group.get("summary")
+        if not summary:
+            continue
+        lower, upper = summary.get("mean_ci") or (None, None)
+        summaries.append({"label": f"Mean, {group['group']}", "estimate": summary["mean"], "ci_lower": lower,
+                          "ci_upper": upper, "n": summary["n"], "kind": "pooled"})
+    pooled = overall.get("pooled")
+    if pooled:
+        summaries.append({"label": "Pooled with series (random effects)", "estimate": pooled["estimate"],
+                          "ci_lower": pooled["ci_lower"], "ci_upper": pooled["ci_upper"], "n": None, "kind": "pooled"})
+    for reference in analysis.get("references", []):
+        population = f", {reference['population']}" if reference.get("population") else ""
+        summaries.append({"label": f"{reference['label']}{population} (published)", "estimate": reference["mean"],
+                          "ci_lower": None, "ci_upper": None, "n": reference.get("n"), "kind": "published"})
+    return patients, summaries
+
+
+def _save(fig, outdir, name, png, manifest, **entry):
+    from metacalc.plots import save_figure
+
+    svg = os.path.join(outdir, f"{name}.svg")
+    save_figure(fig, svg, os.path.join(outdir, f"{name}.png") if png else None)
+    manifest.append({"id": name, "file": f"{name}.svg", **entry})
+
+
+def render_figures(results_path, dataset_path, outdir, png=False, palette="colourblind"):
+    """Draw every figure; returns the list of manifest entries (also written to ``figures.json``)."""
+    from metacalc.data import Dataset
+    from metacalc.plots import use_reproducible_backend
+    from metacalc.plots.forest import forest_plot, overview_plot
+    from metacalc.plots.onset import onset_plot
+    from metacalc.plots.risk_of_bias import summary_plot, traffic_light_plot
+    from metacalc.review.appraisal import TOOLS
+    from metacalc.review.prisma import flow_counts, write_prisma_svg
+
+    use_reproducible_backend()
+    with open(results_path, encoding="utf-8") as handle:
+        results = json.load(handle)
+    ds = Dataset.from_json(dataset_path)
+    os.makedirs(outdir, exist_ok=True)
+    manifest = []
+
+    write_prisma_svg(os.path.join(outdir, "prisma.svg"), flow_counts(ds.records, ds.studies))
+    manifest.append({"id": "prisma", "file": "prisma.svg", "section": "prisma",
+                     "caption": "PRISMA 2020 flow diagram, counted from the records log."})
+
+    labels = {study["study_id"]: study["label"] for study in results["studies"]}
+    for tool in TOOLS:
+        rows = ds.appraisal[ds.appraisal["tool"] == tool] if len(ds.appraisal) else ds.appraisal
+        if not len(rows):
+            continue
+        overall = ds.appraisal_overall[ds.appraisal_overall["tool"] == tool]
+        name = TOOLS[tool].name if hasattr(TOOLS[tool], "name") else tool
+        _save(traffic_light_plot(rows, overall, tool, palette=palette, labels=labels), outdir,
+              f"rob-traffic-{slug(tool)}", png, manifest, section="risk-of-bias",
+              caption=f"Risk of bias per report: {name}.")
+        _save(summary_plot(rows, tool, palette=palette, overall=overall), outdir, f"rob-summary-{slug(tool)}", png,
+              manifest, section="risk-of-bias", caption=f"Share of reports per answer: {name}.")
+
+    for analysis in results["analyses"]:
+        if analysis["kind"] == "proportion":
+            pooled = [g for g in analysis["groups"] if g.get("result")]
+            if pooled:
+                rows = [{"label": g["group"], "result": g["result"]} for g in pooled]
+                _save(overview_plot(rows, analysis["title"], percent=PERCENT), outdir,
+                      f"overview-{slug(analysis['id'])}", png, manifest, section="results",
+                      analysis=analysis["id"], group=None,
+                      caption=f"{analysis['title']}: one row per {analysis['group_by'].replace('_', ' ')}.")
+            for group in pooled:
+                _save(forest_plot(group["result"], f"{group['group']}: {analysis['outcome_label']}",
+                                  percent=PERCENT),
+                      outdir, f"forest-{slug(analysis['id'])}-{slug(group['group'])}", png, manifest,
+                      section="results", analysis=analysis["id"], group=group["group"],
+                      caption=f"{group['group']}: {analysis['outcome_label']}, one row per report.")
+        else:
+            patients, summaries = _onset_inputs(analysis)
+            if patients or summaries:
+                _save(onset_plot(patients, summaries, _reference_lines(analysis), analysis["title"]), outdir,
+                      f"onset-{slug(analysis['id'])}", png, manifest, section="onset", analysis=analysis["id"],
+                      group=None, caption=f"{analysis['title']}: each patient, group means and published figures.")
+            pooled = analysis["groups"][0].get("pooled")
+            if pooled:
+                _save(forest_plot(pooled, f"{analysis['title']}: pooled with case series",
+                                  reference_lines=_reference_lines(analysis)),
+                      outdir, f"forest-{slug(analysis['id'])}", png, manifest, section="onset",
+                      analysis=analysis["id"], group="all patients",
+                      caption="Case reports combined as one study and pooled with series (random effects).")
+    atomic_write(os.path.join(outdir, "figures.json"), dumps({"figures": manifest}))
+    return manifest

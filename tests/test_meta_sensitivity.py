@@ -1,0 +1,142 @@
+"""Subgroups, leave-one-out and cumulative analysis against metafor 3.8 (tests/fixtures/metafor/means_reference.json)."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from metacalc.meta.sensitivity import (
+    STEP_FIELDS,
+    cumulative,
+    cumulative_by,
+    leave_one_out,
+    leave_one_out_by,
+    subgroup_difference,
+    subgroups,
+    subgroups_by,
+)
+
+REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "metafor" / "means_reference.json").read_text())
+RTOL = 1e-6
+
+
+def assert_steps_match(table, ref):
+    for name in STEP_FIELDS:
+        expected = np.array([np.nan if v is None else v for v in ref[name]], dtype=float)
+        actual = getattr(table, name)
+        np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=1e-12, equal_nan=True, err_msg=name)
+
+
+@pytest.mark.parametrize("key", sorted(REFERENCE["leave1out"]))
+def test_leave_one_out_matches_metafor(key):
+    ref = REFERENCE["leave1out"][key]
+    data = REFERENCE["datasets"][ref["data"]]
+    table = leave_one_out(data["yi"], data["vi"], method=ref["method"], test=ref["test"], labels=data["labels"])
+    assert table.labels == tuple(data["labels"])
+    assert all(len(indices) == len(data["yi"]) - 1 for indices in table.indices)
+    assert_steps_match(table, ref)
+
+
+@pytest.mark.parametrize("key", sorted(REFERENCE["cumul"]))
+def test_cumulative_matches_metafor(key):
+    ref = REFERENCE["cumul"][key]
+    data = REFERENCE["datasets"][ref["data"]]
+    order = data["order_by"] if ref["order"] else None
+    table = cumulative(data["yi"], data["vi"], order=order, method=ref["method"], test=ref["test"],
+                       labels=data["labels"])
+    assert_steps_match(table, ref)
+    if order is not None:
+        # studies are added smallest first; ties keep data order, as R's order() does
+        added_sizes = [order[data["labels"].index(label)] for label in table.labels]
+        assert added_sizes == sorted(order)
+
+
+@pytest.mark.parametrize("key", sorted(REFERENCE["subgroups"]))
+def test_subgroups_match_separate_metafor_fits_and_fixed_effect_test(key):
+    ref = REFERENCE["subgroups"][key]
+    data = REFERENCE["datasets"][ref["data"]]
+    analysis = subgroups(data["yi"], data["vi"], ref["groups"], method=ref["method"], test=ref["test"])
+    assert list(analysis.groups) == ref["group_order"]
+    for group in ref["group_order"]:
+        fit, expected = analysis.fits[group], ref["per_group"][group]
+        for name in ("estimate", "se", "ci_lower", "ci_upper", "tau2", "q", "i2"):
+            assert getattr(fit, name) == pytest.approx(expected[name], rel=RTOL, abs=1e-12), (group, name)
+    assert analysis.q_between == pytest.approx(ref["q_between"], rel=RTOL)
+    assert analysis.q_between_df == ref["q_between_df"]
+    assert analysis.q_between_pvalue == pytest.approx(ref["q_between_pvalue"], rel=RTOL)
+    out = json.loads(json.dumps(analysis.to_dict(), allow_nan=False))
+    assert [row["by"] for row in out["subgroups"]] == ref["group_order"]
+
+
+def test_subgroup_difference_from_estimates_alone():
+    ref = REFERENCE["subgroups"]["normand1999_group1_REML_z"]
+    estimates = [ref["per_group"][g]["estimate"] for g in ref["group_order"]]
+    ses = [ref["per_group"][g]["se"] for g in ref["group_order"]]
+    q, df, p = subgroup_difference(estimates, ses)
+    assert q == pytest.approx(ref["q_between"], rel=1e-9) and df == 2
+    assert p == pytest.approx(ref["q_between_pvalue"], rel=1e-9)
+
+
+class _Pooled:
+    """A result shaped like ProportionResult: proportion-scale estimate, model-scale values in ``transformed``."""
+
+    def __init__(self, logit, se, k):
+        self.estimate = 1 / (1 + np.exp(-logit))
+        self.transformed = {"estimate": logit, "se": se}
+        self.k = k
+
+
+def test_subgroups_by_uses_the_model_scale_of_a_fitting_callable():
+    # two "subgroups" with logits 0 and 1, SEs 0.5: Q = (0.5^2 + 0.5^2) / 0.25 = 2
+    results = {0: _Pooled(0.0, 0.5, 3), 1: _Pooled(1.0, 0.5, 4)}
+    groups = ["a", "a", "a", "b", "b", "b", "b"]
+    analysis = subgroups_by(lambda idx: results[0 if idx[0] == 0 else 1], groups)
+    assert analysis.q_between == pytest.approx(2.0)
+    # P(chi2 on 1 df > 2) = P(|Z| > sqrt 2) = erfc(1)
+    assert analysis.q_between_pvalue == pytest.approx(math.erfc(1.0), rel=1e-12)
+    assert analysis.groups == ("a", "b")
+
+
+def test_subgroups_by_excludes_subgroups_without_standard_error():
+    results = [_Pooled(0.0, 0.5, 2), _Pooled(1.0, float("nan"), 1)]
+    analysis = subgroups_by(lambda idx: results[0 if idx[0] == 0 else 1], ["x", "x", "y"])
+    assert analysis.q_between is None and "y" in analysis.excluded
+    json.dumps(analysis.to_dict(), allow_nan=False)
+
+
+def test_callable_forms_equal_the_array_forms():
+    from metacalc.meta.random_effects import rma
+
+    data = REFERENCE["datasets"]["pritz1997_plo"]
+    yi, vi = np.array(data["yi"]), np.array(data["vi"])
+
+    def fit(idx):
+        return rma(yi[idx], vi[idx], method="DL")
+
+    direct = leave_one_out(yi, vi, method="DL")
+    via = leave_one_out_by(fit, len(yi))
+    np.testing.assert_array_equal(direct.estimate, via.estimate)
+    direct = cumulative(yi, vi, order=data["order_by"], method="DL")
+    via = cumulative_by(fit, len(yi), order=data["order_by"])
+    np.testing.assert_array_equal(direct.tau2, via.tau2)
+
+
+def test_step_tables_are_json_safe():
+    data = REFERENCE["datasets"]["normand1999_group1"]
+    table = cumulative(data["yi"], data["vi"], labels=data["labels"])
+    out = json.loads(json.dumps(table.to_dict(), allow_nan=False))
+    assert out["kind"] == "cumulative" and out["steps"][0]["added"] == "Edinburgh"
+    assert [step["k"] for step in out["steps"]] == list(range(1, 10))
+    loo = json.loads(json.dumps(leave_one_out(data["yi"], data["vi"]).to_dict(), allow_nan=False))
+    assert loo["steps"][2]["omitted"] == "study 3" and loo["steps"][2]["k"] == 8
+
+
+def test_bad_input_is_rejected():
+    with pytest.raises(ValueError, match="at least 2"):
+        leave_one_out([1.0], [0.1])
+    with pytest.raises(ValueError, match="order"):
+        cumulative([1.0, 2.0], [0.1, 0.1], order=[1])
+    with pytest.raises(ValueError, match="groups"):
+        subgroups([1.0, 2.0], [0.1, 0.1], ["a"])
