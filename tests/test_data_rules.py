@@ -116,10 +116,10 @@ def test_required_value_blank(sheets):
 
 
 def test_duplicate_id(sheets):
-    edit(sheets, "treatments", "alpha2011_p1_t2,", "alpha2011_p1_t1,")
+    edit(sheets, "records", "\nr2,", "\nr1,")
     assert problems() == [
-        'sheets/treatments.csv:2:treatment_id: duplicate treatment_id (got "alpha2011_p1_t1", expected a unique value; also on row 3)',
-        'sheets/treatments.csv:3:treatment_id: duplicate treatment_id (got "alpha2011_p1_t1", expected a unique value; also on row 2)',
+        'sheets/records.csv:2:record_id: duplicate record_id (got "r1", expected a unique value; also on row 3)',
+        'sheets/records.csv:3:record_id: duplicate record_id (got "r1", expected a unique value; also on row 2)',
     ]
 
 
@@ -176,8 +176,8 @@ def test_quote_points_at_missing_row_and_column(sheets):
     edit(sheets, "quotes", "patients,beta2013_p1,sex,woman", "patients,beta2013_p9,sex,woman")
     edit(sheets, "quotes", "patients,beta2013_p1,distribution,", "patients,beta2013_p1,distrib,")
     assert problems() == [
-        'sheets/patients.csv:3:distribution: no quote for this value (got "universalis", expected a row in quotes with table patients, row_id beta2013_p1, column distribution)',
         'sheets/patients.csv:3:sex: no quote for this value (got "female", expected a row in quotes with table patients, row_id beta2013_p1, column sex)',
+        'sheets/patients.csv:3:distribution: no quote for this value (got "universalis", expected a row in quotes with table patients, row_id beta2013_p1, column distribution)',
         'sheets/quotes.csv:20:row_id: no such row (got "beta2013_p9", expected a patient_id listed in patients.csv)',
         'sheets/quotes.csv:22:column: not a quoted column of patients (got "distrib", expected a column of patients; did you mean distribution?)',
     ]
@@ -205,9 +205,9 @@ def test_onset_before_sle_diagnosis_needs_the_flag(sheets):
 
 
 def test_onset_before_sle_diagnosis_with_the_flag(sheets):
-    edit(sheets, "patients", "lupus_panniculitis,", "onset_before_sle_diagnosis,lupus_panniculitis,")
-    edit(sheets, "patients", "21,10,,no,", "21,10,,,no,")
-    edit(sheets, "patients", "36,female,,,4,,", "36,female,,,-3,yes,")
+    edit(sheets, "patients", "calcium_normal\n", "calcium_normal,onset_before_sle_diagnosis\n")
+    edit(sheets, "patients", "circumscripta,yes\n", "circumscripta,yes,\n")
+    edit(sheets, "patients", "36,female,,,4,,universalis,\n", "36,female,,,-3,,universalis,,yes\n")
     edit(sheets, "quotes", "patients,beta2013_p1,distribution", "patients,beta2013_p1,onset_before_sle_diagnosis,x,y\npatients,beta2013_p1,distribution")
     assert load_dataset("sheets").patients["years_sle_to_onset"].tolist() == [11.0, -3.0]
 
@@ -223,7 +223,8 @@ def test_onset_after_presentation(sheets):
     path = sheets / "patients.csv"
     path.write_text(path.read_text(encoding="utf-8").replace(
         "calcium_normal\n", "calcium_normal,onset_year,presentation_year\n").replace(
-        "circumscripta,yes\n", "circumscripta,yes,2015,2010\n"), encoding="utf-8")
+        "circumscripta,yes\n", "circumscripta,yes,2015,2010\n").replace(
+        "universalis,\n", "universalis,,,\n"), encoding="utf-8")
     edit(sheets, "quotes", "patients,alpha2011_p1,calcium_normal", "patients,alpha2011_p1,onset_year,x,y\npatients,alpha2011_p1,presentation_year,x,y\npatients,alpha2011_p1,calcium_normal")
     assert problems() == ["sheets/patients.csv:2:onset_year: after the presentation (got onset_year 2015, presentation_year 2010, expected onset_year <= presentation_year)"]
 

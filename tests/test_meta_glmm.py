@@ -176,14 +176,13 @@ def test_level_changes_only_interval_width():
 
 
 def test_more_quadrature_points_converge_to_the_integral():
-    # AGQ with 7 and 15 points agree closely on a well-behaved dataset; the Laplace approximation (1 point)
-    # is visibly different with small studies
-    d = DATASETS["edge_zero_and_full"]
-    f7 = rma_glmm(d["events"], d["totals"], nagq=7)
-    f15 = rma_glmm(d["events"], d["totals"], nagq=15)
-    f1 = rma_glmm(d["events"], d["totals"], nagq=1)
-    assert abs(f7.tau2 - f15.tau2) / f15.tau2 < 0.02
-    assert abs(f1.tau2 - f15.tau2) / f15.tau2 > 0.05
+    # adaptive quadrature with 7, 15 and 25 points agrees to a few 1e-5 on tau^2 for pritz1997, while the
+    # Laplace approximation (1 point) is off by about 3 %
+    d = DATASETS["pritz1997"]
+    f1, f7, f15, f25 = (rma_glmm(d["events"], d["totals"], nagq=q) for q in (1, 7, 15, 25))
+    assert abs(f15.tau2 - f25.tau2) / f25.tau2 < 1e-7
+    assert abs(f7.tau2 - f25.tau2) / f25.tau2 < 1e-4
+    assert abs(f1.tau2 - f25.tau2) / f25.tau2 > 1e-2
 
 
 def test_bad_input_is_a_user_error():

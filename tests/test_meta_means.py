@@ -63,6 +63,7 @@ def test_pool_means_json_has_issue5_keys_and_study_rows():
                 "transformed", "tau2", "tau2_ci", "i2", "h2", "q", "q_df", "q_pvalue", "studies"):
         assert key in out
     assert out["measure"] == "MN" and out["method"] == "iv" and out["tau2_method"] == "REML"
+    assert out["reason"].endswith("tau2 by REML.") and out["nulls"] == {}
     assert out["transformed"]["estimate"] == out["estimate"]
     first = out["studies"][0]
     assert first["label"] == "Edinburgh" and first["n"] == 155 and first["mean"] == 55 and first["sd"] == 47

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from metacalc.plots import save_figure
-from metacalc.plots.forest import _marker_sides, _reference_text, forest_plot, overview_plot
+from metacalc.plots.forest import _fit_reference, _marker_sides, _reference_text, forest_plot, overview_plot
 from metacalc.plots.onset import onset_plot
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -172,6 +172,9 @@ def test_intervals_beyond_the_axis_end_in_arrows(tmp_path):
     assert ids.count("clipped-interval") == 1  # study 2 lies wholly right of the axis: one arrow, no marker
     assert count_ids(ids, "study-marker-") == 1
     assert "35.0 [32.0, 38.0]" in texts
+    _, texts, ids = render(forest_plot(result, "clipped", xlim=(0, 20), reference_lines=[(21.5, "Mayo")]),
+                           tmp_path, "beyond")
+    assert "Mayo: 21.5 (beyond the axis)" in texts and "reference-line-1" not in ids
 
 
 def test_mean_forest_plot_uses_data_range_and_reference_lines(tmp_path):
@@ -217,6 +220,17 @@ def test_figure_grows_with_the_number_of_rows(tmp_path):
     assert count_ids(large_ids, "study-marker-") == 12
 
 
+def test_max_rows_shows_the_first_studies_and_counts_the_rest(tmp_path):
+    fig = forest_plot(iv_result(), "capped", max_rows=2)
+    _, texts, ids = render(fig, tmp_path)
+    assert count_ids(ids, "study-marker-") == 2
+    assert "Balin 2012" in texts and "Smith 2001" in texts and "Jones 2003" not in texts
+    assert "… 2 more studies not shown (50.0% of the weight)" in texts
+    assert "31" in texts and "0.70 [0.46, 0.88]" in texts  # the summary still covers every study
+    uncapped = forest_plot(iv_result(), "all")
+    assert fig.get_size_inches()[1] < uncapped.get_size_inches()[1]
+
+
 def test_no_studies_is_a_clear_error():
     with pytest.raises(ValueError, match="no studies"):
         forest_plot(iv_result(k=0, studies=[]), "empty")
@@ -232,6 +246,10 @@ def test_reference_label_shows_its_value_once():
     assert _reference_text("Mayo series: 21.5 y", 21.5, 1) == "Mayo series: 21.5 y"
     assert _reference_text("literature average (seed 001)", 1.0, 1) == "literature average (seed 001): 1.0"
     assert _reference_text("", 0.25, 2) == "0.25"
+    long = "seed004, all reported cases of calcinosis cutis in SLE (literature summary cited as ref. [2]): 9.8 y"
+    lines = _fit_reference(long + " " + long)
+    assert len(lines) == 2 and all(len(line) <= 50 for line in lines)
+    assert lines[1].endswith("[2]): 9.8 y") and "…" in " ".join(lines)  # the value at the end survives
 
 
 def test_method_text_follows_the_model(tmp_path):
@@ -257,8 +275,9 @@ def test_overview_has_one_row_per_therapy_with_method(tmp_path):
     single = exact_result(1)
     rows = [{"label": "Diltiazem", "result": iv_result()}, {"label": "Bisphosphonates", "result": exact_result(3)},
             {"label": "Surgery", "result": single}, {"label": "Calcium channel blockers", "result": glmm}]
-    fig = overview_plot(rows, "Any response by therapy")
+    fig = overview_plot(rows, "Any response by therapy", label_header="Drug class")
     _, texts, ids = render(fig, tmp_path)
+    assert "Drug class" in texts and "Therapy" not in texts
     assert count_ids(ids, "overview-row-") == 4
     for label in ("Diltiazem", "Bisphosphonates", "Surgery", "Calcium channel blockers"):
         assert label in texts
@@ -316,11 +335,15 @@ def test_onset_plot_shows_patients_groups_summaries_and_references(tmp_path):
 
 
 def test_onset_groups_keep_order_with_unknown_last(tmp_path):
-    patients = [{"label": "p1", "years": 3.0, "group": None}, {"label": "p2", "years": 4.0, "group": "b"},
+    import numpy as np
+
+    patients = [{"label": "p1", "years": np.int64(3), "group": None},
+                {"label": "p2", "years": np.float64(4), "group": "b"},
                 {"label": "p3", "years": 5.0, "group": "a"}]
     _, texts, _ = render(onset_plot(patients, [], [], "order"), tmp_path)
     headings = [t for t in texts if t.endswith("(1)")]
     assert headings == ["b (1)", "a (1)", "group not reported (1)"]
+    assert "3.0" in texts and "4.0" in texts  # numpy numbers are numbers
 
 
 def test_onset_plot_is_deterministic_and_checks_input(tmp_path):
@@ -335,7 +358,9 @@ def test_onset_plot_is_deterministic_and_checks_input(tmp_path):
 
 
 def test_png_is_written_alongside(tmp_path):
-    svg, png = tmp_path / "f.svg", tmp_path / "f.png"
+    svg, png, again = tmp_path / "f.svg", tmp_path / "f.png", tmp_path / "g.png"
     save_figure(forest_plot(exact_result(2), "png"), str(svg), str(png))
+    save_figure(forest_plot(exact_result(2), "png"), str(tmp_path / "g.svg"), str(again))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.read_bytes() == again.read_bytes()
     assert svg.read_bytes().startswith(b"<?xml")

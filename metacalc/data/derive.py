@@ -97,7 +97,7 @@ def derive_interval(patients, routes):
         text[chosen] = [route.explain(dict(zip(route.uses, values)), result)
                         for values, result in zip(facts.itertuples(index=False, name=None), results)]
     text = text.astype("str")
-    stacked = pd.concat(all_values, axis=1)
+    stacked = pd.concat(all_values, axis=1, keys=range(len(routes)))
     spread = stacked.max(axis=1) - stacked.min(axis=1)
     disagreements = {}
     for label in index[spread > DISAGREEMENT_YEARS]:

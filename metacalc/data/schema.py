@@ -92,6 +92,9 @@ def load_schema():
         checks = tuple(
             RowCheck(c["column"], tuple(c["uses"]), c["test"], c["message"]) for c in spec.get("checks", ())
         )
+        for check in checks:
+            if check.test.count("<=") != 1:
+                raise ValueError(f"schema.yaml: {name}: a check must read 'a <= b' (got {check.test!r})")
         tables[name] = TableSpec(
             name=name,
             description=spec["description"],

@@ -200,6 +200,7 @@ def _column_rules(frame, spec, file, out):
     except pa.errors.SchemaErrors as errors:
         failures = errors.failure_cases
     missing_columns = {p.column for p in out.problems if p.file == file and p.row == 1}
+    rows_by_value = {}
     for case in failures.itertuples(index=False):
         name, check = case.column, case.check
         if name not in spec.by_name or case.index is None:
@@ -210,7 +211,10 @@ def _column_rules(frame, spec, file, out):
         if check == "not_nullable":
             out.add(file, row, name, f"required value missing (got blank, expected {column.expected if column.type != 'text' else 'a value'})")
         elif check == "field_uniqueness":
-            others = [int(r) for r in frame.index[frame[name] == case.failure_case] if r != row]
+            if name not in rows_by_value:
+                repeated = frame[name][frame[name].duplicated(keep=False)]
+                rows_by_value[name] = {v: [int(r) for r in rows] for v, rows in repeated.groupby(repeated).groups.items()}
+            others = [r for r in rows_by_value[name][case.failure_case] if r != row]
             out.add(file, row, name, f"duplicate {name} (got {show(case.failure_case)}, expected a unique value; also on row "
                     + ", ".join(map(str, others)) + ")")
         elif check == "enum":
@@ -229,10 +233,12 @@ def _number(value):
 # ------------------------------------------------------------------ rules across columns and tables
 
 def _row_checks(frame, spec, file, out):
+    # Every rule in schema.yaml has the form "a <= b", checked where both are filled.
     for check in spec.checks:
-        present = frame[list(check.uses)].notna().all(axis=1)
-        ok = frame[present].astype({c: "float64" for c in check.uses}).eval(check.test)
-        for row in ok.index[~ok.astype(bool)]:
+        left, right = (side.strip() for side in check.test.split("<="))
+        present = frame[left].notna() & frame[right].notna()
+        broken = present & ~(frame[left].astype("float64") <= frame[right].astype("float64"))
+        for row in frame.index[broken]:
             got = ", ".join(f"{c} {show(float(frame.at[row, c]))}" for c in check.uses)
             out.add(file, int(row), check.column, f"{check.message} (got {got}, expected {check.test})")
 

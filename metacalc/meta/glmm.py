@@ -59,7 +59,9 @@ class GlmmResult:
 
     ``q`` / ``q_pvalue`` are metafor's Wald-type heterogeneity test (QE.Wld / QEp.Wld) and ``q_lrt`` /
     ``q_lrt_pvalue`` the likelihood-ratio test (QE.LRT / QEp.LRT), both on ``q_df`` = k - 1 degrees of freedom.
-    ``loglik`` is metafor's ``logLik`` (the quadrature log-likelihood including binomial coefficients).
+    ``loglik`` is the maximised marginal log-likelihood (quadrature approximation) including the binomial
+    coefficients, i.e. sum log C(n_i, x_i) + (saturated log-likelihood) - deviance / 2. (lme4's ``logLik`` is
+    -deviance / 2 without those constants; metafor's ``fit.stats`` uses glmer's conditional deviance.)
     """
 
     k: int
@@ -164,16 +166,21 @@ def _conditional_modes(data, mu, theta):
     lo = np.minimum(theta * (data.x - data.n), theta * data.x)
     hi = np.maximum(theta * (data.x - data.n), theta * data.x)
     u = np.clip(np.zeros_like(lo + mu), lo, hi)
+    last_step = hi - lo
     done = np.zeros(u.shape, dtype=bool)
-    for _ in range(100):
+    for _ in range(200):
         p = _expit(mu + theta * u)
         h = u - theta * (data.x - data.n * p)
         dh = 1.0 + theta * theta * data.n * p * (1.0 - p)
         lo = np.where(h < 0, u, lo)
         hi = np.where(h > 0, u, hi)
-        u_new = u - h / dh
-        outside = (u_new < lo) | (u_new > hi)
-        u_new = np.where(outside, 0.5 * (lo + hi), u_new)
+        newton = h / dh
+        u_new = u - newton
+        # bisect when Newton would leave the bracket or is not halving the step (it can cycle on the
+        # sigmoid-shaped score of a single-patient study; Press et al., Numerical Recipes, rtsafe)
+        bisect = (u_new < lo) | (u_new > hi) | (np.abs(2.0 * h) > np.abs(last_step * dh))
+        u_new = np.where(bisect, 0.5 * (lo + hi), u_new)
+        last_step = np.where(bisect, 0.5 * (hi - lo), newton)
         # once a study's mode has converged it is frozen, so later iterations (run for other studies or
         # datasets in the batch) cannot disturb it
         step_done = np.abs(u_new - u) <= 1e-13 * (1.0 + np.abs(u))

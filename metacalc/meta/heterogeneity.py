@@ -7,8 +7,8 @@ including their numerical choices, so that the numbers agree to ~1e-10 rather th
   is at most 1e-5, step-halving to stay >= 0, at most 100 iterations, then metafor's check that the likelihood at
   tau² = 0 is not higher);
 - PM (Paule-Mandel) and the Q-profile interval solve with R's ``uniroot`` (Brent's zeroin with tol =
-  eps^0.25 ≈ 1.2e-4), ported below, on metafor's search ranges ([0, 100] for PM; [min(0, tau²), max(100,
-  10 tau²)] for the profile);
+  eps^0.25 ≈ 1.2e-4), ported below, on metafor's search ranges ([0, max(100, 10 mad(yi)²)] for PM;
+  [min(0, tau²), max(100, 10 tau²)] for the profile);
 - DL, HE and SJ are closed forms, truncated at 0 as metafor does.
 
 References: DerSimonian & Laird 1986; Hedges & Olkin 1985 (HE); Sidik & Jonkman 2005; Paule & Mandel 1982;
@@ -126,10 +126,18 @@ def _paule_mandel(yi, vi):
     at_zero = excess(0.0)
     if at_zero < 0:
         return 0.0
-    at_max = excess(TAU2_MAX)
+    upper = search_limit(yi)
+    at_max = excess(upper)
     if at_max > 0:
-        raise EstimationError("Paule-Mandel: value of 'tau2.max' (100) too low")
-    return zeroin(excess, 0.0, TAU2_MAX, at_zero, at_max)
+        raise EstimationError(f"Paule-Mandel: value of 'tau2.max' ({upper:g}) too low")
+    return zeroin(excess, 0.0, upper, at_zero, at_max)
+
+
+def search_limit(yi):
+    """metafor's default tau2.max for rma.uni's root searches: max(100, 10 * mad(yi)²), R's mad (constant 1.4826)."""
+    median = np.median(yi)
+    mad = 1.4826 * float(np.median(np.abs(yi - median)))
+    return max(TAU2_MAX, 10 * mad**2)
 
 
 def log_likelihood(yi, vi, tau2, reml):
@@ -165,6 +173,8 @@ def _fisher_scoring(yi, vi, reml):
             adj = (ypp_y - sw) / float(np.sum(wi**2))
         if not math.isfinite(adj):
             adj = 0.0
+        if tau2 == 0 and adj < 0:
+            adj = 0.0  # what metafor's halving reaches (the step underflows to -0.0), without ~1075 halvings
         while tau2 + adj < 0:
             adj /= 2
         tau2 = tau2 + adj

@@ -105,6 +105,7 @@ class MeanResult:
     q_df: int
     q_pvalue: float
     studies: tuple[StudyMean, ...]
+    reason: str = ""
     warnings: tuple[str, ...] = ()
     model: object = field(default=None, repr=False, compare=False)
 
@@ -152,6 +153,7 @@ class MeanResult:
             "q_df": int(self.q_df),
             "q_pvalue": number("q_pvalue", self.q_pvalue),
             "studies": [study.to_dict() for study in self.studies],
+            "reason": self.reason,
             "warnings": list(self.warnings),
         }
         out["nulls"] = {key: nulls[key] for key in sorted(nulls)}
@@ -225,6 +227,12 @@ def pool_means(means, sds, ns, tau2_method="REML", knha=False, level=0.95, label
         q_df=fit.q_df,
         q_pvalue=fit.q_pvalue,
         studies=studies,
+        reason=(
+            "Inverse-variance random-effects model on raw means (metafor measure MN, sampling variance sd^2/n), "
+            + ("common-effect (tau2 = 0)" if fit.method == "FE" else f"tau2 by {fit.method}")
+            + (", Hartung-Knapp interval" if fit.test == "knha" else "")
+            + "."
+        ),
         warnings=tuple(warnings),
         model=fit,
     )

@@ -64,6 +64,7 @@ def forest_plot(
     percent=False,
     xlim=None,
     digits=None,
+    max_rows=None,
 ):
     """A forest plot of one pooled analysis (a row per study), returned as a matplotlib ``Figure``.
 
@@ -72,6 +73,8 @@ def forest_plot(
     on the scale of the estimates. Proportions are drawn on 0-1 (0-100 % with ``percent=True``); means on the
     range of the data and reference lines unless ``xlim`` is given, in which case intervals that leave the
     axis end in an arrow. ``digits`` defaults to 2 for proportions and 1 for percentages and means.
+    ``max_rows`` draws only the first that many studies (in the order given) and says how many are not shown;
+    the summary, totals and heterogeneity still cover every study (for reviews with hundreds of reports).
     """
     studies = list(result.get("studies") or [])
     if not studies:
@@ -85,6 +88,10 @@ def forest_plot(
     pooled = _interval(result, scale)
     prediction = _prediction(result, scale)
     study_intervals = [_interval(study, scale) for study in studies]
+    sides = _marker_sides([study.get("weight") for study in studies])  # over all studies, shown or not
+    hidden = 0
+    if max_rows is not None and len(studies) > max_rows:
+        hidden = len(studies) - max(int(max_rows), 1)
 
     if xlim is not None:
         xmin, xmax = float(xlim[0]), float(xlim[1])
@@ -101,11 +108,13 @@ def forest_plot(
 
     header_row = len(references)
     first_study_row = header_row + 1
-    summary_row = first_study_row + len(studies) + 0.5
+    shown_rows = len(studies) - hidden + (1 if hidden else 0)  # one row says how many are not shown
+    summary_row = first_study_row + shown_rows + 0.5
     prediction_row = summary_row + 1 if prediction else None
     n_rows = (prediction_row or summary_row) + 0.7
 
     left_columns = _left_columns(means)
+    estimate_x = 0.70 if show_weights else 0.98  # right edge of the estimate [CI] column
     layout = _TableLayout(
         n_rows,
         left_width=3.7,
@@ -119,32 +128,40 @@ def forest_plot(
     # Column headers and rules.
     for x, text, ha in left_columns:
         layout.text(layout.left, x, header_row + 0.5, text, ha=ha, weight="bold")
-    estimate_header = ("Mean" if means else ("Percent" if scale == 100 else "Proportion")) + f" [{_level(result)}% CI]"
-    layout.text(layout.right, 0.70 if show_weights else 0.98, header_row + 0.5, estimate_header, ha="right", weight="bold")
+    layout.text(layout.right, estimate_x, header_row + 0.5, _estimate_header(means, scale, result), ha="right",
+                weight="bold")
     if show_weights:
         layout.text(layout.right, 0.98, header_row + 0.5, "Weight", ha="right", weight="bold")
     layout.rule(header_row + 1)
 
     # Study rows.
-    sides = _marker_sides([study.get("weight") for study in studies])
     label_chars = 26 if means else 31
-    for i, (study, interval, side) in enumerate(zip(studies, study_intervals, sides)):
+    shown = len(studies) - hidden
+    for i, (study, interval, side) in enumerate(zip(studies[:shown], study_intervals, sides)):
         y = first_study_row + i + 0.5
         layout.label(layout.left, 0.0, y, study.get("label") or f"Study {i + 1}", label_chars)
         for (x, _, ha), value in zip(left_columns[1:], _study_data_cells(study, means)):
             layout.text(layout.left, x, y, value, ha=ha)
-        layout.text(layout.right, 0.70 if show_weights else 0.98, y, _estimate_text(interval, digits), ha="right")
+        layout.text(layout.right, estimate_x, y, _estimate_text(interval, digits), ha="right")
         if show_weights:
             layout.text(layout.right, 0.98, y, _weight_text(study.get("weight")), ha="right")
         if interval is not None:
             layout.whisker(y, interval[1], interval[2], colour=SUMMARY_COLOUR)
             layout.marker(interval[0], y, side, gid=f"study-marker-{i + 1}")
 
+    if hidden:
+        weights = [study.get("weight") for study in studies[shown:]]
+        note = f"… {hidden} more {'study' if hidden == 1 else 'studies'} not shown"
+        if all(w is not None for w in weights):
+            note += f" ({sum(weights):.1f}% of the weight)"
+        layout.text(layout.left, 0.0, first_study_row + shown + 0.5, note, style="italic", colour="#444444",
+                    gid="studies-not-shown")
+
     # Summary diamond, prediction interval, heterogeneity.
     layout.text(layout.left, 0.0, summary_row, _summary_label(result), weight="bold")
     for (x, _, ha), value in zip(left_columns[1:], _summary_data_cells(studies, means)):
         layout.text(layout.left, x, summary_row, value, ha=ha, weight="bold")
-    layout.text(layout.right, 0.70 if show_weights else 0.98, summary_row, _estimate_text(pooled, digits), ha="right", weight="bold")
+    layout.text(layout.right, estimate_x, summary_row, _estimate_text(pooled, digits), ha="right", weight="bold")
     if show_weights and any(study.get("weight") is not None for study in studies):
         layout.text(layout.right, 0.98, summary_row, "100%", ha="right", weight="bold")
     if prediction:
@@ -152,7 +169,7 @@ def forest_plot(
         layout.text(layout.left, 0.0, prediction_row, "Prediction interval", style="italic")
         layout.text(
             layout.right,
-            0.70 if show_weights else 0.98,
+            estimate_x,
             prediction_row,
             f"[{_number(prediction[1], digits)}, {_number(prediction[2], digits)}]",
             ha="right",
@@ -168,7 +185,8 @@ def forest_plot(
     return layout.figure
 
 
-def overview_plot(rows, title, xlabel="Proportion responding", *, reference_lines=(), percent=False, digits=None):
+def overview_plot(rows, title, xlabel="Proportion responding", *, reference_lines=(), percent=False, digits=None,
+                  label_header="Therapy"):
     """One row per therapy (or drug class): ``rows`` is a list of ``{"label", "result"}`` with result dicts.
 
     Each row shows the number of studies, events/total (or n for means), the pooled estimate with its
@@ -197,25 +215,26 @@ def overview_plot(rows, title, xlabel="Proportion responding", *, reference_line
     header_row = len(references)
     first_row = header_row + 1
     n_rows = first_row + len(rows) + 0.4
-    layout = _TableLayout(n_rows, left_width=3.5, plot_width=3.1, right_width=3.6, title=title, footer="")
+    layout = _TableLayout(n_rows, left_width=4.0, plot_width=3.1, right_width=3.3, title=title, footer="")
     layout.format_x_axis(xmin, xmax, xlabel, percent and not means)
-    layout.text(layout.left, 0.0, header_row + 0.5, "Therapy", weight="bold")
+    layout.text(layout.left, 0.0, header_row + 0.5, label_header, weight="bold")
     layout.text(layout.left, 0.68, header_row + 0.5, "Studies", ha="right", weight="bold")
-    layout.text(layout.left, 0.98, header_row + 0.5, "Patients" if means else "Events / total", ha="right", weight="bold")
-    estimate_header = ("Mean" if means else ("Percent" if scale == 100 else "Proportion")) + f" [{_level(results[0])}% CI]"
-    layout.text(layout.right, 0.47, header_row + 0.5, estimate_header, ha="right", weight="bold")
-    layout.text(layout.right, 0.52, header_row + 0.5, "Method", weight="bold")
+    layout.text(layout.left, 0.98, header_row + 0.5, "Patients" if means else "Events / total", ha="right",
+                weight="bold")
+    layout.text(layout.right, 0.50, header_row + 0.5, _estimate_header(means, scale, results[0]), ha="right",
+                weight="bold")
+    layout.text(layout.right, 0.55, header_row + 0.5, "Method", weight="bold")
     layout.rule(header_row + 1)
 
     for i, (row, result, interval) in enumerate(zip(rows, results, intervals)):
         y = first_row + i + 0.5
         studies = list(result.get("studies") or [])
-        layout.label(layout.left, 0.0, y, row.get("label") or f"Row {i + 1}", 27)
+        layout.label(layout.left, 0.0, y, row.get("label") or f"Row {i + 1}", 28)
         layout.text(layout.left, 0.68, y, str(result.get("k", len(studies))), ha="right")
         cells = _summary_data_cells(studies, means)
         layout.text(layout.left, 0.98, y, cells[0] if means else f"{cells[0]} / {cells[1]}", ha="right")
-        layout.text(layout.right, 0.47, y, _estimate_text(interval, digits), ha="right")
-        layout.label(layout.right, 0.52, y, _short_method(result), 30, fontsize=SMALL_FONT_SIZE, colour="#444444")
+        layout.text(layout.right, 0.50, y, _estimate_text(interval, digits), ha="right")
+        layout.label(layout.right, 0.55, y, _short_method(result), 28, fontsize=SMALL_FONT_SIZE, colour="#444444")
         if interval is None:
             continue
         if len(studies) > 1:
@@ -381,18 +400,24 @@ class _TableLayout:
             self.plot.plot([self.xmax], [y], marker=">", ms=5, color=colour, clip_on=False, zorder=5,
                            gid="clipped-interval")
 
-    def reference_lines(self, references, scale, bottom, digits):
+    def reference_lines(self, references, scale, bottom, digits, colours=REFERENCE_COLOURS):
         """Dashed vertical lines, each labelled in its own row above the column headers."""
         middle = (self.xmin + self.xmax) / 2
         for i, (value, label) in enumerate(references):
             x = value * scale
-            colour = REFERENCE_COLOURS[i % len(REFERENCE_COLOURS)]
+            colour = colours[i % len(colours)]
             top = i + 0.5
-            self.plot.plot([x, x], [top + 0.3, bottom], ls=(0, (4, 2.5)), lw=1.0, color=colour, clip_on=False,
-                           zorder=1, gid=f"reference-line-{i + 1}")
+            text = _reference_text(label, x, digits)
+            if self.xmin <= x <= self.xmax:
+                self.plot.plot([x, x], [top + 0.3, bottom], ls=(0, (4, 2.5)), lw=1.0, color=colour, clip_on=False,
+                               zorder=1, gid=f"reference-line-{i + 1}")
+            else:  # only with an explicit xlim: say so rather than draw a line outside the axis
+                text += " (beyond the axis)"
+                x = min(max(x, self.xmin), self.xmax)
             on_left = x <= middle
             self.plot.text(x + (1 if on_left else -1) * 0.012 * (self.xmax - self.xmin), top,
-                           _reference_text(label, x, digits), ha="left" if on_left else "right", va="center",
+                           "\n".join(_fit_reference(text)),
+                           ha="left" if on_left else "right", va="center", linespacing=1.0,
                            fontsize=SMALL_FONT_SIZE, color=colour, parse_math=False, gid=f"reference-label-{i + 1}",
                            zorder=5, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
 
@@ -422,7 +447,7 @@ def _interval(record, scale):
 def _prediction(result, scale):
     lower, upper = result.get("pi_lower"), result.get("pi_upper")
     estimate = result.get("estimate")
-    if lower is None or upper is None or estimate is None:
+    if any(value is None or not math.isfinite(value) for value in (lower, upper, estimate)):
         return None
     return (estimate * scale, lower * scale, upper * scale)
 
@@ -446,6 +471,14 @@ def _reference_text(label, value, digits):
         if re.search(r"(?<![\d.])" + re.escape(written) + r"(?![\d])", label):
             return label
     return f"{label}: {_number(value, digits)}"
+
+
+def _fit_reference(text, chars=50, max_lines=2):
+    """At most two lines of a reference label; a long one loses its middle, so the value at its end stays."""
+    if len(text) > chars * max_lines:
+        tail = text[-18:]
+        text = text[: chars * max_lines - len(tail) - 3].rstrip() + " … " + tail
+    return _wrap(text, chars, max_lines)
 
 
 def _nice_range(values):
@@ -481,6 +514,11 @@ def _estimate_text(interval, digits):
 
 def _weight_text(weight):
     return "–" if weight is None else f"{weight:.1f}%"
+
+
+def _estimate_header(means, scale, result):
+    name = "Mean" if means else ("Percent" if scale == 100 else "Proportion")
+    return f"{name} [{_level(result)}% CI]"
 
 
 def _level(result):

@@ -20,11 +20,13 @@ from metacalc.plots.forest import (
     _TableLayout,
 )
 
-# One colour per patient group, in order of first appearance. Orange and green are left to the reference
-# lines and vermillion to the published figures, so that no colour means two things; patients without a
-# group are grey.
-GROUP_COLOURS = (PALETTE["blue"], PALETTE["purple"], PALETTE["sky_blue"], PALETTE["black"])
+# One colour per patient group, in order of first appearance; patients without a group are grey. Vermillion
+# is kept for the published figures and the reference lines are dark grey (each is labelled at the line), so
+# that no colour means two things.
+GROUP_COLOURS = (PALETTE["blue"], PALETTE["orange"], PALETTE["green"], PALETTE["purple"], PALETTE["sky_blue"],
+                 PALETTE["black"])
 UNGROUPED_COLOUR = PALETTE["grey"]
+REFERENCE_COLOUR = "#4D4D4D"
 PUBLISHED_COLOUR = PALETTE["vermillion"]
 NOT_REPORTED = "group not reported"
 
@@ -119,7 +121,7 @@ def onset_plot(patients, summaries, references, title, *, xlabel="Years from SLE
                                  mec=PUBLISHED_COLOUR, mew=1.6, ls="none", clip_on=False, zorder=4,
                                  gid=f"summary-{i + 1}")
 
-    layout.reference_lines(references, 1.0, bottom=n_rows, digits=digits)
+    layout.reference_lines(references, 1.0, bottom=n_rows, digits=digits, colours=(REFERENCE_COLOUR,))
     return layout.figure
 
 
@@ -167,4 +169,10 @@ def _footer(summaries):
 
 
 def _finite(value):
-    return value is not None and isinstance(value, (int, float)) and math.isfinite(value)
+    """A usable number (numpy scalars included); None, NaN and text are not."""
+    if value is None or isinstance(value, (str, bool)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False

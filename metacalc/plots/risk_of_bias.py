@@ -76,7 +76,7 @@ def traffic_light_plot(appraisal, overall, tool, palette="cochrane", labels=None
     ax.set_xlim(-0.6, n_cols - 0.4)
     ax.set_ylim(-0.6, max(n_rows, 1) - 0.4)
     ax.set_xticks(range(n_cols))
-    ax.set_xticklabels([("D" if tool == "jbi_case_report" else "") + c if c != "overall" else "Overall"
+    ax.set_xticklabels([c if c != "overall" else "Overall"
                         for c in columns])
     ax.xaxis.tick_top()
     ax.set_yticks(range(n_rows))
@@ -89,7 +89,7 @@ def traffic_light_plot(appraisal, overall, tool, palette="cochrane", labels=None
     ax.tick_params(length=0)
     ax.set_title(spec.name, fontsize=10, pad=28)
 
-    key = "\n".join(f"{('D' if tool == 'jbi_case_report' else '') + item.item}: {item.short_label}"
+    key = "\n".join(f"{item.item}: {item.short_label}"
                     for item in spec.items)
     ax.text(1.02, 0.0 if n_rows < 6 else 0.35, key, transform=ax.transAxes, fontsize=8, va="bottom", ha="left")
     handles = []

@@ -542,7 +542,8 @@ def _fit_time(review, analysis, settings, run):
         groups.append(entry)
     used = {
         "patients": sorted(p["patient_id"] for p in kept),
-        "studies": sorted({p["study_id"] for p in kept} | {s["study_id"] for s in series}),
+        "studies": sorted({p["study_id"] for p in kept} | {s["study_id"] for s in series}
+                          | {r["study_id"] for r in references}),
         "aggregates": sorted({s["aggregate_id"] for s in series} | {r["aggregate_id"] for r in references}),
     }
     return groups, used, {"patients": excluded, "aggregates": series_excluded}, references
@@ -749,7 +750,9 @@ def _prisma(review_ds):
         raise UserError(["records log does not reconcile with the extraction sheets: " + p for p in problems])
     counts = prisma.flow_counts(records, review_ds.studies)
     behind = prisma.records_behind_boxes(counts, records)
-    return {"counts": _jsonable(counts), "records_behind_boxes": _jsonable(behind)}
+    # A list, not a mapping: the boxes keep the diagram's order through JSON written with sorted keys.
+    boxes = [{"box_id": box_id, **box} for box_id, box in _jsonable(counts).items()]
+    return {"boxes": boxes, "records_behind_boxes": _jsonable(behind)}
 
 
 def _jsonable(value):

@@ -41,8 +41,8 @@ def register(subparsers):
     figures.add_argument("--dataset", required=True, metavar="DATASET_JSON")
     figures.add_argument("--outdir", default="reports/figures")
     figures.add_argument("--png", action="store_true", help="also write PNG files")
-    figures.add_argument("--palette", default="okabe_ito", choices=["okabe_ito", "greyscale"],
-                         help="colour scheme of the risk-of-bias plots (default: okabe_ito)")
+    figures.add_argument("--palette", default="colourblind", choices=["colourblind", "cochrane"],
+                         help="colours of the risk-of-bias plots: colourblind (Okabe-Ito, default) or cochrane (robvis)")
     figures.set_defaults(handler=run_figures)
 
     report = subparsers.add_parser(

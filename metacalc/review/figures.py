@@ -110,7 +110,8 @@ def render_figures(results_path, dataset_path, outdir, png=False, palette="colou
                       f"overview-{slug(analysis['id'])}", png, manifest, section="results",
                       analysis=analysis["id"], group=None,
                       caption=f"{analysis['title']}: one row per {analysis['group_by'].replace('_', ' ')}.")
-            for group in pooled:
+            # A forest plot of one report repeats its overview row; draw one only when reports are pooled.
+            for group in (g for g in pooled if g["k"] >= 2):
                 _save(forest_plot(group["result"], f"{group['group']}: {analysis['outcome_label']}",
                                   percent=PERCENT),
                       outdir, f"forest-{slug(analysis['id'])}-{slug(group['group'])}", png, manifest,

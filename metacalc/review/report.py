@@ -94,17 +94,36 @@ def level_label(level):
     return f"{100 * level:g}% CI"
 
 
-def proportion_sentence(group, level):
-    """'diltiazem: 1 of 4 patients responded (25.0%, 95% CI 0.6%-80.6%; pooled count)'."""
+def proportion_sentence(group, level, with_method=True):
+    """'1 of 4 patients responded (25.0%, 95% CI 0.6%–80.6%; pooled count with exact ... interval)'."""
     result = group.get("result")
     who = "patients" if group["total"] != 1 else "patient"
-    head = f"{group['events']} of {group['total']} {who}"
+    head = f"{group['events']} of {group['total']} {who} responded"
     if result is None:
         return f"{head} (not pooled: {group.get('not_pooled') or 'no estimate'})"
-    method = METHOD_NAMES.get(result["method"], result["method"])
+    method = f"; {METHOD_NAMES.get(result['method'], result['method'])}" if with_method else ""
     return (
         f"{head} ({pct(result['estimate'])}, {level_label(level)} {pct(result['ci_lower'])}–"
-        f"{pct(result['ci_upper'])}; {method})"
+        f"{pct(result['ci_upper'])}{method})"
+    )
+
+
+def closest_reference(group):
+    """Which published figure the patients' mean is closest to, in words (the review's headline question)."""
+    comparisons = [c for c in group.get("comparisons", []) if c.get("difference") is not None]
+    if len(comparisons) < 2 or not group.get("summary"):
+        return None
+    ranked = sorted(comparisons, key=lambda c: (abs(c["difference"]), c["reference"]["aggregate_id"]))
+    near, far = ranked[0], ranked[-1]
+
+    def name(c):
+        ref = c["reference"]
+        population = f", {ref['population']}" if ref.get("population") else ""
+        return f"{ref['mean']:g} years ({ref['label']}{population})"
+
+    return (
+        f"The reported patients' mean of {num(group['summary']['mean'])} years is closer to {name(near)} than to "
+        f"{name(far)}."
     )
 
 
@@ -156,10 +175,20 @@ def inline_svg(text, prefix):
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _rows(frame):
-    from metacalc.review.analyse import _records
+def read_tables(dataset_path):
+    """The dataset's tables as lists of dicts, read straight from its JSON form.
 
-    return _records(frame) if frame is not None and len(frame.columns) else []
+    The report needs no pandas (importing it would cost this step half a second): the JSON written by
+    ``Dataset.to_json`` already holds typed, derived values.
+    """
+    with open(dataset_path, encoding="utf-8") as handle:
+        document = json.load(handle)
+    if document.get("format") != "metacalc-dataset":
+        raise UserError([f"{dataset_path}: not a metacalc dataset (got format {document.get('format')!r})"])
+    return {
+        name: [dict(zip(table["columns"], row)) for row in table["rows"]]
+        for name, table in document["tables"].items()
+    }
 
 
 def _figures(figures_dir):
@@ -205,24 +234,37 @@ def _summary(results):
     level = results["settings"]["level"]
     items = []
     for analysis in results["analyses"]:
+        lines, notes = [], []
         if analysis["kind"] == "proportion":
-            pooled = [g for g in analysis["groups"]]
-            lines = [{"name": g["group"], "text": proportion_sentence(g, level),
-                      "anchor": f"prov-{analysis['id']}-{_slug(g['group'])}"} for g in pooled]
-            items.append({"analysis": analysis, "lines": lines})
-        else:
-            lines = []
             for group in analysis["groups"]:
-                text = mean_sentence(group.get("summary"), level)
-                comparisons = [
-                    f"{c['reference']['label']} ({c['reference']['population'] or 'all'}: {c['reference']['mean']:g} y): "
-                    f"difference {num(c['difference'])} y, p = {pvalue(c.get('pvalue'))}"
-                    for c in group.get("comparisons", [])
-                ]
-                lines.append({"name": group["group"], "text": text, "comparisons": comparisons,
+                lines.append({"name": group["group"], "text": proportion_sentence(group, level, with_method=False),
                               "anchor": f"prov-{analysis['id']}-{_slug(group['group'])}"})
-            items.append({"analysis": analysis, "lines": lines})
+                result = group.get("result")
+                if result:
+                    note = f"{METHOD_NAMES.get(result['method'], result['method'])}: {result.get('reason') or ''}"
+                    if note not in notes:
+                        notes.append(note)
+        else:
+            for group in analysis["groups"]:
+                lines.append({"name": group["group"], "text": mean_sentence(group.get("summary"), level),
+                              "anchor": f"prov-{analysis['id']}-{_slug(group['group'])}"})
+            headline = closest_reference(analysis["groups"][0]) if analysis["groups"] else None
+            if headline:
+                notes.append(headline)
+            notes.extend(c["interpretation"] for c in analysis["groups"][0].get("comparisons", []))
+        items.append({"analysis": analysis, "lines": lines, "notes": notes})
     return items
+
+
+def _arm_of(box_id):
+    for prefix, name in (("databases_registers", "Databases and registers: "), ("other_methods", "Other methods: ")):
+        if box_id.startswith(prefix):
+            return name
+    return ""
+
+
+def _sentence_case(text):
+    return text[:1].upper() + text[1:]
 
 
 def _slug(text):
@@ -233,11 +275,11 @@ def _slug(text):
 
 def _patients_table(ds, results):
     treatments = {}
-    for course in _rows(ds.treatments):
+    for course in ds["treatments"]:
         treatments.setdefault(course["patient_id"], []).append(course)
     labels = {s["study_id"]: s["label"] for s in results["studies"]}
     rows = []
-    for patient in _rows(ds.patients):
+    for patient in ds["patients"]:
         courses = sorted(treatments.get(patient["patient_id"], []),
                          key=lambda c: (c.get("course_order") or 0, c["treatment_id"]))
         rows.append({**patient, "study_label": labels.get(patient["study_id"], patient["study_id"]),
@@ -250,10 +292,10 @@ def _appraisal(ds, results):
 
     labels = {s["study_id"]: s["label"] for s in results["studies"]}
     items = {}
-    for row in _rows(ds.appraisal):
+    for row in ds.get("appraisal", []):
         items.setdefault((row["study_id"], row["tool"]), []).append(row)
     overall = []
-    for row in sorted(_rows(ds.appraisal_overall), key=lambda r: (r["tool"], r["study_id"])):
+    for row in sorted(ds.get("appraisal_overall", []), key=lambda r: (r["tool"], r["study_id"])):
         tool = TOOLS.get(row["tool"])
         overall.append({**row, "study_label": labels.get(row["study_id"], row["study_id"]),
                         "tool_name": getattr(tool, "name", row["tool"]),
@@ -302,6 +344,7 @@ def build_context(results, ds, figures, title=None):
         "prisma": results.get("prisma") or {},
         "warnings": results.get("dataset_warnings", []),
         "slug": _slug,
+        "arm_of": _arm_of,
     }
 
 
@@ -316,7 +359,7 @@ def _environment():
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(pct=pct, num=num, pvalue=pvalue, slug=_slug)
+    env.filters.update(pct=pct, num=num, pvalue=pvalue, slug=_slug, sentence_case=_sentence_case)
     env.globals["proportion_sentence"] = proportion_sentence
     env.globals["mean_sentence"] = mean_sentence
     return env
@@ -336,11 +379,9 @@ def render_html(results, ds, figures, title=None):
 
 
 def render_report(results_path, dataset_path, figures_dir, output, title=None):
-    from metacalc.data import Dataset
-
     with open(results_path, encoding="utf-8") as handle:
         results = json.load(handle)
-    ds = Dataset.from_json(dataset_path)
+    ds = read_tables(dataset_path)
     html = render_html(results, ds, _figures(figures_dir), title=title)
     atomic_write(output, html)
     return output
