@@ -158,3 +158,15 @@ def test_sheet_vocabulary_is_used(tmp_path):
         ["bisphosphonate (unspecified)", "bisphosphonate", 0, 0],
         ["warfarin", "vitamin K antagonist", None, None]]
     assert ds.aggregates["drug"].tolist()[0] == "diltiazem"
+
+
+def test_bundled_vocabulary_file_is_consistent():
+    from metacalc.data.vocabulary import bundled_rows, normalise_name
+
+    rows = bundled_rows()
+    assert all(name.strip() and drug.strip() and drug_class.strip() for name, drug, drug_class in rows)
+    names = [normalise_name(name) for name, _, _ in rows]
+    assert len(names) == len(set(names)), "a name is listed twice"
+    classes = {}
+    for _, drug, drug_class in rows:
+        assert classes.setdefault(drug, drug_class) == drug_class, f"{drug} is in two classes"

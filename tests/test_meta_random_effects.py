@@ -134,3 +134,13 @@ def test_bad_input_is_rejected():
         rma([0.1, 0.2], [0.1, 0.1], method="EB")
     with pytest.raises(ValueError):
         rma([0.1, 0.2], [0.1, 0.1], test="t")
+
+
+def test_paule_mandel_search_range_grows_with_the_spread_of_yi():
+    # metafor: tau2.max = max(100, 10 * mad(yi)^2); values from R 4.2.2 / metafor 3.8.1:
+    # rma(c(0,30,60,5,12), c(1,2,1,3,1), method="PM"); confint(...)
+    result = rma([0, 30, 60, 5, 12], [1, 2, 1, 3, 1], method="PM")
+    assert result.tau2 == pytest.approx(593.543438593626, rel=1e-6)
+    assert result.estimate == pytest.approx(21.4081167343981, rel=1e-6)
+    assert result.tau2_ci[0] == pytest.approx(212.254251194273, rel=1e-6)
+    assert result.tau2_ci[1] == pytest.approx(4910.19801274991, rel=1e-6)

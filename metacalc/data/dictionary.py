@@ -56,7 +56,21 @@ def dictionary_markdown():
             if row[0] == name:
                 cells = [f"`{row[1]}`"] + [str(c).replace("|", "\\|") for c in row[2:]]
                 lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "### Bundled therapy vocabulary (`metacalc/data/therapy_vocabulary.csv`)", "",
+              "| drug class | drug | names accepted (case and spacing ignored) |", "|---|---|---|"]
+    for (drug_class, drug), names in vocabulary_by_drug().items():
+        lines.append(f"| {drug_class} | {drug} | {', '.join(names)} |")
     return "\n".join(lines[1:]) + "\n"
+
+
+def vocabulary_by_drug():
+    """{(drug_class, drug): [names]} of the bundled vocabulary, sorted."""
+    from metacalc.data.vocabulary import bundled_rows
+
+    grouped = {}
+    for name, drug, drug_class in bundled_rows():
+        grouped.setdefault((drug_class, drug), []).append(name)
+    return {key: sorted(grouped[key]) for key in sorted(grouped)}
 
 
 def refresh(readme_path):

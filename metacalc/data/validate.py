@@ -215,8 +215,8 @@ def _column_rules(frame, spec, file, out):
                 repeated = frame[name][frame[name].duplicated(keep=False)]
                 rows_by_value[name] = {v: [int(r) for r in rows] for v, rows in repeated.groupby(repeated).groups.items()}
             others = [r for r in rows_by_value[name][case.failure_case] if r != row]
-            out.add(file, row, name, f"duplicate {name} (got {show(case.failure_case)}, expected a unique value; also on row "
-                    + ", ".join(map(str, others)) + ")")
+            listed = ", ".join(map(str, others[:5])) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+            out.add(file, row, name, f"duplicate {name} (got {show(case.failure_case)}, expected a unique value; also on row {listed})")
         elif check == "enum":
             out.add(file, row, name, f"not an allowed value (got {show(case.failure_case)}, expected {column.expected})")
         elif check == "range":

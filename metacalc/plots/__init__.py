@@ -30,6 +30,12 @@ def use_reproducible_backend():
     matplotlib.rcParams["font.family"] = "DejaVu Sans"
 
 
+def _current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save_figure(fig, svg_path, png_path=None, dpi=150):
     """Write ``fig`` as SVG (and PNG) atomically: a temporary file renamed into place."""
     import matplotlib.pyplot as plt
@@ -45,6 +51,8 @@ def save_figure(fig, svg_path, png_path=None, dpi=150):
         os.close(fd)
         try:
             fig.savefig(tmp, format=fmt, metadata=metadata, dpi=dpi, bbox_inches="tight")
+            # mkstemp creates 0600 files; give the figure the permissions a plain open() would.
+            os.chmod(tmp, 0o666 & ~_current_umask())
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)

@@ -596,7 +596,7 @@ def _heterogeneity_text(result):
     # One statistic is never split over two lines; the text must stay within the left table's width.
     lines = ["Heterogeneity: " + parts[0]]
     for part in parts[1:]:
-        if len(lines[-1]) + len(part) + 2 <= 62:
+        if len(lines[-1]) + len(part) + 2 <= 68:
             lines[-1] += "; " + part
         else:
             lines[-1] += ";"
