@@ -1,7 +1,6 @@
 """Figures, saved so that the same inputs give byte-identical files."""
 
-import os
-import tempfile
+from metacalc.files import atomic_path
 
 # Fixed so that SVG ids (and so the file bytes) do not change between runs.
 SVG_HASH_SALT = "metacalc"
@@ -30,12 +29,6 @@ def use_reproducible_backend():
     matplotlib.rcParams["font.family"] = "DejaVu Sans"
 
 
-def _current_umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def save_figure(fig, svg_path, png_path=None, dpi=150):
     """Write ``fig`` as SVG (and PNG) atomically: a temporary file renamed into place."""
     import matplotlib.pyplot as plt
@@ -45,16 +38,6 @@ def save_figure(fig, svg_path, png_path=None, dpi=150):
     if png_path:
         targets.append((png_path, "png", {"Software": None}))
     for path, fmt, metadata in targets:
-        directory = os.path.dirname(os.path.abspath(path))
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=f".{fmt}.tmp")
-        os.close(fd)
-        try:
+        with atomic_path(path) as tmp:
             fig.savefig(tmp, format=fmt, metadata=metadata, dpi=dpi, bbox_inches="tight")
-            # mkstemp creates 0600 files; give the figure the permissions a plain open() would.
-            os.chmod(tmp, 0o666 & ~_current_umask())
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
     plt.close(fig)

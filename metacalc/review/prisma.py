@@ -17,12 +17,12 @@ Conventions of the log (``records`` table, see docs/architecture.md):
   several reports can describe: reports joined by ``studies.duplicate_of`` count as one study.
 """
 
-import os
 import re
-import tempfile
 import textwrap
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
+
+from metacalc.files import write_atomic
 
 ARMS = ("databases_registers", "other_methods")
 ARM_TITLES = {
@@ -768,18 +768,7 @@ def prisma_svg(counts, link_prefix="#prisma-"):
 
 def write_prisma_svg(path, counts, link_prefix="#prisma-"):
     """Write the diagram to ``path`` atomically (temporary file renamed into place)."""
-    text = prisma_svg(counts, link_prefix=link_prefix)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".svg.tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, prisma_svg(counts, link_prefix=link_prefix))
     return path
 
 

@@ -1,0 +1,41 @@
+"""Writing outputs so that a crash or a refused input never leaves a half-written file behind."""
+
+import os
+import tempfile
+from contextlib import contextmanager
+
+
+def _current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; on success it is renamed onto ``path``, on error removed.
+
+    For writers that want a file name (matplotlib's savefig, openpyxl's save).
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield tmp
+        # mkstemp creates 0600 files; give the output the permissions a plain open() would.
+        os.chmod(tmp, 0o666 & ~_current_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_atomic(path, content):
+    """Write ``content`` (str as UTF-8, or bytes) to ``path`` atomically."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
