@@ -2,7 +2,6 @@
 
 import dataclasses
 import shutil
-import zipfile
 from pathlib import Path
 
 import pytest

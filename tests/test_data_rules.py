@@ -310,3 +310,9 @@ def test_problems_sorted_by_file_then_row(sheets):
     found = problems()
     assert [line.split(": ")[0] for line in found] == [
         "sheets/patients.csv:2:age_at_presentation", "sheets/patients.csv:3:sex", "sheets/treatments.csv:4:therapy"]
+
+
+def test_blank_header_row(sheets):
+    path = sheets / "appraisal_overall.csv"
+    path.write_text("\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert problems() == ["sheets/appraisal_overall.csv:1: no column names (got a blank row 1, expected the header row naming the columns)"]

@@ -23,7 +23,6 @@ import math
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from metacalc.errors import UserError
@@ -196,6 +195,8 @@ def test_bad_input_is_a_user_error():
         rma_glmm([1.5, 2], [3, 4])
     with pytest.raises(UserError, match="no studies"):
         rma_glmm([], [])
+    with pytest.raises(UserError, match="3 labels for 2 studies"):
+        rma_glmm([1, 2], [3, 4], labels=["a", "b", "c"])
 
 
 def test_batch_can_return_errors_in_place():

@@ -6,7 +6,7 @@
 The names are imported lazily so that ``metacalc --help`` does not pay for pandas and pandera.
 """
 
-__all__ = ["load_dataset", "Dataset", "load_schema", "build_vocabulary"]
+__all__ = ["Dataset", "build_vocabulary", "load_dataset", "load_schema"]
 
 
 def __getattr__(name):

@@ -4,11 +4,10 @@
 """
 
 import json
-import os
-import tempfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from metacalc.errors import UserError
+from metacalc.files import write_atomic
 
 TABLES = ("studies", "patients", "treatments", "aggregates", "records", "appraisal", "appraisal_overall",
           "quotes", "vocabulary")
@@ -55,7 +54,7 @@ class Dataset:
             "tables": {name: _table_to_json(frame) for name, frame in self.tables().items()},
         }
         text = json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
-        write_atomically(path, text.encode("utf-8"))
+        write_atomic(path, text)
 
     @classmethod
     def from_json(cls, path):
@@ -85,20 +84,6 @@ class Dataset:
         lines.append(f"warnings: {len(self.warnings)}")
         lines.extend(f"warning: {w}" for w in self.warnings)
         return lines
-
-
-def write_atomically(path, data):
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 def _json_value(value):
@@ -144,7 +129,6 @@ def load_dataset(path):
 
     Raises ``UserError`` listing every problem, one line each, sorted by file and row.
     """
-    import pandas as pd
 
     from metacalc.data.derive import CALCINOSIS_DIAGNOSIS_ROUTES, ONSET_ROUTES, derive_interval, response_flags
     from metacalc.data.problems import sorted_lines

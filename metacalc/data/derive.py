@@ -107,7 +107,6 @@ def derive_interval(patients, routes):
 
 def response_flags(response):
     """(any_response, complete_response) as nullable integers from the response enumeration."""
-    import pandas as pd
 
     any_response = response.map({"complete": 1, "partial": 1, "none": 0}).astype("Int64")
     complete = response.map({"complete": 1, "partial": 0, "none": 0}).astype("Int64")

@@ -106,7 +106,8 @@ def _read_csv(file, table):
         return None, problems + [Problem(file, None, "", "empty file (got no rows, expected a header row naming the columns)")]
     # Spreadsheet row numbers count records, not physical lines: a quoted cell may span lines.
     raw, header_problems = _table_from_cells(table, file, records[0], zip(range(2, len(records) + 1), records[1:]))
-    raw.complete = raw.complete and complete
+    if raw is not None:
+        raw.complete = raw.complete and complete
     return raw, problems + header_problems
 
 
@@ -119,6 +120,9 @@ def _table_from_cells(table, file, header_cells, numbered_rows):
     while width and not header[width - 1]:
         width -= 1
     header = header[:width]
+    if not width:
+        problem = Problem(file, 1, "", "no column names (got a blank row 1, expected the header row naming the columns)")
+        return None, [problem]
     rows, numbers = [], []
     complete = True
     for number, cells in numbered_rows:
@@ -178,7 +182,8 @@ def _read_workbook(file):
                 continue
             numbered = ((i + 2, [_excel_text(v) for v in values]) for i, values in enumerate(rows))
             raw, sheet_problems = _table_from_cells(name, where, [_excel_text(v) for v in first], numbered)
-            tables[name] = raw
+            if raw is not None:
+                tables[name] = raw
             problems.extend(sheet_problems)
     except Exception as error:  # a workbook that opens but whose sheets are damaged
         problems.append(Problem(file, None, "", f"not a valid .xlsx workbook (got {type(error).__name__}: {error}, expected an Excel .xlsx file)"))

@@ -9,7 +9,7 @@ import io
 import re
 import zipfile
 
-from metacalc.data.dataset import write_atomically
+from metacalc.files import write_atomic
 from metacalc.data.schema import load_schema
 
 FIXED_TIME = "2024-01-01T00:00:00Z"
@@ -83,4 +83,4 @@ def write_template(path):
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o600 << 16
             target.writestr(entry, data)
-    write_atomically(path, out.getvalue())
+    write_atomic(path, out.getvalue())

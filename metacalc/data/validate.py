@@ -40,7 +40,6 @@ def check_sheets(path):
     Returns (frames, files, collector, vocabulary): frames are typed DataFrames of the input columns,
     indexed by spreadsheet row number, for every table (absent optional tables are empty).
     """
-    import pandas as pd
 
     from metacalc.data.sheets import read_sheets
     from metacalc.data.vocabulary import build_vocabulary
@@ -318,7 +317,7 @@ def _aggregate_outcomes(aggregates, file, out):
         out.add(file, int(row), "therapy", f"a therapy on a time outcome (got {show(aggregates.at[row, 'therapy'])}, expected blank for {aggregates.at[row, 'outcome']})")
     no_summary = aggregates[["mean", "median"]].isna().all(axis=1)
     for row in aggregates.index[timing & no_summary]:
-        out.add(file, int(row), "mean", f"no summary for a time outcome (got blank mean and median, expected at least one of them)")
+        out.add(file, int(row), "mean", "no summary for a time outcome (got blank mean and median, expected at least one of them)")
 
 
 def _therapies(frame, file, vocabulary, out):

@@ -9,8 +9,8 @@ these settings; see Bates et al. 2015, J Stat Softw 67(1), and Stijnen, Hamza & 
 * for given (mu, theta) each study's random effect is centred on its conditional mode u0 (minimiser of the
   penalised deviance d_i(u) + u^2) and scaled by the curvature there, s_i = 1 / sqrt(theta^2 W_i + 1) with
   W_i = n_i p_i (1 - p_i);
-* the deviance is  sum_i [ d_i(u0) + u0^2 + log(theta^2 W_i + 1)
-                           - 2 log sum_j w_j exp(-(g_i(u0 + z_j s_i) - g_i(u0)) / 2 + z_j^2 / 2) ]
+* with g_i(u) = d_i(u) + u^2 (d_i the binomial deviance of study i at logit mu + theta u), the deviance is
+      sum_i [ g_i(u0) + log(theta^2 W_i + 1) - 2 log sum_j w_j exp(-(g_i(u0 + z_j s_i) - g_i(u0)) / 2 + z_j^2 / 2) ]
   with (z_j, w_j) the probabilists' Gauss-Hermite rule of ``nagq`` points (weights summing to 1);
 * theta = tau >= 0 (lme4's parameter), the fixed-effect SE comes from the inverse Hessian of that deviance over
   (theta, mu) (lme4's default ``vcov`` for nAGQ > 0 fits), falling back to 1 / sum(W_i) at theta = 0 where
@@ -26,6 +26,15 @@ The deviance is even in theta, so the optimiser works on (mu, theta) without bou
 maximum at tau^2 = 0 is then an ordinary minimum of the even function and Newton's method finds it.
 Everything is vectorised across datasets (padded with n = 0 studies, which contribute nothing), so
 ``rma_glmm_batch`` fits hundreds of analyses in one pass.
+
+Where the answer is not metafor's (each recorded in tests/test_meta_glmm.py):
+* k = 1 (metafor refuses) and every study a single patient (glmer drifts to tau^2 ~ 1e-12): tau^2 cannot be
+  identified, so the common-proportion logistic model (tau^2 = 0) is fitted and a warning is attached;
+* identical studies (glmer fails): tau^2 = 0, the common proportion;
+* every study 0 events or all events (glmer fails), or a likelihood rising towards infinity (one event among
+  single-patient zeros: glmer stops at logits of -40 or +50 with tau^2 ~ 1000): :class:`GlmmNotEstimable`,
+  whose message points to the pooled count with an exact interval;
+* k = 1 gives Q = 0 on 0 df with p = 1 (metafor: NA).
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ import numpy as np
 
 from metacalc.errors import UserError
 
-__all__ = ["GlmmResult", "GlmmNotEstimable", "rma_glmm", "rma_glmm_batch"]
+__all__ = ["GlmmNotEstimable", "GlmmResult", "rma_glmm", "rma_glmm_batch"]
 
 # A fit whose mean logit or tau runs past these bounds has no finite maximum (the likelihood keeps rising
 # towards a boundary at infinity); logit 25 is a proportion of 1 - 1.4e-11.
@@ -483,6 +492,8 @@ def rma_glmm_batch(events_list, totals_list, level=0.95, nagq=7, labels=None, er
     for i, (e, t) in enumerate(zip(events_list, totals_list)):
         try:
             x, n = _check_input(e, t)
+            if labels[i] is not None and len(labels[i]) != x.size:
+                raise UserError([f"{len(labels[i])} labels for {x.size} studies"])
             reason = _not_estimable_reason(x, n)
             if reason:
                 raise GlmmNotEstimable([reason])
@@ -577,7 +588,7 @@ def rma_glmm_batch(events_list, totals_list, level=0.95, nagq=7, labels=None, er
             level=float(level),
             nagq=nagq,
             iterations=int(iterations[j]),
-            labels=tuple(labels[i]) if labels[i] is not None else None,
+            labels=tuple(str(v) for v in labels[i]) if labels[i] is not None else None,
             warnings=tuple(notes[j]),
         )
     return out

@@ -38,7 +38,8 @@ class EstimationError(ValueError):
 def zeroin(f, lower, upper, f_lower, f_upper, tol=UNIROOT_TOL, maxiter=1000):
     """R's ``uniroot`` (R_zeroin2 from R's stats/src/zeroin.c), step for step, so roots agree with R exactly.
 
-    Returns the root estimate; raises EstimationError when R would warn of non-convergence.
+    Returns the root estimate. After ``maxiter`` iterations without convergence R only warns and returns the
+    current estimate, and so does this function; end points of the same sign raise EstimationError (R's error).
     """
     if f_lower * f_upper > 0:
         raise EstimationError("f() values at end points not of opposite sign")
@@ -83,7 +84,7 @@ def zeroin(f, lower, upper, f_lower, f_upper, tol=UNIROOT_TOL, maxiter=1000):
         fb = f(b)
         if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
             c, fc = a, fa
-    raise EstimationError("uniroot did not converge")
+    return b
 
 
 def weighted_mean(yi, wi):
@@ -130,7 +131,7 @@ def _paule_mandel(yi, vi):
     at_max = excess(upper)
     if at_max > 0:
         raise EstimationError(f"Paule-Mandel: value of 'tau2.max' ({upper:g}) too low")
-    return zeroin(excess, 0.0, upper, at_zero, at_max)
+    return zeroin(excess, 0.0, upper, at_zero, at_max, maxiter=MAXITER)  # metafor passes its maxiter (100)
 
 
 def search_limit(yi):
@@ -230,8 +231,9 @@ def tau2_profile_interval(yi, vi, tau2, level=0.95):
     """Q-profile confidence interval for tau² (Viechtbauer 2007) as metafor's ``confint(rma)``.
 
     Bounds are truncated at 0; the search is over [min(0, tau2), max(100, 10 tau2)], and a bound beyond the
-    upper end is reported as that end (metafor prints it with ">"). Needs k >= 2; a bound whose search fails
-    is nan, as metafor gives NA with a warning.
+    upper end is reported as that end (metafor prints it with ">"). Needs k >= 2 (k = 1 raises ValueError;
+    ``rma`` then reports no interval); k = 2 works as any other k, with 1 degree of freedom. A bound whose search
+    fails is nan, as metafor gives NA with a warning.
     """
     from scipy.stats import chi2
 

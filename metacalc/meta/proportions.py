@@ -26,6 +26,10 @@ Methods
     - otherwise (at least one case series, n > 1) -> "glmm": the exact binomial likelihood, no continuity
       correction, and tau² is identified from the series. If the GLMM has no finite maximum, "exact".
 
+Studies: every result lists each study's raw proportion x/n with its ``ci_method`` interval (Clopper-Pearson by
+default, whatever the pooling method) and its weight in percent (n_i/N for "exact", the model's inverse-variance
+weight for "iv", null for "glmm", which has none).
+
 Freeman-Tukey warning: Miller's inverse is evaluated at the harmonic mean n_hm of the study sizes. Any pooled
 value below the transform of 0 events at n_hm back-transforms to exactly 0 (and above that of n_hm events to 1);
 that dead zone is about 1/(4 (n_hm + 1)) wide on the proportion scale: 14.6% at n_hm = 1, 4.2% at 5, 2.3% at 10.

@@ -155,7 +155,8 @@ def inline_svg(text, prefix):
     text = _PROLOG.sub("", text).strip()
     if not text.startswith("<svg"):
         raise UserError([f"{prefix}: not an SVG file (expected it to start with <svg)"])
-    if re.search(r"<\s*(script|foreignObject|iframe)\b|\son[a-z]+\s*=", text, re.I):
+    # Inside tags only ("<" never occurs in escaped text): scripting elements or on* event attributes.
+    if re.search(r"<\s*(script|foreignObject|iframe)\b|<[^<>]*\son[a-z]+\s*=", text, re.I):
         raise UserError([f"{prefix}: the SVG contains script or event handlers; refusing to embed it"])
     defined = set(_ID.findall(text))
     if not defined:

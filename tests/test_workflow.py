@@ -1,0 +1,153 @@
+"""The Snakemake workflow end to end on the bundled review, in a temporary copy of the repository tree."""
+
+import csv
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import pytest
+
+from metacalc.review.pipeline import build_report
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORKFLOW_FILES = ("Snakefile", "snakemake", "profiles", "analyses", "extraction_sheets")
+SCRIPT = '<script>alert(1)</script>'
+IMAGE = '"><img src=x onerror=alert(1)>'
+
+
+def snakemake(workdir, *args):
+    executable = os.path.join(os.path.dirname(sys.executable), "snakemake")
+    command = [executable] if os.path.exists(executable) else [sys.executable, "-m", "snakemake"]
+    return subprocess.run(command + list(args), cwd=workdir, capture_output=True, text=True, timeout=600)
+
+
+def copy_tree(destination):
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW_FILES:
+        source = os.path.join(ROOT, name)
+        if os.path.isdir(source):
+            shutil.copytree(source, destination / name)
+        else:
+            shutil.copy(source, destination / name)
+    return destination
+
+
+def files_under(directory):
+    found = []
+    for folder, _, names in os.walk(directory):
+        found.extend(os.path.relpath(os.path.join(folder, n), directory) for n in names)
+    return sorted(found)
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    workdir = copy_tree(tmp_path_factory.mktemp("workflow") / "repo")
+    run = snakemake(workdir)  # plain `snakemake`: the profile supplies the cores
+    assert run.returncode == 0, run.stderr[-3000:]
+    return workdir
+
+
+def test_workflow_writes_the_report_and_tables(first_run):
+    reports = first_run / "reports"
+    html = (reports / "index.html").read_text(encoding="utf-8")
+    for anchor in ("summary", "prisma", "studies", "patients", "risk-of-bias", "results", "onset", "sensitivity",
+                   "methods", "provenance", "excluded-rows", "checklist", "changes"):
+        assert f'id="{anchor}"' in html
+    for name in ("results.json", "excluded_rows.csv", "response_per_drug.csv", "response_per_class.csv",
+                 "time_to_onset.csv"):
+        assert (reports / "tables" / name).stat().st_size > 0
+    assert (reports / "figures" / "prisma.svg").exists()
+    for rule in ("validate", "analyse", "figures", "report"):
+        assert (reports / "logs" / f"{rule}.log").exists()
+
+
+def test_second_run_has_nothing_to_do(first_run):
+    dry = snakemake(first_run, "-n")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+def test_editing_the_plan_reruns_and_touching_does_not(first_run):
+    path = first_run / "analyses" / "response_per_drug.yaml"
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original.replace("title: Response per therapy", "title: Response per drug"), encoding="utf-8")
+    try:
+        dry = snakemake(first_run, "-n")
+        jobs = dry.stdout + dry.stderr
+        assert "rule analyse:" in jobs and "rule report:" in jobs and "rule validate:" not in jobs
+    finally:
+        path.write_text(original, encoding="utf-8")  # newer mtime, same content: checksums say nothing to do
+    dry = snakemake(first_run, "-n")
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+def test_two_runs_from_clean_are_byte_identical(first_run, tmp_path):
+    saved = tmp_path / "first"
+    shutil.copytree(first_run / "reports", saved)
+    shutil.rmtree(first_run / "reports")
+    shutil.rmtree(first_run / ".snakemake")
+    run = snakemake(first_run, "-c1")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert files_under(saved) == files_under(first_run / "reports")
+    _, mismatch, errors = filecmp.cmpfiles(saved, first_run / "reports", files_under(saved), shallow=False)
+    assert mismatch == [] and errors == []
+
+
+def test_invalid_config_is_refused_at_start(first_run):
+    run = snakemake(first_run, "-n", "--config", "level=1.5")
+    assert run.returncode != 0
+    output = run.stdout + run.stderr
+    assert "1.5 is greater than or equal to the maximum of 1" in output and "On instance['level']" in output
+
+
+class ElementCollector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def poison(path, columns):
+    """Append the payloads to free-text cells; extracted values (which need a quote) only where filled."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+        fields = list(rows[0].keys())
+    for index, row in enumerate(rows):
+        for column in columns:
+            if column.endswith("!") and not row[column[:-1]].strip():
+                continue
+            column = column.rstrip("!")
+            payload = SCRIPT if index % 2 == 0 else IMAGE
+            row[column] = f"{row[column]} {payload}".strip()
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_text_from_the_sheets_is_escaped(tmp_path):
+    sheets = tmp_path / "sheets"
+    shutil.copytree(os.path.join(ROOT, "extraction_sheets"), sheets)
+    # "!" marks extracted values: poisoned only where filled, since each needs its quote
+    poison(sheets / "studies.csv", ("notes", "title!", "first_author!", "duplicate_evidence"))
+    poison(sheets / "treatments.csv", ("notes", "dose!"))
+    poison(sheets / "patients.csv", ("notes", "sites!"))
+    poison(sheets / "appraisal.csv", ("justification",))
+    poison(sheets / "records.csv", ("citation",))
+    build_report(str(sheets), os.path.join(ROOT, "analyses"), str(tmp_path / "reports"))
+    html = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
+
+    parser = ElementCollector()
+    parser.feed(html)
+    tags = [tag for tag, _ in parser.tags]
+    assert "script" not in tags and "img" not in tags and "iframe" not in tags
+    handlers = [(tag, name) for tag, attrs in parser.tags for name in attrs if name.lower().startswith("on")]
+    assert handlers == []
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<script" not in html.lower() and "<img" not in html.lower()
