@@ -168,6 +168,48 @@ def test_every_quote_is_verbatim_in_its_source_document(sheets, documents):
     assert missing == []
 
 
+# A fragment in single quotes inside free text ('a 49-year-old woman'): it starts after a space, an opening
+# bracket or the start of the text, so apostrophes inside words (patient's, authors') never open one.
+QUOTED_FRAGMENT = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=\())'([^']{4,}?)'(?=[\s,.;:)]|$)")
+
+
+def test_appraisal_quotes_are_verbatim_in_the_appraised_report(sheets, documents):
+    """Second-review rule: a risk-of-bias answer may only quote what its report says."""
+    source_document = by_id(sheets["studies"], "study_id")
+    frames = [(pd.read_csv(SHEETS / f"{table}.csv", dtype=str, keep_default_na=False), column)
+              for table, column in (("appraisal", "justification"), ("appraisal_overall", "rationale"))]
+    missing = []
+    for frame, column in frames:
+        for _, row in frame.iterrows():
+            text = documents[source_document[row["study_id"]]["source_document"]].replace("*", "")
+            for fragment in QUOTED_FRAGMENT.findall(row[column]):
+                if not quoted_in(fragment, text):
+                    missing.append((row["study_id"], row["tool"], row.get("item", ""), fragment))
+    assert missing == []
+
+
+def quoted_in(fragment, text):
+    """Whether a quote is in the text; '...' marks an elision, so the pieces must appear in order."""
+    position = 0
+    for piece in (normalise(p) for p in re.split(r"\.\.\.|…", fragment)):
+        if piece:
+            position = text.find(piece, position)
+            if position < 0:
+                return False
+            position += len(piece)
+    return True
+
+
+def test_appraisal_quote_check_catches_an_invented_quote(documents):
+    text = documents["003_7facb17abbb17acf.txt"]
+    justification = "Age and sex stated: 'a 49-year-old woman' seen 'in Porto, Portugal'; the patient's age."
+    fragments = QUOTED_FRAGMENT.findall(justification)
+    assert fragments == ["a 49-year-old woman", "in Porto, Portugal"]
+    assert [quoted_in(f, text) for f in fragments] == [True, False]
+    assert quoted_in("a 49-year-old woman presented ... switch from nifedipine", text)
+    assert not quoted_in("switch from nifedipine ... a 49-year-old woman presented", text)  # out of order
+
+
 def test_numbers_appear_in_their_quotes(sheets):
     """A typed number must be visible in its quote (as digits, a decimal comma, or a word)."""
     quotes = {(q["table"], q["row_id"], q["column"]): q["quote"] for _, q in sheets["quotes"].iterrows()}
@@ -279,3 +321,20 @@ def test_extracted_facts(sheets):
     assert aggregates["balin2012_lupus_panniculitis_time"]["mean"] == "4.8"
     literature = aggregates["seed004_literature_onset"]
     assert (literature["outcome"], literature["mean"], literature["n"]) == ("years_sle_to_onset", "9.8", "")
+    # Onset of lesions versus diagnosis of calcinosis: the Mayo figures, as seed 003 quotes them, are times to
+    # calcinosis diagnosis; the 9.8-year literature average is a time to onset.
+    for mayo in ("balin2012_sle_time", "balin2012_lupus_panniculitis_time"):
+        assert aggregates[mayo]["outcome"] == "years_sle_to_calcinosis_diagnosis"
+
+    # Second review (double extraction): response categories of every single-patient course.
+    responses = dict(zip(treatments["treatment_id"], treatments["response"]))
+    assert responses["perezpampin_p1_t1"] == "none"  # 'calcifications persist and the ulcer progressed'
+    assert responses["tristano2006_p1_t1"] == "none"  # 'No response was observed'
+    assert [responses[f"seed004_p1_t{i}"] for i in (1, 2, 3)] == ["none"] * 3  # 'still progressed'
+    # Facts the reports do not state stay blank rather than guessed.
+    assert patients["tristano2006_p1"]["sex"] == ""  # 'Our patient', 'a patient'
+    assert patients["perezpampin_p1"]["distribution"] == ""  # never called circumscripta or universalis
+    assert patients["perezpampin_p1"]["calcium_normal"] == ""  # the text's remark is about calcinosis in general
+    assert patients["costasousa2021_p1"]["pth_normal"] == ""  # PTH is not reported
+    assert patients["seed002_p1"]["lupus_panniculitis"] == ""  # stated only in seed004
+    assert studies["balin2012"]["country"] == ""  # the text names the clinic, not the country

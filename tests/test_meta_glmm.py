@@ -42,17 +42,22 @@ def metafor_fitted(d):
 @pytest.fixture(scope="module")
 def fits():
     names = list(DATASETS)
+    results = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        results = rma_glmm_batch([DATASETS[n]["events"] for n in names], [DATASETS[n]["totals"] for n in names],
-                                 errors="return")
-    return dict(zip(names, results))
+        for nagq in sorted({DATASETS[n]["nagq"] for n in names}):
+            group = [n for n in names if DATASETS[n]["nagq"] == nagq]
+            fitted = rma_glmm_batch([DATASETS[n]["events"] for n in group], [DATASETS[n]["totals"] for n in group],
+                                    nagq=nagq, errors="return")
+            results.update(zip(group, fitted))
+    return results
 
 
 def test_fixture_records_versions_and_enough_datasets():
     assert REFERENCE["metafor_version"].startswith("3.8")
     assert REFERENCE["lme4_version"]
     assert REFERENCE["R_version"].startswith("R version 4")
+    assert {d["nagq"] for d in REFERENCE["datasets"]} == {3, 7, 15}
     generated = [d for d in REFERENCE["datasets"] if d["name"].startswith("generated_")]
     assert len(generated) >= 50
     ks = [len(d["events"]) for d in generated]
@@ -88,6 +93,7 @@ def test_matches_metafor(name, fits):
     assert fit.q == pytest.approx(ref["QE_Wld"], rel=q_tol, abs=1e-9)
     assert fit.q_pvalue == pytest.approx(ref["QEp_Wld"], rel=10 * q_tol, abs=1e-9)
     assert fit.q_df == len(ref["events"]) - 1
+    assert fit.nagq == ref["nagq"]
     assert fit.i2 == pytest.approx(ref["I2"], rel=tau_tol, abs=1e-4)
     assert fit.h2 == pytest.approx(ref["H2"], rel=tau_tol, abs=1e-6)
 

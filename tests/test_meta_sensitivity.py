@@ -140,3 +140,22 @@ def test_bad_input_is_rejected():
         cumulative([1.0, 2.0], [0.1, 0.1], order=[1])
     with pytest.raises(ValueError, match="groups"):
         subgroups([1.0, 2.0], [0.1, 0.1], ["a"])
+
+
+def test_leave_one_out_on_events_and_totals_through_pool_proportions():
+    from metacalc.meta.proportions import pool_proportions
+
+    data = REFERENCE["datasets"]["pritz1997_plo"]
+    ref = REFERENCE["leave1out"]["pritz1997_plo_REML_z"]
+    events, totals = np.array(data["events"]), np.array(data["totals"])
+
+    def fit(idx):
+        return pool_proportions(events[idx], totals[idx], method="iv", measure="PLO", tau2_method="REML")
+
+    table = leave_one_out_by(fit, len(events), labels=data["labels"])
+    logits = [f.transformed["estimate"] for f in table.fits]
+    np.testing.assert_allclose(logits, ref["estimate"], rtol=RTOL)
+    np.testing.assert_allclose(table.se, ref["se"], rtol=RTOL)  # model-scale SE taken from ``transformed``
+    np.testing.assert_allclose(table.estimate, 1 / (1 + np.exp(-np.array(ref["estimate"]))), rtol=RTOL)
+    np.testing.assert_allclose(table.tau2, ref["tau2"], rtol=RTOL, atol=1e-12)
+    json.dumps(table.to_dict(), allow_nan=False)

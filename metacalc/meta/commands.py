@@ -117,8 +117,31 @@ def _cell_text(value):
     return str(value).strip()
 
 
+def _csv_records(file):
+    """(row number, cells) per record; the row number is the file line where the record ends (header = 1)."""
+    import csv
+
+    with open(file, newline="", encoding="utf-8-sig") as stream:
+        reader = csv.reader(stream)
+        for cells in reader:
+            yield reader.line_num, cells
+
+
+def _xlsx_records(file):
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, list(cells)
+    finally:
+        workbook.close()
+
+
 def read_table(path):
-    import pandas as pd
+    """Read FILE with the standard library (CSV) or openpyxl (.xlsx): no pandas, to keep the command quick."""
+    import zipfile
 
     name = str(path)
     file = Path(path)
@@ -126,28 +149,42 @@ def read_table(path):
         raise UserError(f"{name}: no such file")
     if file.stat().st_size == 0:
         raise UserError(f"{name}: the file is empty")
+    excel = file.suffix.lower() in (".xlsx", ".xlsm")
     try:
-        if file.suffix.lower() in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(file, sheet_name=0, dtype=object, header=0)
-        else:
-            frame = pd.read_csv(file, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                                encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        raise UserError(f"{name}: the file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as error:
-        kind = "an Excel workbook" if file.suffix.lower() in (".xlsx", ".xlsm") else "CSV"
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UserError(f"{name}: cannot be read as {kind} ({first_line})") from None
-    columns = [str(column).strip() for column in frame.columns]
+        records = list(_xlsx_records(file) if excel else _csv_records(file))
+    except (UnicodeDecodeError, zipfile.BadZipFile, OSError, ValueError, KeyError) as error:
+        kind = "an Excel workbook" if excel else "a UTF-8 CSV file"
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(f"{name}: cannot be read as {kind} ({detail})") from None
+    records = [(number, [_cell_text(cell) for cell in cells]) for number, cells in records]
+    records = [(number, cells) for number, cells in records if any(cells)]
+    if not records:
+        raise UserError(f"{name}: the file is empty")
+    header_number, header = records[0]
+    while header and header[-1] == "":
+        header.pop()  # trailing empty header cells (spreadsheets often leave some)
+    problems = []
+    if "" in header:
+        problems.append(f"{name}:{header_number}: the header has an empty column name (column "
+                        f"{header.index('') + 1})")
+    duplicates = sorted({column for column in header if header.count(column) > 1})
+    if duplicates:
+        problems.append(f"{name}:{header_number}: duplicate column names: {', '.join(duplicates)}")
     rows, numbers = [], []
-    for position, record in enumerate(frame.itertuples(index=False, name=None)):
-        cells = {column: _cell_text(value) for column, value in zip(columns, record)}
-        if any(cells.values()):
-            rows.append(cells)
-            numbers.append(position + 2)
+    for number, cells in records[1:]:
+        extra = [cell for cell in cells[len(header):] if cell]
+        if extra:
+            problems.append(f"{name}:{number}: {len(header) + len(extra)} or more cells but the header names "
+                            f"{len(header)} columns")
+            continue
+        cells = cells[: len(header)] + [""] * (len(header) - len(cells))
+        rows.append(dict(zip(header, cells)))
+        numbers.append(number)
+    if problems:
+        raise UserError(problems)
     if not rows:
         raise UserError(f"{name}: no data rows (the file has only a header)")
-    return Table(name, columns, rows, numbers)
+    return Table(name, header, rows, numbers)
 
 
 def _check_columns(table, wanted):

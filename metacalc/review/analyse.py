@@ -120,41 +120,61 @@ def study_label(study):
 
 
 class Review:
-    """The dataset's tables as lists of dicts, with the lookups the analyses need."""
+    """The dataset's tables as lists of dicts, with the lookups the analyses need.
 
-    def __init__(self, ds):
-        self.studies = _records(ds.studies)
-        self.patients = _records(ds.patients)
-        self.treatments = _records(ds.treatments)
-        self.aggregates = _records(getattr(ds, "aggregates", None)) if _has_rows(ds, "aggregates") else []
-        self.appraisal_overall = (
-            _records(ds.appraisal_overall) if _has_rows(ds, "appraisal_overall") else []
-        )
-        self.quotes = _records(ds.quotes) if _has_rows(ds, "quotes") else []
+    ``tables`` maps table name -> list of row dicts (as :func:`read_tables` gives them, cheap for large
+    reviews) or -> DataFrame; ``high_risk`` lists the reports judged at high risk of bias.
+    """
+
+    def __init__(self, tables, high_risk=()):
+        def rows(name):
+            table = tables.get(name)
+            if table is None:
+                return []
+            return list(table) if isinstance(table, list) else _records(table)
+
+        self.studies = rows("studies")
+        self.patients = rows("patients")
+        self.treatments = rows("treatments")
+        self.aggregates = rows("aggregates")
+        self.quotes = rows("quotes")
         self.study = {s["study_id"]: s for s in self.studies}
         self.patient = {p["patient_id"]: p for p in self.patients}
         self.label = {sid: study_label(s) for sid, s in self.study.items()}
         self.quotes_of = {}
         for quote in self.quotes:
             self.quotes_of.setdefault((quote["table"], quote["row_id"]), []).append(quote)
-        self.high_risk = _high_risk(ds)
+        self.high_risk = sorted(high_risk)
+        self.high_risk_set = frozenset(high_risk)
 
     def duplicate_of(self, study_id):
         return _text(self.study.get(study_id, {}).get("duplicate_of"))
 
 
-def _has_rows(ds, name):
-    frame = getattr(ds, name, None)
-    return frame is not None and len(frame.columns) > 0
+def read_tables(dataset_path):
+    """The dataset's tables as lists of dicts, read straight from the JSON of ``Dataset.to_json``.
+
+    Values there are already typed and derived; plain dicts are what the analyses walk over, and building
+    them from the JSON is much cheaper than from DataFrames on a large review.
+    """
+    with open(dataset_path, encoding="utf-8") as handle:
+        document = json.load(handle)
+    if document.get("format") != "metacalc-dataset":
+        raise UserError([f"{dataset_path}: not a metacalc dataset (got format {document.get('format')!r})"])
+    return {
+        name: [dict(zip(table["columns"], row)) for row in table["rows"]]
+        for name, table in document["tables"].items()
+    }
 
 
-def _high_risk(ds):
+def high_risk_of(ds):
     """Reports judged at high overall risk of bias by any tool (the reviewer's judgement, not a score)."""
-    if not _has_rows(ds, "appraisal_overall"):
+    frame = getattr(ds, "appraisal_overall", None)
+    if frame is None or not len(frame):
         return []
     from metacalc.review.appraisal import high_risk_studies
 
-    return list(high_risk_studies(ds.appraisal_overall))
+    return list(high_risk_studies(frame))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -180,7 +200,7 @@ def _study_reason(review, settings, study_id):
     duplicate = review.duplicate_of(study_id)
     if duplicate and settings.duplicates == "once":
         return f"duplicate report of {duplicate} (its patient is counted once, from {duplicate})"
-    if settings.exclude_high_risk and study_id in review.high_risk:
+    if settings.exclude_high_risk and study_id in review.high_risk_set:
         return "report at high risk of bias"
     return None
 
@@ -294,18 +314,6 @@ def _response_units(review, analysis, settings):
     return units, excluded
 
 
-def _course_summary(course):
-    dose = " ".join(x for x in (_text(course.get("dose")), _text(course.get("dose_unit"))) if x)
-    return {
-        "treatment_id": course["treatment_id"],
-        "therapy": _text(course.get("therapy")),
-        "dose": dose,
-        "route": _text(course.get("route")),
-        "duration": _text(course.get("duration")),
-        "response": _text(course.get("response")),
-    }
-
-
 def _pool(events, totals, labels, method, run):
     from metacalc.meta import pool_proportions
 
@@ -354,7 +362,7 @@ def _fit_response(review, analysis, settings, run):
                         {
                             "patient_id": p["patient_id"],
                             "responded": p["responded"],
-                            "courses": [_course_summary(c) for c in p["courses"]],
+                            "courses": [c["treatment_id"] for c in p["courses"]],
                         }
                         for p in patients
                     ],
@@ -775,9 +783,24 @@ def _jsonable(value):
     return value
 
 
-def run_plan(ds, analyses, run=RunSettings()):
-    """Fit every analysis of the plan (and its sensitivity variants) on a dataset; returns the results dict."""
-    review = Review(ds)
+def _without_detail(group):
+    """A sensitivity variant's group without per-patient and per-study rows (the main analysis has them)."""
+    out = {key: value for key, value in group.items() if key not in ("contributors", "pooled_series")}
+    for key in ("result", "pooled"):
+        if out.get(key):
+            out[key] = {k: v for k, v in out[key].items() if k != "studies"}
+    return out
+
+
+def run_plan(ds, analyses, run=RunSettings(), tables=None):
+    """Fit every analysis of the plan (and its sensitivity variants) on a dataset; returns the results dict.
+
+    ``tables`` (from :func:`read_tables`) spares converting the dataset's DataFrames to row dicts.
+    """
+    if tables is None:
+        tables = {name: getattr(ds, name) for name in ("studies", "patients", "treatments", "aggregates", "quotes")
+                  if getattr(ds, name, None) is not None}
+    review = Review(tables, high_risk_of(ds))
     plan_results = []
     for analysis in analyses:
         main, used, reasons = _fit(review, analysis, analysis.main, run)
@@ -805,9 +828,7 @@ def run_plan(ds, analyses, run=RunSettings()):
                     "label": variant.label,
                     "settings": variant.settings.to_dict(),
                     "rows": _variant_rows(main["groups"], fitted["groups"], analysis.kind),
-                    "groups": [
-                        {key: value for key, value in g.items() if key != "contributors"} for g in fitted["groups"]
-                    ],
+                    "groups": [_without_detail(g) for g in fitted["groups"]],
                 }
             )
         plan_results.append(entry)
@@ -835,10 +856,18 @@ def run_plan(ds, analyses, run=RunSettings()):
 # ---------------------------------------------------------------------------------------------------------------
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path, text):
+    """Write text to a temporary file beside ``path`` and rename it into place (readers never see half a file)."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs are ordinary files
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
@@ -850,7 +879,9 @@ def atomic_write(path, text):
 
 
 def dumps(document):
-    return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    # Compact separators keep json's C encoder (indent would fall back to the pure-Python one: slow on a large
+    # review); sorted keys keep the bytes stable. The CSV tables are the human-readable form.
+    return json.dumps(document, separators=(",", ":"), sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _cell(value):
@@ -968,7 +999,7 @@ def analyse(dataset_path, plan_dir, outdir, run=RunSettings(), history=None):
     analyses = load_plan(plan_dir)
     ds = Dataset.from_json(dataset_path)
     prisma = _prisma(ds)  # before any fitting: an inconsistent log stops the run with nothing written
-    results = run_plan(ds, analyses, run)
+    results = run_plan(ds, analyses, run, tables=read_tables(dataset_path))
     results["prisma"] = prisma
     results["dataset_warnings"] = list(getattr(ds, "warnings", []) or [])
     return write_results(results, outdir, history=history)

@@ -14,7 +14,7 @@ import os
 import re
 
 from metacalc.errors import UserError
-from metacalc.review.analyse import atomic_write
+from metacalc.review.analyse import atomic_write, read_tables
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "templates")
 
@@ -176,22 +176,6 @@ def inline_svg(text, prefix):
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def read_tables(dataset_path):
-    """The dataset's tables as lists of dicts, read straight from its JSON form.
-
-    The report needs no pandas (importing it would cost this step half a second): the JSON written by
-    ``Dataset.to_json`` already holds typed, derived values.
-    """
-    with open(dataset_path, encoding="utf-8") as handle:
-        document = json.load(handle)
-    if document.get("format") != "metacalc-dataset":
-        raise UserError([f"{dataset_path}: not a metacalc dataset (got format {document.get('format')!r})"])
-    return {
-        name: [dict(zip(table["columns"], row)) for row in table["rows"]]
-        for name, table in document["tables"].items()
-    }
-
-
 def _figures(figures_dir):
     manifest_path = os.path.join(figures_dir, "figures.json")
     if not os.path.exists(manifest_path):
@@ -331,6 +315,7 @@ def build_context(results, ds, figures, title=None):
             (f for f in figures.values() if f.get("analysis") == analysis and f.get("group") == group), None),
         "studies": studies,
         "patients": _patients_table(ds, results),
+        "courses": {course["treatment_id"]: course for course in ds["treatments"]},
         "appraisal": _appraisal(ds, results),
         "checklist": _checklist(results),
         "methods_used": _methods_used(results),
