@@ -242,3 +242,21 @@ def test_means_estimated_from_median_range_and_quartiles(capsys, tmp_path):
     bad = write(tmp_path, "study,mean,sd,n,median,q1,q3,min,max\nX,,,3,,,,,\n", "bad.csv")
     code, _, err = run(capsys, *MEANS, bad, *MEAN_COLUMNS, *quantile_options)
     assert code == 1 and err.startswith(f"{bad}:2: no mean and SD, and they cannot be estimated")
+
+
+def test_malformed_files_get_one_line_each(capsys, tmp_path):
+    ragged = write(tmp_path, "study,mean,sd,n\na,1,2,3,9\nb,1,2\n", "ragged.csv")
+    code, _, err = run(capsys, *MEANS, ragged, *MEAN_COLUMNS)
+    # row 3 is short: its missing n is reported as blank after the structure is known to be sound
+    assert code == 1 and err == f"{ragged}:2: 5 or more cells but the header names 4 columns\n"
+    duplicated = write(tmp_path, "study,mean,mean,n\na,1,2,3\n", "duplicated.csv")
+    code, _, err = run(capsys, *MEANS, duplicated, *MEAN_COLUMNS)
+    assert code == 1 and err == f"{duplicated}:1: duplicate column names: mean\n"
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("study,mean,sd,n\nPérez,1,2,3\n".encode("latin-1"))
+    code, _, err = run(capsys, *MEANS, latin1, *MEAN_COLUMNS)
+    assert code == 1 and err.startswith(f"{latin1}: cannot be read as a UTF-8 CSV file (")
+    not_excel = write(tmp_path, "plain text", "fake.xlsx")
+    code, _, err = run(capsys, *MEANS, not_excel, *MEAN_COLUMNS)
+    assert code == 1 and err.startswith(f"{not_excel}: cannot be read as an Excel workbook (")
+    assert len(err.splitlines()) == 1

@@ -18,6 +18,19 @@ _EXPORTS = {
     "pool_proportions": "metacalc.meta.proportions",
     "rma_batch": "metacalc.meta.batch",
     "pool_means": "metacalc.meta.means",
+    "MeanResult": "metacalc.meta.means",
+    "summarise_values": "metacalc.meta.means",
+    "study_from_patients": "metacalc.meta.means",
+    "mean_sd_from_quantiles": "metacalc.meta.means",
+    "compare_with_published": "metacalc.meta.means",
+    "subgroups": "metacalc.meta.sensitivity",
+    "subgroups_by": "metacalc.meta.sensitivity",
+    "leave_one_out": "metacalc.meta.sensitivity",
+    "leave_one_out_by": "metacalc.meta.sensitivity",
+    "cumulative": "metacalc.meta.sensitivity",
+    "cumulative_by": "metacalc.meta.sensitivity",
+    "subgroup_difference": "metacalc.meta.sensitivity",
+    "rma_glmm": "metacalc.meta.glmm",
 }
 
 __all__ = sorted(_EXPORTS)
