@@ -31,6 +31,9 @@ _EXPORTS = {
     "cumulative_by": "metacalc.meta.sensitivity",
     "subgroup_difference": "metacalc.meta.sensitivity",
     "rma_glmm": "metacalc.meta.glmm",
+    "rma_glmm_batch": "metacalc.meta.glmm",
+    "GlmmResult": "metacalc.meta.glmm",
+    "GlmmNotEstimable": "metacalc.meta.glmm",
 }
 
 __all__ = sorted(_EXPORTS)
