@@ -60,7 +60,7 @@ def test_workflow_writes_the_report_and_tables(first_run):
                  "time_to_onset.csv"):
         assert (reports / "tables" / name).stat().st_size > 0
     assert (reports / "figures" / "prisma.svg").exists()
-    for rule in ("validate", "analyse", "figures", "report"):
+    for rule in ("validate", "analyse", "report"):
         assert (reports / "logs" / f"{rule}.log").exists()
 
 
@@ -151,3 +151,16 @@ def test_text_from_the_sheets_is_escaped(tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<script" not in html.lower() and "<img" not in html.lower()
+
+
+def test_a_broken_plan_fails_with_the_located_message(first_run):
+    path = first_run / "analyses" / "response_per_class.yaml"
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original + "groupby: drug\n", encoding="utf-8")
+    try:
+        run = snakemake(first_run, "-c1")
+    finally:
+        path.write_text(original, encoding="utf-8")
+    assert run.returncode != 0
+    assert ("analyses/response_per_class.yaml:(top level): Additional properties are not allowed ('groupby' was "
+            "unexpected)") in run.stderr

@@ -135,7 +135,7 @@ def test_every_row_is_used_or_listed_with_its_reason(results):
 
 
 def test_provenance_carries_the_quotes_of_used_rows(results):
-    assert results["quotes"]["treatments/a_t2"] == [{"column": "response", "quote": "lesions improved",
+    assert results["quotes"]["treatments/a_t2"] == [{"columns": ["response"], "quote": "lesions improved",
                                                      "location": "Case"}]
     assert "aggregates/mayo_dilt_partial" not in results["quotes"]  # the series is not in a main analysis
 
@@ -179,3 +179,37 @@ def test_changes_since_the_last_run_and_history(tmp_path, results):
     assert changes_since(first, first)["changes"] == []
     csv_lines = (outdir / "per_drug.csv").read_text().splitlines()
     assert csv_lines[1].startswith("per_drug,main,diltiazem,3,3,1,3,exact")
+
+
+def test_parallel_fits_give_the_same_results(results):
+    parallel = run_plan(dataset(), [PER_DRUG, ONSET], RunSettings(), jobs=2)
+    assert json.dumps(parallel, sort_keys=True) == json.dumps(results, sort_keys=True)
+
+
+def test_inconsistent_records_log_stops_analyse_before_writing(tmp_path):
+    import csv
+    import os
+
+    from metacalc.data import load_dataset
+    from metacalc.errors import UserError
+    from metacalc.review.analyse import analyse
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sheets = tmp_path / "sheets"
+    sheets.mkdir()
+    for name in os.listdir(os.path.join(root, "extraction_sheets")):
+        (sheets / name).write_bytes(open(os.path.join(root, "extraction_sheets", name), "rb").read())
+    with open(sheets / "records.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    included = next(r for r in rows if r["eligibility"] == "include" and r["study_id"])
+    included.update(eligibility="exclude", exclusion_reason="wrong population", study_id="")
+    with open(sheets / "records.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    load_dataset(str(sheets)).to_json(str(tmp_path / "dataset.json"))
+    with pytest.raises(UserError) as error:
+        analyse(str(tmp_path / "dataset.json"), os.path.join(root, "analyses"), str(tmp_path / "tables"))
+    assert any("no record in records.csv includes it" in p for p in error.value.problems)
+    assert all(p.startswith("records log does not reconcile with the extraction sheets: ") for p in error.value.problems)
+    assert not (tmp_path / "tables").exists()

@@ -700,9 +700,14 @@ def _provenance_quotes(review, plan_results):
     for table, row_id in sorted(wanted):
         quotes = review.quotes_of.get((table, row_id))
         if quotes:
-            out[f"{table}/{row_id}"] = [
-                {"column": q["column"], "quote": q["quote"], "location": q.get("location")} for q in quotes
-            ]
+            # One sentence often supports several values (therapy, dose, duration): show it once with its columns.
+            merged = {}
+            for q in quotes:
+                entry = merged.setdefault((q["quote"], q.get("location")), {"columns": [], "quote": q["quote"],
+                                                                           "location": q.get("location")})
+                if q["column"] not in entry["columns"]:
+                    entry["columns"].append(q["column"])
+            out[f"{table}/{row_id}"] = list(merged.values())
     return out
 
 
@@ -727,7 +732,8 @@ def changes_since(previous, current):
         return {"previous_run": False, "changes": []}
     before, after = flatten_numbers(previous), flatten_numbers(current)
     changes = []
-    for key in sorted(set(before) | set(after)):
+    # the main analyses first, then the sensitivity variants
+    for key in sorted(set(before) | set(after), key=lambda k: (k.split(" / ")[1] != "main", k)):
         old, new = before.get(key, "absent"), after.get(key, "absent")
         if old != new:
             changes.append({"number": key, "before": old, "after": new})
@@ -792,23 +798,57 @@ def _without_detail(group):
     return out
 
 
-def run_plan(ds, analyses, run=RunSettings(), tables=None):
+# Set in the parent before forking workers, so that they inherit the review instead of unpickling it.
+_SHARED = {}
+
+
+def _fit_task(task):
+    """One fit: the main analysis (with the rows it used) or one sensitivity variant (numbers only)."""
+    review, analyses, run = _SHARED["review"], _SHARED["analyses"], _SHARED["run"]
+    index, variant = task
+    analysis = analyses[index]
+    if variant is None:
+        return _fit(review, analysis, analysis.main, run)
+    fitted, _, _ = _fit(review, analysis, analysis.variants[variant].settings, run)
+    return {**fitted, "groups": [_without_detail(g) for g in fitted["groups"]]}
+
+
+def _fit_all(review, analyses, run, jobs):
+    """Every fit of the plan, in parallel worker processes when ``jobs`` > 1 (results do not depend on it)."""
+    tasks = [(i, None) for i in range(len(analyses))]
+    tasks += [(i, j) for i, analysis in enumerate(analyses) for j in range(len(analysis.variants))]
+    _SHARED.update(review=review, analyses=analyses, run=run)
+    try:
+        if jobs <= 1 or len(tasks) < 2:
+            return dict(zip(tasks, map(_fit_task, tasks)))
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=multiprocessing.get_context("fork")) as pool:
+            return dict(zip(tasks, pool.map(_fit_task, tasks)))
+    finally:
+        _SHARED.clear()
+
+
+def run_plan(ds, analyses, run=RunSettings(), tables=None, jobs=1):
     """Fit every analysis of the plan (and its sensitivity variants) on a dataset; returns the results dict.
 
-    ``tables`` (from :func:`read_tables`) spares converting the dataset's DataFrames to row dicts.
+    ``tables`` (from :func:`read_tables`) spares converting the dataset's DataFrames to row dicts; ``jobs`` > 1
+    fits in that many worker processes.
     """
     if tables is None:
         tables = {name: getattr(ds, name) for name in ("studies", "patients", "treatments", "aggregates", "quotes")
                   if getattr(ds, name, None) is not None}
     review = Review(tables, high_risk_of(ds))
+    fits = _fit_all(review, analyses, run, jobs)
     plan_results = []
-    for analysis in analyses:
-        main, used, reasons = _fit(review, analysis, analysis.main, run)
+    for index, analysis in enumerate(analyses):
+        main, used, reasons = fits[(index, None)]
         entry = {
             "id": analysis.id,
             "title": analysis.title,
             "description": analysis.description,
-            "source": analysis.source.replace(os.sep, "/"),
+            "source": os.path.basename(analysis.source),  # the file name: outputs must not depend on the cwd
             "kind": analysis.kind,
             "outcome": analysis.main.outcome,
             "outcome_label": OUTCOME_LABELS[analysis.main.outcome],
@@ -820,15 +860,15 @@ def run_plan(ds, analyses, run=RunSettings(), tables=None):
             "_used": used,
             "_reasons": reasons,
         }
-        for variant in analysis.variants:
-            fitted, _, _ = _fit(review, analysis, variant.settings, run)
+        for number, variant in enumerate(analysis.variants):
+            fitted = fits[(index, number)]
             entry["sensitivity"].append(
                 {
                     "id": variant.id,
                     "label": variant.label,
                     "settings": variant.settings.to_dict(),
                     "rows": _variant_rows(main["groups"], fitted["groups"], analysis.kind),
-                    "groups": [_without_detail(g) for g in fitted["groups"]],
+                    "groups": fitted["groups"],
                 }
             )
         plan_results.append(entry)
@@ -991,7 +1031,7 @@ def write_results(results, outdir, history=None):
     return written
 
 
-def analyse(dataset_path, plan_dir, outdir, run=RunSettings(), history=None):
+def analyse(dataset_path, plan_dir, outdir, run=RunSettings(), history=None, jobs=1):
     """The ``metacalc analyse`` step: dataset JSON + plan -> reports/tables/. Nothing is written on a UserError."""
     from metacalc.data import Dataset
     from metacalc.review.plan import load_plan
@@ -999,7 +1039,7 @@ def analyse(dataset_path, plan_dir, outdir, run=RunSettings(), history=None):
     analyses = load_plan(plan_dir)
     ds = Dataset.from_json(dataset_path)
     prisma = _prisma(ds)  # before any fitting: an inconsistent log stops the run with nothing written
-    results = run_plan(ds, analyses, run, tables=read_tables(dataset_path))
+    results = run_plan(ds, analyses, run, tables=read_tables(dataset_path), jobs=jobs)
     results["prisma"] = prisma
     results["dataset_warnings"] = list(getattr(ds, "warnings", []) or [])
     return write_results(results, outdir, history=history)

@@ -30,6 +30,8 @@ def register(subparsers):
         "--history", metavar="FILE",
         help="copy of the last run's results.json, for 'what changed since the last run' (updated after the run)",
     )
+    analyse.add_argument("--jobs", type=int, default=1,
+                         help="fit the analyses in this many worker processes (default: 1; results do not change)")
     analyse.set_defaults(handler=run_analyse)
 
     figures = subparsers.add_parser(
@@ -40,9 +42,7 @@ def register(subparsers):
     figures.add_argument("results", metavar="RESULTS_JSON")
     figures.add_argument("--dataset", required=True, metavar="DATASET_JSON")
     figures.add_argument("--outdir", default="reports/figures")
-    figures.add_argument("--png", action="store_true", help="also write PNG files")
-    figures.add_argument("--palette", default="colourblind", choices=["colourblind", "cochrane"],
-                         help="colours of the risk-of-bias plots: colourblind (Okabe-Ito, default) or cochrane (robvis)")
+    _figure_options(figures)
     figures.set_defaults(handler=run_figures)
 
     report = subparsers.add_parser(
@@ -55,6 +55,11 @@ def register(subparsers):
     report.add_argument("--figures", default="reports/figures", metavar="DIR")
     report.add_argument("--output", default="reports/index.html")
     report.add_argument("--title", default=None, help="title of the review (default: from the data)")
+    report.add_argument(
+        "--draw-figures", action="store_true",
+        help="draw the figures into --figures first (what `metacalc figures` does), in the same process",
+    )
+    _figure_options(report)
     report.set_defaults(handler=run_report)
 
     synthesize = subparsers.add_parser(
@@ -69,6 +74,24 @@ def register(subparsers):
     synthesize.set_defaults(handler=run_synthesize)
 
 
+def _figure_options(parser):
+    parser.add_argument("--png", action="store_true", help="also write PNG files")
+    parser.add_argument("--palette", default="colourblind", choices=["colourblind", "cochrane"],
+                        help="colours of the risk-of-bias plots: colourblind (Okabe-Ito, default) or cochrane (robvis)")
+    parser.add_argument("--max-rows", type=int, default=60,
+                        help="largest number of rows (reports or patients) a figure is drawn with (default: 60)")
+
+
+def _draw(args, outdir):
+    from metacalc.errors import UserError
+    from metacalc.review.figures import render_figures
+
+    if args.max_rows < 1:
+        raise UserError([f"--max-rows: got {args.max_rows}, expected at least 1"])
+    return render_figures(args.results, args.dataset, outdir, png=args.png, palette=args.palette,
+                          max_rows=args.max_rows)
+
+
 def run_analyse(args):
     from metacalc.errors import UserError
     from metacalc.review.analyse import RunSettings, analyse
@@ -77,15 +100,15 @@ def run_analyse(args):
         raise UserError([f"--level: got {args.level}, expected a number between 0 and 1 (e.g. 0.95)"])
     run = RunSettings(level=args.level, method=args.method, measure=args.measure, tau2_method=args.tau2,
                       knha=args.knha)
-    written = analyse(args.dataset, args.plan, args.outdir, run=run, history=args.history)
+    if args.jobs < 1:
+        raise UserError([f"--jobs: got {args.jobs}, expected at least 1"])
+    written = analyse(args.dataset, args.plan, args.outdir, run=run, history=args.history, jobs=args.jobs)
     print(f"{len(written)} files written to {args.outdir}")
     return 0
 
 
 def run_figures(args):
-    from metacalc.review.figures import render_figures
-
-    written = render_figures(args.results, args.dataset, args.outdir, png=args.png, palette=args.palette)
+    written = _draw(args, args.outdir)
     print(f"{len(written)} figures written to {args.outdir}")
     return 0
 
@@ -93,6 +116,10 @@ def run_figures(args):
 def run_report(args):
     from metacalc.review.report import render_report
 
+    if args.draw_figures:
+        # One process for both steps: the workflow pays Python's start-up and imports once.
+        written = _draw(args, args.figures)
+        print(f"{len(written)} figures written to {args.figures}")
     render_report(args.results, args.dataset, args.figures, args.output, title=args.title)
     print(f"report written to {args.output}")
     return 0

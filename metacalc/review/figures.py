@@ -13,6 +13,7 @@ import re
 from metacalc.review.analyse import atomic_write, dumps
 
 PERCENT = False  # proportions are shown as 0-1 on the axes and as percentages in the text
+MAX_PLOT_ROWS = 60  # a figure with more rows (reports, patients) is unreadable on a page and slow to draw
 
 
 def slug(text):
@@ -67,8 +68,13 @@ def _save(fig, outdir, name, png, manifest, **entry):
     manifest.append({"id": name, "file": f"{name}.svg", **entry})
 
 
-def render_figures(results_path, dataset_path, outdir, png=False, palette="colourblind"):
-    """Draw every figure; returns the list of manifest entries (also written to ``figures.json``)."""
+def render_figures(results_path, dataset_path, outdir, png=False, palette="colourblind", max_rows=MAX_PLOT_ROWS):
+    """Draw every figure; returns the list of manifest entries (also written to ``figures.json``).
+
+    Figures that would need more than ``max_rows`` rows (a forest plot of hundreds of reports, a traffic-light
+    plot of hundreds of studies, one row per patient) are not drawn; the manifest lists them under
+    ``omitted`` with the reason, and the report shows the same numbers as tables.
+    """
     from metacalc.data import Dataset
     from metacalc.plots import use_reproducible_backend
     from metacalc.plots.forest import forest_plot, overview_plot
@@ -82,7 +88,7 @@ def render_figures(results_path, dataset_path, outdir, png=False, palette="colou
         results = json.load(handle)
     ds = Dataset.from_json(dataset_path)
     os.makedirs(outdir, exist_ok=True)
-    manifest = []
+    manifest, omitted = [], []
 
     write_prisma_svg(os.path.join(outdir, "prisma.svg"), flow_counts(ds.records, ds.studies))
     manifest.append({"id": "prisma", "file": "prisma.svg", "section": "prisma",
@@ -95,9 +101,15 @@ def render_figures(results_path, dataset_path, outdir, png=False, palette="colou
             continue
         overall = ds.appraisal_overall[ds.appraisal_overall["tool"] == tool]
         name = TOOLS[tool].name if hasattr(TOOLS[tool], "name") else tool
-        _save(traffic_light_plot(rows, overall, tool, palette=palette, labels=labels), outdir,
-              f"rob-traffic-{slug(tool)}", png, manifest, section="risk-of-bias",
-              caption=f"Risk of bias per report: {name}.")
+        studies = rows["study_id"].nunique()
+        if studies <= max_rows:
+            _save(traffic_light_plot(rows, overall, tool, palette=palette, labels=labels), outdir,
+                  f"rob-traffic-{slug(tool)}", png, manifest, section="risk-of-bias",
+                  caption=f"Risk of bias per report: {name}.")
+        else:
+            omitted.append({"id": f"rob-traffic-{slug(tool)}", "section": "risk-of-bias",
+                            "reason": f"traffic-light plot of {name} not drawn: {studies} reports (more than "
+                                      f"{max_rows}); the table below lists each judgement"})
         _save(summary_plot(rows, tool, palette=palette, overall=overall), outdir, f"rob-summary-{slug(tool)}", png,
               manifest, section="risk-of-bias", caption=f"Share of reports per answer: {name}.")
 
@@ -112,6 +124,12 @@ def render_figures(results_path, dataset_path, outdir, png=False, palette="colou
                       caption=f"{analysis['title']}: one row per {analysis['group_by'].replace('_', ' ')}.")
             # A forest plot of one report repeats its overview row; draw one only when reports are pooled.
             for group in (g for g in pooled if g["k"] >= 2):
+                if group["k"] > max_rows:
+                    omitted.append({"id": f"forest-{slug(analysis['id'])}-{slug(group['group'])}",
+                                    "section": "results", "analysis": analysis["id"], "group": group["group"],
+                                    "reason": f"forest plot of {group['group']} not drawn: {group['k']} reports "
+                                              f"(more than {max_rows}); see the table and the overview"})
+                    continue
                 _save(forest_plot(group["result"], f"{group['group']}: {analysis['outcome_label']}",
                                   percent=PERCENT),
                       outdir, f"forest-{slug(analysis['id'])}-{slug(group['group'])}", png, manifest,
@@ -119,6 +137,12 @@ def render_figures(results_path, dataset_path, outdir, png=False, palette="colou
                       caption=f"{group['group']}: {analysis['outcome_label']}, one row per report.")
         else:
             patients, summaries = _onset_inputs(analysis)
+            if len(patients) > max_rows:
+                omitted.append({"id": f"onset-{slug(analysis['id'])}-patients", "section": "onset",
+                                "analysis": analysis["id"],
+                                "reason": f"one row per patient not drawn: {len(patients)} patients (more than "
+                                          f"{max_rows}); the figure shows the group summaries"})
+                patients = []
             if patients or summaries:
                 _save(onset_plot(patients, summaries, _reference_lines(analysis), analysis["title"]), outdir,
                       f"onset-{slug(analysis['id'])}", png, manifest, section="onset", analysis=analysis["id"],
@@ -130,5 +154,5 @@ def render_figures(results_path, dataset_path, outdir, png=False, palette="colou
                       outdir, f"forest-{slug(analysis['id'])}", png, manifest, section="onset",
                       analysis=analysis["id"], group="all patients",
                       caption="Case reports combined as one study and pooled with series (random effects).")
-    atomic_write(os.path.join(outdir, "figures.json"), dumps({"figures": manifest}))
+    atomic_write(os.path.join(outdir, "figures.json"), dumps({"figures": manifest, "omitted": omitted}))
     return manifest

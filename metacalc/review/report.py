@@ -58,6 +58,19 @@ SECTIONS = (
     ("checklist", "PRISMA 2020 checklist"),
 )
 
+# The patients' columns that time from SLE diagnosis is derived from (their quotes back the onset numbers).
+TIMING_COLUMNS = (
+    "sle_diagnosis_year", "sle_diagnosis_years_before_presentation", "onset_year", "onset_years_after_sle_diagnosis",
+    "onset_years_before_presentation", "calcinosis_diagnosis_year", "calcinosis_diagnosis_years_after_sle_diagnosis",
+    "presentation_year", "onset_before_sle_diagnosis",
+)
+
+OUTCOME_NAMES = {
+    "years_sle_to_onset": "years from SLE diagnosis to first lesion",
+    "years_sle_to_calcinosis_diagnosis": "years from SLE diagnosis to diagnosis of calcinosis",
+    "age_at_onset": "age at onset",
+}
+
 METHOD_NAMES = {
     "exact": "pooled count with exact (Clopper-Pearson) interval",
     "glmm": "binomial-normal GLMM (random-intercept logistic)",
@@ -142,7 +155,8 @@ def mean_sentence(summary, level):
 # Inline SVG
 # ---------------------------------------------------------------------------------------------------------------
 
-_PROLOG = re.compile(r"<\?xml[^>]*\?>|<!DOCTYPE[^>[]*(\[[^\]]*\])?\s*>|<!--.*?-->", re.S)
+# XML prolog, doctype, comments and matplotlib's RDF <metadata> block: none belongs inside an HTML page.
+_PROLOG = re.compile(r"<\?xml[^>]*\?>|<!DOCTYPE[^>[]*(\[[^\]]*\])?\s*>|<!--.*?-->|<metadata>.*?</metadata>\s*", re.S)
 _ID = re.compile(r'\bid="([^"]+)"')
 
 
@@ -177,17 +191,19 @@ def inline_svg(text, prefix):
 
 
 def _figures(figures_dir):
+    """The figures of the manifest with their inline SVG (by id), and the figures left out with why."""
     manifest_path = os.path.join(figures_dir, "figures.json")
     if not os.path.exists(manifest_path):
         raise UserError([f"{manifest_path}: figure manifest not found (run `metacalc figures` first)"])
     with open(manifest_path, encoding="utf-8") as handle:
-        manifest = json.load(handle)["figures"]
+        document = json.load(handle)
+    manifest = document["figures"]
     out = {}
     for index, entry in enumerate(manifest):
         with open(os.path.join(figures_dir, entry["file"]), encoding="utf-8") as handle:
             svg = inline_svg(handle.read(), f"fig{index}")
         out[entry["id"]] = {**entry, "svg": svg}
-    return out
+    return out, document.get("omitted", [])
 
 
 def _methods_used(results):
@@ -246,6 +262,22 @@ def _arm_of(box_id):
         if box_id.startswith(prefix):
             return name
     return ""
+
+
+def _general(value):
+    """36.0 -> '36', 2.5 -> '2.5', None -> ''."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return f"{value:g}"
+
+
+def _change_value(value):
+    """A number of the change log: floats to 4 significant digits, missing ones in words."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
 
 
 def _sentence_case(text):
@@ -331,6 +363,7 @@ def build_context(results, ds, figures, title=None):
         "warnings": results.get("dataset_warnings", []),
         "slug": _slug,
         "arm_of": _arm_of,
+        "timing_columns": TIMING_COLUMNS,
     }
 
 
@@ -341,23 +374,26 @@ def _environment():
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True, default=True),
         undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.do"],
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(pct=pct, num=num, pvalue=pvalue, slug=_slug, sentence_case=_sentence_case)
+    env.filters.update(pct=pct, num=num, pvalue=pvalue, slug=_slug, sentence_case=_sentence_case, g=_general, change=_change_value,
+                       outcome_name=lambda outcome: OUTCOME_NAMES.get(outcome, str(outcome).replace("_", " ")))
     env.globals["proportion_sentence"] = proportion_sentence
     env.globals["mean_sentence"] = mean_sentence
     return env
 
 
-def render_html(results, ds, figures, title=None):
+def render_html(results, ds, figures, title=None, omitted=()):
     import jinja2
 
     env = _environment()
     with open(os.path.join(TEMPLATE_DIR, "report.css"), encoding="utf-8") as handle:
         css = handle.read()
     context = build_context(results, ds, figures, title)
+    context["omitted_in"] = lambda section: [o for o in omitted if o.get("section") == section]
     context["css"] = jinja2.utils.markupsafe.Markup(css)
     for figure in figures.values():
         figure["html"] = jinja2.utils.markupsafe.Markup(figure["svg"])
@@ -368,6 +404,7 @@ def render_report(results_path, dataset_path, figures_dir, output, title=None):
     with open(results_path, encoding="utf-8") as handle:
         results = json.load(handle)
     ds = read_tables(dataset_path)
-    html = render_html(results, ds, _figures(figures_dir), title=title)
+    figures, omitted = _figures(figures_dir)
+    html = render_html(results, ds, figures, title=title, omitted=omitted)
     atomic_write(output, html)
     return output

@@ -8,8 +8,9 @@ rule analyse:
         excluded=f"{OUT}/tables/excluded_rows.csv",
         tables=expand(f"{OUT}/tables/{{analysis}}.csv", analysis=ANALYSES),
     params:
-        plan=config["analyses"],
-        outdir=f"{OUT}/tables",
+        metacalc=METACALC,
+        plan=lambda wildcards: config["analyses"],
+        outdir=lambda wildcards, output: os.path.dirname(output.results),
         history=f"{OUT}/.history/results.json",
         level=config["level"],
         method=config["method"],
@@ -19,11 +20,11 @@ rule analyse:
         code=CODE,
     log:
         f"{OUT}/logs/analyse.log",
-    threads: 1
+    threads: 4  # fits run in parallel worker processes; Snakemake caps threads at --cores
     resources:
-        mem_mb=1000,
+        mem_mb=2000,
         runtime=10,
     shell:
-        "{METACALC} analyse {input.dataset:q} --plan {params.plan:q} --outdir {params.outdir:q}"
+        "{params.metacalc} analyse {input.dataset:q} --plan {params.plan:q} --outdir {params.outdir:q}"
         " --history {params.history:q} --level {params.level} --method {params.method}"
-        " --measure {params.measure} --tau2 {params.tau2} {params.knha} > {log:q} 2>&1"
+        " --measure {params.measure} --tau2 {params.tau2} {params.knha} --jobs {threads} > {log:q} 2>&1 || {{ cat {log:q} >&2; exit 1; }}"

@@ -5,7 +5,8 @@ rule validate:
     output:
         f"{OUT}/dataset.json",
     params:
-        sheets=config["sheets"],
+        metacalc=METACALC,
+        sheets=lambda wildcards: config["sheets"],
         code=CODE,
     log:
         f"{OUT}/logs/validate.log",
@@ -14,4 +15,4 @@ rule validate:
         mem_mb=1000,
         runtime=10,
     shell:
-        "{METACALC} validate {params.sheets:q} --output {output:q} > {log:q} 2>&1"
+        "{params.metacalc} validate {params.sheets:q} --output {output:q} > {log:q} 2>&1 || {{ cat {log:q} >&2; exit 1; }}"

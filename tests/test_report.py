@@ -1,0 +1,90 @@
+"""Pieces of the report: inline SVG, sentences with the headline numbers, and a full render on a small plan."""
+
+import json
+import os
+import re
+
+import pytest
+
+from metacalc.errors import UserError
+from metacalc.review.pipeline import build_report
+from metacalc.review.report import closest_reference, inline_svg, proportion_sentence
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_inline_svg_strips_prolog_and_prefixes_only_its_own_ids():
+    svg = ('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"\n'
+           '  "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n<!-- Created with matplotlib -->\n'
+           '<svg xmlns="http://www.w3.org/2000/svg"><defs><clipPath id="p1"><rect/></clipPath></defs>'
+           '<g clip-path="url(#p1)"><use xlink:href="#p1"/><a href="#prisma-screened">box</a></g></svg>')
+    out = inline_svg(svg, "fig3")
+    assert out.startswith("<svg") and "<?xml" not in out and "DOCTYPE" not in out and "matplotlib" not in out
+    assert 'id="fig3-p1"' in out and "url(#fig3-p1)" in out and 'xlink:href="#fig3-p1"' in out
+    assert 'href="#prisma-screened"' in out  # a link to the report's own anchor is left alone
+
+
+@pytest.mark.parametrize("svg", [
+    '<svg><script>alert(1)</script></svg>',
+    '<svg><rect onload="alert(1)"/></svg>',
+    '<svg><foreignObject><div/></foreignObject></svg>',
+    '<html></html>',
+])
+def test_inline_svg_refuses_active_content(svg):
+    with pytest.raises(UserError):
+        inline_svg(svg, "fig0")
+
+
+def test_escaped_text_that_looks_like_a_handler_is_not_refused():
+    assert "onerror=alert(1)" in inline_svg('<svg><text>&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</text></svg>', "f")
+
+
+def test_proportion_sentence_states_counts_percent_and_interval():
+    group = {"events": 1, "total": 4, "result": {"estimate": 0.25, "ci_lower": 0.00630946, "ci_upper": 0.80587955,
+                                                  "method": "exact"}}
+    assert proportion_sentence(group, 0.95, with_method=False) == "1 of 4 patients responded (25.0%, 95% CI 0.6%–80.6%)"
+    assert proportion_sentence(group, 0.9).endswith("90% CI 0.6%–80.6%; pooled count with exact (Clopper-Pearson) interval)")
+    assert proportion_sentence({"events": 0, "total": 1, "result": None, "not_pooled": "fewer than 2 patients"},
+                               0.95) == "0 of 1 patient responded (not pooled: fewer than 2 patients)"
+
+
+def test_closest_reference_answers_the_headline_question():
+    def comparison(mean, difference, population):
+        return {"difference": difference, "reference": {"mean": mean, "label": "Ref", "population": population,
+                                                        "aggregate_id": f"a{mean}"}}
+
+    group = {"summary": {"mean": 8.0}, "comparisons": [comparison(21.5, -13.5, "SLE"), comparison(9.8, -1.8, ""),
+                                                       comparison(4.8, 3.2, "lupus panniculitis")]}
+    assert closest_reference(group) == ("The reported patients' mean of 8.0 years is closer to 9.8 years (Ref) than "
+                                        "to 21.5 years (Ref, SLE).")
+    assert closest_reference({"summary": {"mean": 8.0}, "comparisons": group["comparisons"][:1]}) is None
+
+
+def test_report_sections_methods_and_provenance(tmp_path):
+    path = build_report(os.path.join(ROOT, "extraction_sheets"), os.path.join(ROOT, "analyses"), str(tmp_path))
+    html = open(path, encoding="utf-8").read()
+    text_only = " ".join(html.split())
+    results = json.load(open(tmp_path / "tables" / "results.json", encoding="utf-8"))
+    for anchor in ("summary", "changes", "prisma", "studies", "patients", "risk-of-bias", "results", "onset",
+                   "sensitivity", "methods", "provenance", "excluded-rows", "checklist"):
+        assert html.count(f'id="{anchor}"') == 1
+    # methods generated from the settings that ran, with software versions and references
+    for text in ("Clopper", "Viechtbauer", "Hartung", "Wan X", "Luo D", "PRISMA 2020 statement", "JBI", "Murad MH",
+                 f"numpy {results['software']['numpy']}", f"scipy {results['software']['scipy']}",
+                 f"metacalc {results['software']['metacalc']}", "REML estimator of τ²"):
+        assert text in text_only
+    # every pooled group links to its provenance block, which names each contributing patient
+    for analysis in results["analyses"]:
+        for group in analysis["groups"]:
+            assert f'href="#prov-{analysis["id"]}-' in html
+            for contributor in group["contributors"]:
+                for patient in contributor.get("patients", [contributor]):
+                    if "patient_id" in patient:
+                        assert f'href="#patient-{patient["patient_id"]}"' in html
+    # every row not used is listed with its reason
+    for row in results["excluded_rows"]:
+        assert f"<code>{row['row_id']}</code>" in html
+    # nothing to fetch: the only URLs are XML namespace names, which browsers never request
+    assert "<script" not in html and "<metadata" not in html
+    urls = set(re.findall(r'(\S+)="(?:https?:)?//', html))
+    assert urls <= {"xmlns", "xmlns:xlink"}, urls
