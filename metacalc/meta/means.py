@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from metacalc.meta.results import json_number
+from metacalc.meta.results import json_number, pooled_result_dict
 
 # The seed of the bootstrap: fixed so that a rerun of the review gives byte-identical numbers.
 DEFAULT_BOOTSTRAP_SEED = 20121
@@ -116,48 +116,13 @@ class MeanResult:
     def to_dict(self):
         """The JSON form of issue 5 for means (never NaN: a number that is not finite is null, ``nulls`` says why)."""
         nulls = {}
-
-        def number(name, value):
-            out = json_number(value)
-            if out is None and value is not None and name not in nulls:
-                nulls[name] = "not a finite number for these data"
-            return out
-
         if self.method == "iv" and self.tau2_method == "FE":
             nulls["pi_lower"] = nulls["pi_upper"] = "no prediction interval for a common-effect model"
-        tau2_ci = None
-        if self.tau2_ci is not None:
-            tau2_ci = [number("tau2_ci", self.tau2_ci[0]), number("tau2_ci", self.tau2_ci[1])]
-        else:
+        if self.tau2_ci is None:
             nulls["tau2_ci"] = (
                 "no Q-profile interval for a single study" if self.k == 1 else "no interval for this tau2 method"
             )
-        out = {
-            "k": int(self.k),
-            "method": self.method,
-            "measure": self.measure,
-            "tau2_method": self.tau2_method,
-            "test": self.test,
-            "level": float(self.level),
-            "estimate": number("estimate", self.estimate),
-            "ci_lower": number("ci_lower", self.ci_lower),
-            "ci_upper": number("ci_upper", self.ci_upper),
-            "pi_lower": number("pi_lower", self.pi_lower),
-            "pi_upper": number("pi_upper", self.pi_upper),
-            "transformed": {key: number("transformed." + key, value) for key, value in self.transformed.items()},
-            "tau2": number("tau2", self.tau2),
-            "tau2_ci": tau2_ci,
-            "i2": number("i2", self.i2),
-            "h2": number("h2", self.h2),
-            "q": number("q", self.q),
-            "q_df": int(self.q_df),
-            "q_pvalue": number("q_pvalue", self.q_pvalue),
-            "studies": [study.to_dict() for study in self.studies],
-            "reason": self.reason,
-            "warnings": list(self.warnings),
-        }
-        out["nulls"] = {key: nulls[key] for key in sorted(nulls)}
-        return out
+        return pooled_result_dict(self, nulls)
 
 
 def pool_means(means, sds, ns, tau2_method="REML", knha=False, level=0.95, labels=None):

@@ -152,39 +152,52 @@ class ProportionResult:
 
     def to_dict(self):
         """The JSON form of issue 5 (never NaN: a missing number is null and ``nulls`` says why)."""
-        nulls = dict(self.nulls)
+        return pooled_result_dict(self, self.nulls)
 
-        def number(name, value):
-            out = json_number(value)
-            if out is None and value is not None and name not in nulls:
-                nulls[name] = "not a finite number for these data"
-            return out
 
-        tau2_ci = None
-        if self.tau2_ci is not None:
-            tau2_ci = [number("tau2_ci", self.tau2_ci[0]), number("tau2_ci", self.tau2_ci[1])]
-        out = {
-            "k": int(self.k),
-            "method": self.method,
-            "measure": self.measure,
-            "tau2_method": self.tau2_method,
-            "level": float(self.level),
-            "estimate": number("estimate", self.estimate),
-            "ci_lower": number("ci_lower", self.ci_lower),
-            "ci_upper": number("ci_upper", self.ci_upper),
-            "pi_lower": number("pi_lower", self.pi_lower),
-            "pi_upper": number("pi_upper", self.pi_upper),
-            "transformed": {key: number("transformed." + key, value) for key, value in self.transformed.items()},
-            "tau2": number("tau2", self.tau2),
-            "tau2_ci": tau2_ci,
-            "i2": number("i2", self.i2),
-            "h2": number("h2", self.h2),
-            "q": number("q", self.q),
-            "q_df": None if self.q_df is None else int(self.q_df),
-            "q_pvalue": number("q_pvalue", self.q_pvalue),
-            "studies": [study.to_dict() for study in self.studies],
-            "reason": self.reason,
-            "warnings": list(self.warnings),
-        }
-        out["nulls"] = {key: nulls[key] for key in sorted(nulls)}
+def pooled_result_dict(result, nulls):
+    """The JSON layout shared by pooled proportions and pooled means (issue 5).
+
+    Never NaN: a number that is missing or not finite is null, and ``nulls`` (a copy of the given reasons,
+    completed here) says why.
+    """
+    nulls = dict(nulls)
+
+    def number(name, value):
+        out = json_number(value)
+        if out is None and value is not None and name not in nulls:
+            nulls[name] = "not a finite number for these data"
         return out
+
+    tau2_ci = None
+    if result.tau2_ci is not None:
+        tau2_ci = [number("tau2_ci", result.tau2_ci[0]), number("tau2_ci", result.tau2_ci[1])]
+    out = {
+        "k": int(result.k),
+        "method": result.method,
+        "measure": result.measure,
+        "tau2_method": result.tau2_method,
+    }
+    if hasattr(result, "test"):
+        out["test"] = result.test
+    out.update({
+        "level": float(result.level),
+        "estimate": number("estimate", result.estimate),
+        "ci_lower": number("ci_lower", result.ci_lower),
+        "ci_upper": number("ci_upper", result.ci_upper),
+        "pi_lower": number("pi_lower", result.pi_lower),
+        "pi_upper": number("pi_upper", result.pi_upper),
+        "transformed": {key: number("transformed." + key, value) for key, value in result.transformed.items()},
+        "tau2": number("tau2", result.tau2),
+        "tau2_ci": tau2_ci,
+        "i2": number("i2", result.i2),
+        "h2": number("h2", result.h2),
+        "q": number("q", result.q),
+        "q_df": None if result.q_df is None else int(result.q_df),
+        "q_pvalue": number("q_pvalue", result.q_pvalue),
+        "studies": [study.to_dict() for study in result.studies],
+        "reason": result.reason,
+        "warnings": list(result.warnings),
+    })
+    out["nulls"] = {key: nulls[key] for key in sorted(nulls)}
+    return out
