@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 from metacalc.errors import UserError
+from metacalc.files import write_atomic
 
 TAU2_METHODS = ("DL", "REML", "ML", "PM", "HE", "SJ")
 
@@ -372,23 +371,10 @@ def _emit(args, analyses, kind):
             blocks.append(render_table(result.to_dict(), kind, title))
         text = "\n".join(blocks)
     if args.output:
-        _write_atomically(Path(args.output), text)
+        write_atomic(args.output, text)
     else:
         print(text, end="")
     return 0
-
-
-def _write_atomically(path, text):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 # ----------------------------------------------------------------------------------------------------------------
