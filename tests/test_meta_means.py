@@ -246,3 +246,14 @@ def test_hartung_knapp_with_one_study_falls_back_to_z_as_metafor_does():
     result = pool_means([12.0], [4.0], [10], knha=True)
     assert result.test == "z"
     close(result.ci_upper, 12 + 1.959963984540054 * 4 / math.sqrt(10))
+
+
+def test_bootstrap_interval_does_not_depend_on_the_resampling_chunk(monkeypatch):
+    import metacalc.meta.means as means_module
+
+    values = np.random.default_rng(3).gamma(2.0, 5.0, size=700)
+    chunked = means_module.summarise_values(values, n_boot=2000)
+    monkeypatch.setattr(means_module, "_BOOTSTRAP_CHUNK_CELLS", 10**12)
+    whole = means_module.summarise_values(values, n_boot=2000)
+    assert chunked.mean_ci_bootstrap == whole.mean_ci_bootstrap
+    assert chunked.mean_ci_bootstrap[0] < chunked.mean < chunked.mean_ci_bootstrap[1]

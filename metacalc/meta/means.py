@@ -282,6 +282,9 @@ def median_interval(values, level=0.95):
     return float(x[r - 1]), float(x[n - r]), float(coverage)
 
 
+_BOOTSTRAP_CHUNK_CELLS = 1_000_000
+
+
 def summarise_values(values, level=0.95, n_boot=DEFAULT_BOOTSTRAP_SAMPLES, seed=DEFAULT_BOOTSTRAP_SEED):
     """Summarise per-patient values (e.g. years from SLE diagnosis to onset); see :class:`ValueSummary`."""
     from scipy import stats
@@ -302,7 +305,13 @@ def summarise_values(values, level=0.95, n_boot=DEFAULT_BOOTSTRAP_SAMPLES, seed=
         half = t * sd / math.sqrt(n)
         mean_ci = (mean - half, mean + half)
         rng = np.random.default_rng(seed)
-        resampled = x[rng.integers(0, n, size=(n_boot, n))].mean(axis=1)
+        # Resample in chunks: one (n_boot x n) index matrix is 800 MB for 10,000 patients. Successive draws
+        # continue the same random stream, so the result does not depend on the chunk size.
+        rows = max(1, _BOOTSTRAP_CHUNK_CELLS // n)
+        resampled = np.concatenate([
+            x[rng.integers(0, n, size=(min(rows, n_boot - start), n))].mean(axis=1)
+            for start in range(0, n_boot, rows)
+        ])
         low, high = np.quantile(resampled, [(1 - level) / 2, 1 - (1 - level) / 2])
         boot_ci = (float(low), float(high))
     median_low, median_high, coverage = median_interval(x, level)
