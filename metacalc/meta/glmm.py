@@ -423,25 +423,10 @@ def _heterogeneity(data, tau2):
 
 
 def _check_input(events, totals):
-    problems = []
-    x = np.asarray(events, dtype=float).ravel()
-    n = np.asarray(totals, dtype=float).ravel()
-    if x.shape != n.shape:
-        raise UserError([f"events and totals differ in length ({x.size} vs {n.size})"])
-    if x.size == 0:
-        raise UserError(["no studies to pool"])
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(n))):
-        problems.append("events and totals must be finite numbers (found a missing or infinite value)")
-    elif np.any(x != np.round(x)) or np.any(n != np.round(n)):
-        problems.append("events and totals must be whole numbers")
-    elif np.any(x < 0) or np.any(n < 1):
-        problems.append("events must be >= 0 and totals >= 1")
-    elif np.any(x > n):
-        bad = int(np.flatnonzero(x > n)[0])
-        problems.append(f"events exceed totals in study {bad + 1} ({int(x[bad])} > {int(n[bad])})")
-    if problems:
-        raise UserError(problems)
-    return x, n
+    from metacalc.meta.proportions import check_counts
+
+    x, n, _ = check_counts(events, totals)
+    return x.astype(float), n.astype(float)
 
 
 def _not_estimable_reason(x, n):

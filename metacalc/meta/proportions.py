@@ -73,7 +73,8 @@ REASON_SERIES = (
 )
 
 
-def _validate(events, totals, labels):
+def check_counts(events, totals, labels=None):
+    """Events and totals as integer arrays with study labels; every bad study is listed in one UserError."""
     x = np.asarray(events, dtype=float).ravel()
     n = np.asarray(totals, dtype=float).ravel()
     if x.shape != n.shape:
@@ -150,7 +151,7 @@ def pool_proportions(events, totals, method="auto", measure="PLO", tau2_method="
         problems.append(f"level must be a fraction between 0 and 1 (got {level!r})")
     if problems:
         raise UserError(problems)
-    x, n, labels = _validate(events, totals, labels)
+    x, n, labels = check_counts(events, totals, labels)
 
     if method == "auto":
         chosen, reason = _choose(x, n)
