@@ -81,7 +81,29 @@ def test_keys_of_the_other_kind_of_outcome_are_refused(tmp_path):
         load_plan(str(tmp_path))
     assert error.value.problems == [
         f"{os.path.relpath(tmp_path / 'd.yaml')}:(top level): keys group_by/min_patients apply only to response "
-        "outcomes, subgroup_by/compare_with only to time outcomes"
+        "outcomes, subgroup_by/compare_with/reference_populations only to time outcomes"
+    ]
+
+
+def test_reference_populations_map_published_figures_to_a_subgroup(tmp_path):
+    plan = {analysis.id: analysis for analysis in load_plan(ANALYSES)}
+    assert plan["time_to_onset"].reference_populations == {"lupus panniculitis": "yes"}
+    assert plan["response_per_drug"].reference_populations == {}
+    # unquoted yes is a YAML boolean, not the sheet's value 'yes': refused with the key named
+    write(tmp_path, "h.yaml", "id: h\ntitle: H\noutcome: years_sle_to_onset\nsubgroup_by: lupus_panniculitis\n"
+          "reference_populations: {lupus panniculitis: yes}\n")
+    with pytest.raises(UserError) as error:
+        load_plan(str(tmp_path))
+    assert error.value.problems == [
+        f"{os.path.relpath(tmp_path / 'h.yaml')}:reference_populations.lupus panniculitis: True is not of type 'string'"
+    ]
+    write(tmp_path, "h.yaml", "id: h\ntitle: H\noutcome: years_sle_to_onset\n"
+          "reference_populations: {lupus panniculitis: 'yes'}\n")
+    with pytest.raises(UserError) as error:
+        load_plan(str(tmp_path))
+    assert error.value.problems == [
+        f"{os.path.relpath(tmp_path / 'h.yaml')}:reference_populations: maps populations to values of subgroup_by, "
+        "which is not set"
     ]
 
 

@@ -48,16 +48,35 @@ def test_proportion_sentence_states_counts_percent_and_interval():
                                0.95) == "0 of 1 patient responded (not pooled: fewer than 2 patients)"
 
 
-def test_closest_reference_answers_the_headline_question():
-    def comparison(mean, difference, population):
-        return {"difference": difference, "reference": {"mean": mean, "label": "Ref", "population": population,
-                                                        "aggregate_id": f"a{mean}"}}
+def test_closest_reference_answers_the_headline_question_with_its_caveats():
+    def comparison(aggregate_id, mean, outcome, measure, difference, population, n=None, tested=True, pvalue=0.01):
+        return {"difference": difference, "measure": measure, "reference_measure": outcome,
+                "same_measure": outcome == measure, "tested": tested, "pvalue": pvalue, "n": 1 if not tested else 4,
+                "mean": mean + difference,
+                "reference": {"mean": mean, "label": "Ref", "population": population, "aggregate_id": aggregate_id,
+                              "outcome": outcome, "n": n}}
 
-    group = {"summary": {"mean": 8.0}, "comparisons": [comparison(21.5, -13.5, "SLE"), comparison(9.8, -1.8, ""),
-                                                       comparison(4.8, 3.2, "lupus panniculitis")]}
-    assert closest_reference(group) == ("The reported patients' mean of 8.0 years is closer to 9.8 years (Ref) than "
-                                        "to 21.5 years (Ref, SLE).")
-    assert closest_reference({"summary": {"mean": 8.0}, "comparisons": group["comparisons"][:1]}) is None
+    onset, diagnosis = "years_sle_to_onset", "years_sle_to_calcinosis_diagnosis"
+    literature = comparison("lit", 9.8, onset, onset, -1.8, "all cases")
+    mayo = comparison("mayo", 21.5, diagnosis, onset, -13.5, "SLE", n=2)
+    mayo_same = comparison("mayo", 21.5, diagnosis, diagnosis, -10.5, "SLE", n=2, tested=False, pvalue=None)
+    analysis = {"outcome": onset, "groups": [{"summary": {"mean": 8.0, "n": 4},
+                                              "comparisons": [literature, mayo, mayo_same]}]}
+    headline = closest_reference(analysis)
+    assert headline["answer"] == (
+        "Closer to 9.8 than to 21.5 years: the 4 reported patients' mean time from SLE diagnosis to the first lesion "
+        "(onset) is 8.0 years, 1.8 years from 9.8 years (Ref, all cases; time from SLE diagnosis to the first lesion "
+        "(onset)) and 13.5 years from 21.5 years (Ref, SLE, n = 2; time from SLE diagnosis to diagnosis of "
+        "calcinosis).")
+    assert headline["caveats"] == [
+        "21.5 years is a time from SLE diagnosis to diagnosis of calcinosis, not the patients' measure: diagnosis "
+        "follows onset, so it is an upper bound of the time to onset in its series, and part of the 13.5-year gap "
+        "may be this difference of measures.",
+        "On that measure (time from SLE diagnosis to diagnosis of calcinosis), the one patient whose report gives it "
+        "(11.0 years) lies 10.5 years below 21.5 years (too few patients for a test).",
+    ]
+    analysis["groups"][0]["comparisons"] = [literature]
+    assert closest_reference(analysis) is None
 
 
 def test_report_sections_methods_and_provenance(tmp_path):
@@ -81,6 +100,16 @@ def test_report_sections_methods_and_provenance(tmp_path):
                 for patient in contributor.get("patients", [contributor]):
                     if "patient_id" in patient:
                         assert f'href="#patient-{patient["patient_id"]}"' in html
+    # the reviewer's four findings, each computed from the data
+    assert "Closer to 9.8 than to 21.5 years" in text_only
+    assert "too few patients" in text_only
+    assert ("Lower bound: Balin SJ 2012: partial responses only; complete responses not reported, so any response "
+            "≥ 9/17") in text_only
+    assert text_only.count("Where the duplicate reports differ") == 1
+    assert text_only.count("Duplicate reports counted once: where they differ") == 1
+    assert "<td>lupus panniculitis</td><td>blank</td><td>yes</td><td>only in the duplicate report</td>" in text_only
+    assert "Diltiazem: cumulative meta-analysis by year of publication" in text_only
+    assert "Reports with no year of publication come last: Pérez Pampín E, seed002." in text_only
     # every row not used is listed with its reason
     for row in results["excluded_rows"]:
         assert f"<code>{row['row_id']}</code>" in html

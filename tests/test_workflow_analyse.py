@@ -37,18 +37,19 @@ TREATMENTS = pd.DataFrame({
     "complete_response": pd.array([0, 0, 1, None, 0, 0], dtype="Int64"),
 })
 AGGREGATES = pd.DataFrame({
-    "aggregate_id": ["mayo_dilt_partial", "mayo_onset_sle"],
-    "study_id": ["mayo2012", "mayo2012"],
-    "population": ["connective tissue disease", "SLE"],
-    "outcome": ["response_partial", "years_sle_to_calcinosis_diagnosis"],
-    "therapy": ["diltiazem", None],
-    "n": [17, 2],
-    "events": [9, None],
-    "mean": [None, 21.5],
-    "sd": [None, None],
-    "median": [None, None],
-    "drug": ["diltiazem", None],
-    "drug_class": ["calcium channel blocker", None],
+    "aggregate_id": ["mayo_dilt_partial", "mayo_onset_sle", "mayo_onset_lp", "lit_onset"],
+    "study_id": ["mayo2012", "mayo2012", "mayo2012", "c2004"],
+    "population": ["connective tissue disease", "SLE", "lupus panniculitis", "all reported cases"],
+    "outcome": ["response_partial", "years_sle_to_calcinosis_diagnosis", "years_sle_to_calcinosis_diagnosis",
+                "years_sle_to_onset"],
+    "therapy": ["diltiazem", None, None, None],
+    "n": [17, 2, 4, None],
+    "events": [9, None, None, None],
+    "mean": [None, 21.5, 4.8, 9.8],
+    "sd": [None, None, None, None],
+    "median": [None, None, None, None],
+    "drug": ["diltiazem", None, None, None],
+    "drug_class": ["calcium channel blocker", None, None, None],
 })
 OVERALL = pd.DataFrame({"study_id": ["b2002"], "tool": ["jbi_case_report"], "judgement": ["high"],
                         "rationale": ["abstract only"]})
@@ -77,7 +78,8 @@ PER_DRUG = parse_analysis("per_drug.yaml", {
 })
 ONSET = parse_analysis("onset.yaml", {
     "id": "onset", "title": "Onset", "outcome": "years_sle_to_onset", "subgroup_by": "lupus_panniculitis",
-    "compare_with": ["years_sle_to_calcinosis_diagnosis"],
+    "compare_with": ["years_sle_to_onset", "years_sle_to_calcinosis_diagnosis"],
+    "reference_populations": {"lupus panniculitis": "yes"},
 })
 
 
@@ -125,7 +127,9 @@ def test_every_row_is_used_or_listed_with_its_reason(results):
     reasons = {(r["table"], r["row_id"]): r["reason"] for r in results["excluded_rows"]}
     assert reasons[("treatments", "b_t2")] == "per_drug: response not reported"
     assert reasons[("treatments", "c4_t1")].startswith("per_drug: duplicate report of c2003")
-    assert reasons[("studies", "c2004")] == "duplicate report of c2003"
+    # c2004's patient is counted once (from c2003), but the report is used for the literature figure it quotes
+    assert ("studies", "c2004") not in reasons and ("patients", "c4_p1") in reasons
+    assert "c2004" in results["analyses"][1]["used"]["studies"]
     assert reasons[("aggregates", "mayo_dilt_partial")] == "per_drug: case series not included in this analysis"
     used = results["row_counts"]
     for table, ids in (("treatments", TREATMENTS.treatment_id), ("patients", PATIENTS.patient_id),
@@ -137,20 +141,133 @@ def test_every_row_is_used_or_listed_with_its_reason(results):
 def test_provenance_carries_the_quotes_of_used_rows(results):
     assert results["quotes"]["treatments/a_t2"] == [{"columns": ["response"], "quote": "lesions improved",
                                                      "location": "Case"}]
-    assert "aggregates/mayo_dilt_partial" not in results["quotes"]  # the series is not in a main analysis
+    # the series is in no main analysis, but the with-series variant adds it: its provenance needs the quote
+    assert results["quotes"]["aggregates/mayo_dilt_partial"][0]["quote"] == "9 of 17 had a partial response"
+
+
+def comparisons_of(analysis, group_name):
+    return {(c["reference"]["aggregate_id"], c["measure"]): c for c in group(analysis, group_name)["comparisons"]}
 
 
 def test_time_to_onset_summaries_and_comparison(results):
+    from scipy import stats
+
     onset = results["analyses"][1]
     overall = group(onset, "all patients")
     assert [c["patient_id"] for c in overall["contributors"]] == ["a_p1", "b_p1", "c3_p1"]
     assert overall["summary"]["mean"] == pytest.approx(25 / 3)
-    (comparison,) = overall["comparisons"]
-    assert comparison["reference"]["mean"] == 21.5
-    assert comparison["difference"] == pytest.approx(25 / 3 - 21.5)
     assert group(onset, "lupus panniculitis: yes")["patients"] == 1
     assert group(onset, "lupus panniculitis: not stated")["patients"] == 2
     assert overall["not_pooled"] == "series are compared with, not pooled, in this analysis"
+
+    # all patients: the literature average (same measure) and the SLE series (time to diagnosis) -- not the
+    # lupus panniculitis figure, which describes a subgroup
+    rows = comparisons_of(onset, "all patients")
+    assert set(rows) == {("lit_onset", "years_sle_to_onset"), ("mayo_onset_sle", "years_sle_to_onset"),
+                         ("mayo_onset_sle", "years_sle_to_calcinosis_diagnosis")}
+    same = rows[("lit_onset", "years_sle_to_onset")]
+    assert same["same_measure"] and same["caveat"] == "" and same["tested"]
+    assert same["difference"] == pytest.approx(25 / 3 - 9.8)
+    assert same["pvalue"] == pytest.approx(stats.ttest_1samp([4.0, 12.0, 9.0], 9.8).pvalue)
+    unlike = rows[("mayo_onset_sle", "years_sle_to_onset")]
+    assert not unlike["same_measure"] and unlike["reference_measure"] == "years_sle_to_calcinosis_diagnosis"
+    assert "upper bound of the time to onset" in unlike["caveat"]
+    assert unlike["interpretation"].startswith("Different measures: the published figure is a time to diagnosis")
+    # the one patient whose report gives a time to calcinosis diagnosis, on the figure's own measure: no test
+    diagnosis = rows[("mayo_onset_sle", "years_sle_to_calcinosis_diagnosis")]
+    assert (diagnosis["patient_ids"], diagnosis["n"], diagnosis["mean"]) == (["b_p1"], 1, 14.0)
+    assert diagnosis["difference"] == pytest.approx(-7.5) and diagnosis["same_measure"]
+    assert (diagnosis["tested"], diagnosis["pvalue"], diagnosis["wilcoxon_pvalue"], diagnosis["sign_pvalue"]) == (
+        False, None, None, None)
+    assert "too few patients for a test" in diagnosis["interpretation"]
+    # the lupus panniculitis figure only against that subgroup (one patient: no test, no diagnosis value)
+    (lp,) = group(onset, "lupus panniculitis: yes")["comparisons"]
+    assert lp["reference"]["aggregate_id"] == "mayo_onset_lp" and lp["patient_ids"] == ["a_p1"]
+    assert lp["difference"] == pytest.approx(4 - 4.8) and lp["pvalue"] is None and not lp["same_measure"]
+    assert group(onset, "lupus panniculitis: not stated")["comparisons"] == []
+    # b_p1's diagnosis value is used by a comparison, so the ledger counts the patient as used
+    assert "b_p1" in onset["used"]["patients"]
+
+
+def test_comparisons_csv_states_measures_and_too_few_patients(tmp_path, results):
+    import csv
+
+    write_results(json.loads(json.dumps(results)), str(tmp_path))
+    with open(tmp_path / "onset_comparisons.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    by_key = {(r["group"], r["reference"], r["measure"]): r for r in rows}
+    diagnosis = by_key[("all patients", "Mayo 2012 (mayo_onset_sle)", "years_sle_to_calcinosis_diagnosis")]
+    assert (diagnosis["n"], diagnosis["mean"], diagnosis["pvalue"]) == ("1", "14", "")
+    assert diagnosis["note"] == "too few patients for a test"
+    unlike = by_key[("all patients", "Mayo 2012 (mayo_onset_sle)", "years_sle_to_onset")]
+    assert unlike["note"].startswith("different measures") and unlike["reference_measure"] == (
+        "years_sle_to_calcinosis_diagnosis")
+    assert len(rows) == 4
+
+
+def test_series_with_partial_responses_only_is_a_lower_bound(results):
+    per_drug = results["analyses"][0]
+    row = variant_row(per_drug, "series", "diltiazem")
+    assert row["notes"] == ["Mayo 2012: partial responses only; complete responses not reported, so any response "
+                            "≥ 9/17"]
+    assert variant_row(per_drug, "twice", "diltiazem")["notes"] == []
+    series_variant = next(v for v in per_drug["sensitivity"] if v["id"] == "series")
+    (contributor,) = group(series_variant, "diltiazem")["contributors"]
+    assert contributor["kind"] == "series" and contributor["lower_bound"].endswith("≥ 9/17")
+
+
+def test_series_whose_rows_account_for_every_patient_is_not_a_lower_bound():
+    # 22 complete + 5 none = 27 of 28: partial responses unknown -> lower bound; add the 1 partial -> exact
+    rows = pd.DataFrame({
+        "aggregate_id": ["s_c", "s_n"], "study_id": ["mayo2012"] * 2, "population": ["CTD"] * 2,
+        "outcome": ["response_complete", "response_none"], "therapy": ["diltiazem"] * 2, "n": [28, 28],
+        "events": [22, 5], "mean": [None] * 2, "sd": [None] * 2, "median": [None] * 2,
+        "drug": ["diltiazem"] * 2, "drug_class": ["calcium channel blocker"] * 2,
+    })
+    data = dataset()
+    data.aggregates = rows
+    series = parse_analysis("s.yaml", {"id": "s", "title": "S", "outcome": "any_response", "include_series": True})
+    (diltiazem,) = run_plan(data, [series], RunSettings())["analyses"][0]["groups"]
+    assert diltiazem["lower_bounds"] == ["Mayo 2012: complete responses only; partial responses not reported, so "
+                                         "any response ≥ 22/28"]
+    data.aggregates = pd.concat([rows, rows.iloc[[1]].assign(aggregate_id="s_p", outcome="response_partial",
+                                                             events=1)], ignore_index=True)
+    (diltiazem,) = run_plan(data, [series], RunSettings())["analyses"][0]["groups"]
+    assert diltiazem["lower_bounds"] == [] and diltiazem["events"] == 2 + 23
+
+
+def test_duplicate_reports_list_the_facts_they_differ_on(results):
+    (pair,) = results["duplicate_differences"]
+    assert (pair["primary_study"], pair["duplicate_study"], pair["not_paired"]) == ("c2003", "c2004", None)
+    (patients,) = pair["patients"]
+    assert (patients["primary_patient"], patients["duplicate_patient"]) == ("c3_p1", "c4_p1")
+    assert patients["differences"] == [
+        {"field": "lupus_panniculitis", "primary": "", "duplicate": "yes", "kind": "only in the duplicate report"},
+        {"field": "years_sle_to_onset", "primary": "9", "duplicate": "10", "kind": "the reports disagree"},
+    ]
+    more = dataset()
+    more.patients = pd.concat([PATIENTS, PATIENTS.iloc[[3]].assign(patient_id="c4_p2")], ignore_index=True)
+    (pair,) = run_plan(more, [ONSET], RunSettings())["duplicate_differences"]
+    assert pair["patients"] == [] and pair["not_paired"].startswith("1 patient(s) in c2003 and 2 in c2004")
+
+
+def test_cumulative_meta_analysis_adds_reports_by_year_with_undated_last():
+    from scipy import stats
+
+    undated = dataset()
+    undated.studies = STUDIES.assign(year=[None, 2002, 2003, 2004, 2012])
+    (diltiazem,) = run_plan(undated, [PER_DRUG], RunSettings())["analyses"][0]["groups"]
+    cumulative = diltiazem["cumulative"]
+    assert cumulative["without_year"] == ["Alpha"]
+    steps = cumulative["steps"]
+    assert [(s["study_id"], s["year"], s["events"], s["total"]) for s in steps] == [
+        ("b2002", 2002, 1, 1), ("c2003", 2003, 1, 2), ("a2001", None, 2, 3)]
+    assert [s["estimate"] for s in steps] == pytest.approx([1.0, 0.5, 2 / 3])
+    assert {s["method"] for s in steps} == {"exact"}
+    # each step is the exact Clopper-Pearson interval of the reports so far; the last is the main estimate
+    assert steps[1]["ci_lower"] == pytest.approx(stats.beta.ppf(0.025, 1, 2))
+    assert (steps[-1]["ci_lower"], steps[-1]["ci_upper"]) == pytest.approx(
+        (diltiazem["result"]["ci_lower"], diltiazem["result"]["ci_upper"]))
 
 
 def test_possible_duplicates_are_flagged_until_marked():

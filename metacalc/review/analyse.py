@@ -36,6 +36,14 @@ SERIES_EVENTS = {
 }
 
 
+SERIES_OUTCOME_NAMES = {
+    "response_complete": "complete responses",
+    "response_partial": "partial responses",
+    "response_none": "no responses",
+}
+OUTCOME_SHORT = {"any_response": "any response", "complete_response": "complete response"}
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """Workflow-wide defaults (from the Snakemake config); an analysis file may override the method."""
@@ -246,7 +254,10 @@ def _series_rows(review, settings, group_by):
             continue
         group = _group_key(group_by, drug, _text(row.get("drug_class")))
         key = (study_id, group, drug, _text(row.get("population")), row["n"])
-        unit = units.setdefault(key, {"events": 0, "has_outcome": False, "rows": [], "other_rows": []})
+        unit = units.setdefault(key, {"events": 0, "has_outcome": False, "rows": [], "other_rows": [],
+                                      "outcomes": set(), "accounted": 0})
+        unit["outcomes"].add(row["outcome"])
+        unit["accounted"] += int(row.get("events") or 0)
         if row["outcome"] in wanted:
             if row.get("events") is None:
                 excluded[row_id] = "no number of events"
@@ -273,9 +284,24 @@ def _series_rows(review, settings, group_by):
                 "events": unit["events"],
                 "total": int(n),
                 "aggregate_ids": unit["rows"],
+                "lower_bound": _lower_bound_note(settings.outcome, wanted, unit, int(n)),
             }
         )
     return out, excluded
+
+
+def _lower_bound_note(outcome, wanted, unit, n):
+    """Why a series' events are only a lower bound of the outcome ('' when they are the full count).
+
+    A series that reports, say, partial responses but no row for complete responses has an unknown number of
+    complete responders -- unless its rows (complete, partial, none) already account for all n patients.
+    """
+    missing = [o for o in wanted if o not in unit["outcomes"]]
+    if not missing or unit["accounted"] >= n:
+        return ""
+    given = [SERIES_OUTCOME_NAMES[o] for o in wanted if o in unit["outcomes"]]
+    return (f"{' and '.join(given)} only; {' and '.join(SERIES_OUTCOME_NAMES[o] for o in missing)} not reported, "
+            f"so {OUTCOME_SHORT[outcome]} ≥ {unit['events']}/{n}")
 
 
 def _response_units(review, analysis, settings):
@@ -381,6 +407,7 @@ def _fit_response(review, analysis, settings, run):
                     "events": unit["events"],
                     "total": unit["total"],
                     "aggregate_ids": unit["aggregate_ids"],
+                    "lower_bound": unit["lower_bound"],
                 }
             )
         n_patients = sum(c["total"] for c in contributors if c["kind"] == "patients")
@@ -395,6 +422,8 @@ def _fit_response(review, analysis, settings, run):
             "method_requested": method,
             "result": None,
             "not_pooled": None,
+            # Series whose events undercount the outcome: the estimate is then a lower bound too.
+            "lower_bounds": [f"{c['label']}: {c['lower_bound']}" for c in contributors if c.get("lower_bound")],
             "contributors": contributors,
         }
         if sum(totals) < analysis.min_patients:
@@ -455,33 +484,106 @@ def _time_series(review, settings):
 
 
 def _references(review, analysis):
+    """Published means to compare with, each with the patients' group it describes (by its population)."""
     out = []
     for row in review.aggregates:
         if row.get("outcome") in analysis.compare_with and row.get("mean") is not None:
+            population = _text(row.get("population"))
+            value = analysis.reference_populations.get(population)
             out.append(
                 {
                     "aggregate_id": row["aggregate_id"],
                     "study_id": row["study_id"],
                     "label": review.label.get(row["study_id"], row["study_id"]),
-                    "population": _text(row.get("population")),
+                    "population": population,
                     "outcome": row["outcome"],
                     "n": row.get("n"),
                     "mean": float(row["mean"]),
+                    "group": "all patients" if value is None else _subgroup_name(analysis.subgroup_by, value),
                 }
             )
     return sorted(out, key=lambda r: (r["mean"], r["aggregate_id"]))
 
 
+def _subgroup_name(column, value):
+    return f"{column.replace('_', ' ')}: {value or 'not stated'}"
+
+
+# Diagnosis of calcinosis follows the first lesion, so a time to diagnosis bounds the time to onset from above.
+LATER_MEASURE = {"years_sle_to_calcinosis_diagnosis": "years_sle_to_onset"}
+
+
+def measure_caveat(reference_measure, patients_measure):
+    """Why a published figure and the patients' values are not the same measure ('' when they are)."""
+    if reference_measure == patients_measure:
+        return ""
+    if LATER_MEASURE.get(reference_measure) == patients_measure:
+        return ("different measures: the published figure is a time to diagnosis of calcinosis, the patients' values "
+                "are times to the first lesion; diagnosis follows onset, so the published figure is an upper bound "
+                "of the time to onset in its series")
+    if LATER_MEASURE.get(patients_measure) == reference_measure:
+        return ("different measures: the published figure is a time to the first lesion, the patients' values are "
+                "times to diagnosis of calcinosis; diagnosis follows onset, so the patients' values are upper bounds "
+                "of their times to onset")
+    return f"different measures ({reference_measure} vs {patients_measure})"
+
+
+def _comparison(reference, patients, measure, level):
+    """One published figure against the patients of its group on one measure; no test on fewer than 2 patients."""
+    from metacalc.meta.means import compare_with_published
+
+    values = [float(p[measure]) for p in patients]
+    caveat = measure_caveat(reference["outcome"], measure)
+    row = {
+        "reference": reference,
+        "group": reference["group"],
+        "measure": measure,
+        "reference_measure": reference["outcome"],
+        "same_measure": not caveat,
+        "caveat": caveat,
+        "patient_ids": [p["patient_id"] for p in patients],
+        "n": len(values),
+        "mean": None, "median": None, "difference": None, "ci_lower": None, "ci_upper": None, "pvalue": None,
+        "wilcoxon_pvalue": None, "sign_pvalue": None, "tested": False,
+    }
+    what = OUTCOME_LABELS[measure]
+    if not values:
+        row["interpretation"] = (f"No patient of {reference['group']} has a value of {what}: nothing to compare with "
+                                 f"the published {reference['mean']:g} years.")
+        return row
+    if len(values) < 2:
+        value = values[0]
+        row.update(mean=value, median=value, difference=value - reference["mean"])
+        row["interpretation"] = (f"One patient ({value:g} years, {what}) against the published {reference['mean']:g} "
+                                 "years: too few patients for a test.")
+    else:
+        result = compare_with_published(values, reference["mean"], level=level).to_dict()
+        row.update({key: result[key] for key in ("mean", "median", "difference", "ci_lower", "ci_upper", "pvalue",
+                                                 "wilcoxon_pvalue", "sign_pvalue", "t_statistic", "df",
+                                                 "sign_above", "sign_below")})
+        row["tested"] = True
+        row["interpretation"] = result["interpretation"]
+    if caveat:
+        row["interpretation"] = f"{_sentence_start(caveat)}. {row['interpretation']}"
+    return row
+
+
+def _sentence_start(text):
+    return text[:1].upper() + text[1:]
+
+
 def _fit_time(review, analysis, settings, run):
-    from metacalc.meta.means import compare_with_published, pool_means, study_from_patients, summarise_values
+    from metacalc.meta.means import pool_means, study_from_patients, summarise_values
 
     outcome = settings.outcome
-    excluded, kept = {}, []
+    excluded, kept, eligible = {}, [], []
     for patient in review.patients:
         study_id = patient["study_id"]
         study = review.study.get(study_id, {})
         reason = _population_reason(settings, patient, study, analysis.source)
         reason = reason or _study_reason(review, settings, study_id)
+        if reason is None:
+            eligible.append(patient)
         if reason is None and patient.get(outcome) is None:
             reason = f"{OUTCOME_LABELS[outcome]} not derivable from the report"
         if reason:
@@ -491,12 +593,37 @@ def _fit_time(review, analysis, settings, run):
     references = _references(review, analysis)
     series, series_excluded = _time_series(review, settings)
 
+    def members(group_name, patients):
+        if group_name == "all patients":
+            return list(patients)
+        return [p for p in patients
+                if _subgroup_name(analysis.subgroup_by, _text(p.get(analysis.subgroup_by))) == group_name]
+
     subsets = [("all patients", kept)]
     if analysis.subgroup_by:
         values = sorted({_text(p.get(analysis.subgroup_by)) for p in kept})
         for value in values:
-            name = f"{analysis.subgroup_by.replace('_', ' ')}: {value or 'not stated'}"
-            subsets.append((name, [p for p in kept if _text(p.get(analysis.subgroup_by)) == value]))
+            name = _subgroup_name(analysis.subgroup_by, value)
+            subsets.append((name, members(name, kept)))
+    # A published figure about a subgroup that has no patient yet still gets its (empty) row.
+    named = {name for name, _ in subsets}
+    for reference in references:
+        if reference["group"] not in named:
+            subsets.append((reference["group"], []))
+            named.add(reference["group"])
+
+    comparisons = {}
+    compared_patients = set()
+    for reference in references:
+        # Each published figure against the patients it describes: on the analysis' measure, and also on its
+        # own measure when the two differ and some patients' reports give that measure too.
+        rows = comparisons.setdefault(reference["group"], [])
+        rows.append(_comparison(reference, members(reference["group"], kept), outcome, run.level))
+        if reference["outcome"] != outcome:
+            same = [p for p in members(reference["group"], eligible) if p.get(reference["outcome"]) is not None]
+            if same:
+                rows.append(_comparison(reference, same, reference["outcome"], run.level))
+                compared_patients.update(p["patient_id"] for p in same)
 
     groups = []
     for name, patients in subsets:
@@ -505,7 +632,7 @@ def _fit_time(review, analysis, settings, run):
             "group": name,
             "patients": len(values),
             "summary": None,
-            "comparisons": [],
+            "comparisons": comparisons.get(name, []),
             "pooled": None,
             "not_pooled": None,
             "contributors": [
@@ -522,9 +649,6 @@ def _fit_time(review, analysis, settings, run):
         }
         if values:
             entry["summary"] = summarise_values(values, level=run.level).to_dict()
-            for reference in references:
-                comparison = compare_with_published(values, reference["mean"], level=run.level).to_dict()
-                entry["comparisons"].append({**comparison, "reference": reference})
         if name == "all patients":
             if not series:
                 entry["not_pooled"] = (
@@ -549,7 +673,7 @@ def _fit_time(review, analysis, settings, run):
                     entry["not_pooled"] = str(error)
         groups.append(entry)
     used = {
-        "patients": sorted(p["patient_id"] for p in kept),
+        "patients": sorted({p["patient_id"] for p in kept} | compared_patients),
         "studies": sorted({p["study_id"] for p in kept} | {s["study_id"] for s in series}
                           | {r["study_id"] for r in references}),
         "aggregates": sorted({s["aggregate_id"] for s in series} | {r["aggregate_id"] for r in references}),
@@ -560,6 +684,63 @@ def _fit_time(review, analysis, settings, run):
 # ---------------------------------------------------------------------------------------------------------------
 # The whole plan
 # ---------------------------------------------------------------------------------------------------------------
+
+
+MAX_CUMULATIVE_REPORTS = 60
+
+
+def cumulative_by_year(review, group, run):
+    """Cumulative meta-analysis of one therapy: the pooled estimate as reports are added by publication year.
+
+    Same pooling method as the group's own estimate (metafor's ``cumul``, via
+    :func:`metacalc.meta.sensitivity.cumulative_by`); reports without a year come last, in report order. None
+    for fewer than 2 reports or when the group itself is not pooled.
+    """
+    import numpy as np
+
+    from metacalc.meta import pool_proportions
+    from metacalc.meta.sensitivity import cumulative_by
+
+    contributors = group["contributors"]
+    if len(contributors) < 2 or group.get("result") is None:
+        return None
+    if len(contributors) > MAX_CUMULATIVE_REPORTS:
+        # k refits of up to k reports each (a GLMM when a series contributes): minutes on a large review, and a
+        # table of hundreds of steps that nobody reads. The forest plots stop at the same size.
+        return {"order": "year of publication", "steps": [], "without_year": [],
+                "not_computed": f"{len(contributors)} reports (more than {MAX_CUMULATIVE_REPORTS}); one step per "
+                                "report would be unreadable and needs as many refits"}
+    events = np.array([c["events"] for c in contributors])
+    totals = np.array([c["total"] for c in contributors])
+    years = [_number(review.study.get(c["study_id"], {}).get("year")) for c in contributors]
+    method = group["method_requested"]
+
+    def fit(indices):
+        return pool_proportions(events[indices], totals[indices], method=method, measure=run.measure,
+                                tau2_method=run.tau2_method, knha=run.knha, level=run.level)
+
+    try:
+        table = cumulative_by(fit, len(contributors), order=[math.inf if y is None else y for y in years],
+                              labels=[c["label"] for c in contributors])
+    except (ValueError, ArithmeticError) as error:
+        return {"order": "year of publication", "steps": [], "not_computed": str(error), "without_year": []}
+    steps = []
+    for i, (row, indices) in enumerate(zip(table.to_dict()["steps"], table.indices)):
+        added = indices[-1]
+        steps.append({
+            "added": row["added"],
+            "study_id": contributors[added]["study_id"],
+            "year": years[added],
+            "k": row["k"],
+            "events": int(events[list(indices)].sum()),
+            "total": int(totals[list(indices)].sum()),
+            "method": table.fits[i].method,
+            "estimate": row["estimate"],
+            "ci_lower": row["ci_lower"],
+            "ci_upper": row["ci_upper"],
+        })
+    return {"order": "year of publication", "steps": steps, "not_computed": None,
+            "without_year": [c["label"] for c, y in zip(contributors, years) if y is None]}
 
 
 def _fit(review, analysis, settings, run):
@@ -576,7 +757,8 @@ def _variant_rows(main_groups, variant_groups, kind):
     other = {g["group"]: g for g in variant_groups}
     rows = []
     for name in sorted(set(main) | set(other)):
-        rows.append({"group": name, "main": _headline(main.get(name), kind), "variant": _headline(other.get(name), kind)})
+        rows.append({"group": name, "main": _headline(main.get(name), kind), "variant": _headline(other.get(name), kind),
+                     "notes": list((other.get(name) or {}).get("lower_bounds", []))})
     return rows
 
 
@@ -645,6 +827,85 @@ def possible_duplicates(review):
     return flags
 
 
+# Free text and the code's own derivation sentences differ between any two reports; they are not facts to compare.
+_NOT_COMPARED = ("patient_id", "study_id", "notes")
+
+
+def _shown(value):
+    number = _number(value) if isinstance(value, (int, float)) else None
+    return f"{number:g}" if number is not None else _text(value)
+
+
+def _course_texts(courses):
+    return sorted(f"{_text(c.get('drug')) or _text(c.get('therapy'))}: {_text(c.get('response')) or 'blank'}"
+                  for c in courses)
+
+
+def _courses_difference(first, second):
+    """How two lists of 'drug: response' differ, in words."""
+    only_first = [c for c in first if c not in second]
+    only_second = [c for c in second if c not in first]
+    parts = []
+    if only_first:
+        parts.append(f"only in the primary report: {'; '.join(only_first)}")
+    if only_second:
+        parts.append(f"only in the duplicate report: {'; '.join(only_second)}")
+    return "; ".join(parts) or "the reports disagree"
+
+
+def duplicate_differences(review):
+    """For each report marked duplicate_of another: the patient facts on which the two reports differ.
+
+    Counting the patient once (from the primary report) silently drops what only the duplicate report states, or
+    where the two disagree; this lists them so the reader sees what was set aside. Patients are paired in
+    patient_id order when both reports describe the same number of patients; otherwise the pair is listed as
+    not paired.
+    """
+    by_study, courses = {}, {}
+    for course in review.treatments:
+        courses.setdefault(course["patient_id"], []).append(course)
+    for patient in review.patients:
+        by_study.setdefault(patient["study_id"], []).append(patient)
+    columns = []
+    for patient in review.patients:
+        for column in patient:
+            if column not in columns and column not in _NOT_COMPARED and not column.endswith("_derivation"):
+                columns.append(column)
+    out = []
+    for study in sorted(review.studies, key=lambda s: s["study_id"]):
+        primary = review.duplicate_of(study["study_id"])
+        if not primary:
+            continue
+        duplicates = sorted(by_study.get(study["study_id"], []), key=lambda p: p["patient_id"])
+        originals = sorted(by_study.get(primary, []), key=lambda p: p["patient_id"])
+        pair = {"primary_study": primary, "duplicate_study": study["study_id"],
+                "primary_label": review.label.get(primary, primary),
+                "duplicate_label": review.label.get(study["study_id"], study["study_id"]), "patients": [],
+                "not_paired": None}
+        if len(duplicates) != len(originals):
+            pair["not_paired"] = (f"{len(originals)} patient(s) in {primary} and {len(duplicates)} in "
+                                  f"{study['study_id']}: patients cannot be paired automatically")
+        else:
+            for original, duplicate in zip(originals, duplicates):
+                differences = []
+                for column in columns:
+                    first, second = _shown(original.get(column)), _shown(duplicate.get(column))
+                    if first == second:
+                        continue
+                    kind = ("only in the duplicate report" if not first else
+                            "only in the primary report" if not second else "the reports disagree")
+                    differences.append({"field": column, "primary": first, "duplicate": second, "kind": kind})
+                first = _course_texts(courses.get(original["patient_id"], []))
+                second = _course_texts(courses.get(duplicate["patient_id"], []))
+                if first != second:
+                    differences.append({"field": "therapy courses (drug: response)", "primary": "; ".join(first),
+                                        "duplicate": "; ".join(second), "kind": _courses_difference(first, second)})
+                pair["patients"].append({"primary_patient": original["patient_id"],
+                                         "duplicate_patient": duplicate["patient_id"], "differences": differences})
+        out.append(pair)
+    return out
+
+
 def _ledger(review, plan_results):
     """Every row of the analysis tables: used by a main analysis, or why not (one line per row)."""
     used = {"studies": set(), "patients": set(), "treatments": set(), "aggregates": set()}
@@ -691,11 +952,16 @@ def _ledger(review, plan_results):
 
 
 def _provenance_quotes(review, plan_results):
-    """Quotes of every row a main analysis used, keyed 'table/row_id' (stored once, referenced by id)."""
+    """Quotes of every row a main analysis used, and of the series figures sensitivity variants add, keyed
+    'table/row_id' (stored once, referenced by id)."""
     wanted = set()
     for entry in plan_results:
         for table, ids in entry["_used"].items():
             wanted.update((table, row_id) for row_id in ids)
+        for variant in entry["sensitivity"]:
+            for group in variant["groups"]:
+                for contributor in group.get("contributors", []):
+                    wanted.update(("aggregates", a) for a in contributor.get("aggregate_ids", []))
     out = {}
     for table, row_id in sorted(wanted):
         quotes = review.quotes_of.get((table, row_id))
@@ -791,7 +1057,11 @@ def _jsonable(value):
 
 def _without_detail(group):
     """A sensitivity variant's group without per-patient and per-study rows (the main analysis has them)."""
-    out = {key: value for key, value in group.items() if key not in ("contributors", "pooled_series")}
+    out = {key: value for key, value in group.items() if key not in ("contributors", "pooled_series", "cumulative")}
+    # Series figures stay: the report's provenance lists them (with their quotes) for the variants that add them.
+    series = [c for c in group.get("contributors", []) if c.get("kind") == "series"]
+    if series:
+        out["contributors"] = series
     for key in ("result", "pooled"):
         if out.get(key):
             out[key] = {k: v for k, v in out[key].items() if k != "studies"}
@@ -808,7 +1078,11 @@ def _fit_task(task):
     index, variant = task
     analysis = analyses[index]
     if variant is None:
-        return _fit(review, analysis, analysis.main, run)
+        fitted, used, reasons = _fit(review, analysis, analysis.main, run)
+        if analysis.kind == "proportion":
+            for group in fitted["groups"]:
+                group["cumulative"] = cumulative_by_year(review, group, run)
+        return fitted, used, reasons
     fitted, _, _ = _fit(review, analysis, analysis.variants[variant].settings, run)
     return {**fitted, "groups": [_without_detail(g) for g in fitted["groups"]]}
 
@@ -888,6 +1162,7 @@ def run_plan(ds, analyses, run=RunSettings(), tables=None, jobs=1):
         "excluded_rows": excluded,
         "row_counts": counts,
         "possible_duplicates": possible_duplicates(review),
+        "duplicate_differences": duplicate_differences(review),
     }
 
 
@@ -951,9 +1226,13 @@ TIME_COLUMNS = (
     "analysis", "variant", "group", "n", "mean", "sd", "mean_ci_lower", "mean_ci_upper", "median", "q1", "q3",
     "min", "max", "median_ci_lower", "median_ci_upper", "pooled_estimate", "pooled_ci_lower", "pooled_ci_upper",
 )
+CUMULATIVE_COLUMNS = (
+    "analysis", "group", "step", "added", "study_id", "year", "k", "events", "total", "method", "estimate",
+    "ci_lower", "ci_upper",
+)
 COMPARISON_COLUMNS = (
-    "analysis", "group", "reference", "reference_population", "reference_mean", "n", "mean", "difference",
-    "ci_lower", "ci_upper", "pvalue", "wilcoxon_pvalue", "sign_pvalue",
+    "analysis", "group", "reference", "reference_population", "reference_measure", "reference_mean", "measure", "n",
+    "mean", "difference", "ci_lower", "ci_upper", "pvalue", "wilcoxon_pvalue", "sign_pvalue", "note",
 )
 
 
@@ -989,8 +1268,11 @@ def _comparison_rows(analysis):
                 "analysis": analysis["id"], "group": group["group"],
                 "reference": f"{reference['label']} ({reference['aggregate_id']})",
                 "reference_population": reference["population"], "reference_mean": reference["mean"],
-                **{key: comparison.get(key) for key in ("n", "mean", "difference", "ci_lower", "ci_upper", "pvalue",
-                                                        "wilcoxon_pvalue", "sign_pvalue")},
+                **{key: comparison.get(key) for key in ("reference_measure", "measure", "n", "mean", "difference",
+                                                        "ci_lower", "ci_upper", "pvalue", "wilcoxon_pvalue",
+                                                        "sign_pvalue")},
+                "note": "; ".join(filter(None, [comparison.get("caveat"), None if comparison.get("tested") or
+                                                not comparison.get("n") else "too few patients for a test"])),
             })
     return rows
 
@@ -1014,6 +1296,13 @@ def write_results(results, outdir, history=None):
         path = os.path.join(outdir, f"{analysis['id']}.csv")
         atomic_write(path, csv_text(_table_rows(analysis), columns))
         written.append(path)
+        if analysis["kind"] == "proportion":
+            rows = [{"analysis": analysis["id"], "group": group["group"], "step": number, **step}
+                    for group in analysis["groups"] if group.get("cumulative")
+                    for number, step in enumerate(group["cumulative"]["steps"], start=1)]
+            path = os.path.join(outdir, f"{analysis['id']}_cumulative.csv")
+            atomic_write(path, csv_text(rows, CUMULATIVE_COLUMNS))
+            written.append(path)
         if analysis["kind"] == "time":
             path = os.path.join(outdir, f"{analysis['id']}_comparisons.csv")
             atomic_write(path, csv_text(_comparison_rows(analysis), COMPARISON_COLUMNS))

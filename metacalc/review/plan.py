@@ -103,6 +103,16 @@ PLAN_SCHEMA = {
                 "rows with these outcomes (e.g. the literature average and the Mayo series)."
             ),
         },
+        "reference_populations": {
+            "type": "object",
+            "description": (
+                "Time outcomes: which patients a published figure describes. Maps an aggregates population (as "
+                "written in the aggregates table) to the value of subgroup_by it matches, e.g. {'lupus "
+                "panniculitis': 'yes'}; the figure is then compared with that subgroup only. Populations not "
+                "listed are compared with all patients."
+            ),
+            "additionalProperties": {"type": "string"},
+        },
         "min_patients": {
             "type": "integer",
             "minimum": 1,
@@ -130,7 +140,8 @@ PLAN_SCHEMA = {
         },
         {
             "if": {"properties": {"outcome": {"enum": list(RESPONSE_OUTCOMES)}}},
-            "then": {"not": {"anyOf": [{"required": ["subgroup_by"]}, {"required": ["compare_with"]}]}},
+            "then": {"not": {"anyOf": [{"required": ["subgroup_by"]}, {"required": ["compare_with"]},
+                                       {"required": ["reference_populations"]}]}},
         },
     ],
 }
@@ -144,6 +155,7 @@ DEFAULTS = {
     "group_by": "drug",
     "subgroup_by": None,
     "compare_with": [],
+    "reference_populations": {},
     "min_patients": 1,
     "description": "",
     "order": 100,
@@ -197,6 +209,7 @@ class Analysis:
     subgroup_by: str | None
     compare_with: tuple[str, ...]
     min_patients: int
+    reference_populations: dict = field(default_factory=dict)
     variants: tuple[Variant, ...] = field(default=())
 
     @property
@@ -227,8 +240,8 @@ def _schema_problems(name, document):
     for error in sorted(validator.iter_errors(document), key=lambda e: (list(e.absolute_path), e.message)):
         if error.validator == "not":
             message = (
-                "keys group_by/min_patients apply only to response outcomes, subgroup_by/compare_with only to "
-                "time outcomes"
+                "keys group_by/min_patients apply only to response outcomes, subgroup_by/compare_with/"
+                "reference_populations only to time outcomes"
             )
         else:
             message = _message(error)
@@ -270,6 +283,10 @@ def parse_analysis(name, document):
                     f"{name}:sensitivity.{index}.outcome: a variant must keep the kind of outcome "
                     f"(got {changed.outcome!r} for a {main.kind} analysis)"
                 )
+        if document.get("reference_populations") and not document.get("subgroup_by"):
+            problems.append(
+                f"{name}:reference_populations: maps populations to values of subgroup_by, which is not set"
+            )
         ids = [variant["id"] for variant in document.get("sensitivity", [])]
         for duplicate in sorted({i for i in ids if ids.count(i) > 1}):
             problems.append(f"{name}:sensitivity: variant id {duplicate!r} is used more than once")
@@ -287,6 +304,7 @@ def parse_analysis(name, document):
         subgroup_by=values["subgroup_by"],
         compare_with=tuple(values["compare_with"]),
         min_patients=int(values["min_patients"]),
+        reference_populations=dict(sorted(values["reference_populations"].items())),
         variants=tuple(
             Variant(id=v["id"], label=v["label"], settings=_settings(v, base=main))
             for v in document.get("sensitivity", [])

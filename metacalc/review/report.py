@@ -14,7 +14,7 @@ import os
 import re
 
 from metacalc.errors import UserError
-from metacalc.review.analyse import atomic_write, read_tables
+from metacalc.review.analyse import LATER_MEASURE, atomic_write, read_tables
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "templates")
 
@@ -71,6 +71,14 @@ OUTCOME_NAMES = {
     "age_at_onset": "age at onset",
 }
 
+# The measures of time, as a sentence names them.
+MEASURE_NAMES = {
+    "years_sle_to_onset": "time from SLE diagnosis to the first lesion (onset)",
+    "years_sle_to_calcinosis_diagnosis": "time from SLE diagnosis to diagnosis of calcinosis",
+}
+
+MEASURE_SHORT = {"years_sle_to_onset": "to onset", "years_sle_to_calcinosis_diagnosis": "to calcinosis diagnosis"}
+
 METHOD_NAMES = {
     "exact": "pooled count with exact (Clopper-Pearson) interval",
     "glmm": "binomial-normal GLMM (random-intercept logistic)",
@@ -121,23 +129,88 @@ def proportion_sentence(group, level, with_method=True):
     )
 
 
-def closest_reference(group):
-    """Which published figure the patients' mean is closest to, in words (the review's headline question)."""
-    comparisons = [c for c in group.get("comparisons", []) if c.get("difference") is not None]
-    if len(comparisons) < 2 or not group.get("summary"):
+def _reference_name(comparison):
+    ref = comparison["reference"]
+    details = [ref["label"]]
+    if ref.get("population"):
+        details.append(ref["population"])
+    if ref.get("n"):
+        details.append(f"n = {ref['n']}")
+    return f"{ref['mean']:g} years ({', '.join(details)}; {MEASURE_NAMES.get(ref['outcome'], ref['outcome'])})"
+
+
+def closest_reference(analysis):
+    """The review's headline question in plain words: which published figure about all patients the patients'
+    mean is closest to, and what makes the comparison unequal (a different measure; too few patients).
+
+    Returns ``{"answer": sentence, "caveats": [sentences]}``, or None when fewer than two published figures
+    describe all patients.
+    """
+    overall = analysis["groups"][0] if analysis["groups"] else {}
+    summary = overall.get("summary")
+    measure = analysis["outcome"]
+    rows = [c for c in overall.get("comparisons", []) if c["measure"] == measure and c.get("difference") is not None]
+    if not summary or len(rows) < 2:
         return None
-    ranked = sorted(comparisons, key=lambda c: (abs(c["difference"]), c["reference"]["aggregate_id"]))
+    ranked = sorted(rows, key=lambda c: (abs(c["difference"]), c["reference"]["aggregate_id"]))
     near, far = ranked[0], ranked[-1]
-
-    def name(c):
-        ref = c["reference"]
-        population = f", {ref['population']}" if ref.get("population") else ""
-        return f"{ref['mean']:g} years ({ref['label']}{population})"
-
-    return (
-        f"The reported patients' mean of {num(group['summary']['mean'])} years is closer to {name(near)} than to "
-        f"{name(far)}."
+    who = f"{summary['n']} reported patients'" if summary["n"] != 1 else "one reported patient's"
+    answer = (
+        f"Closer to {near['reference']['mean']:g} than to {far['reference']['mean']:g} years: the {who} mean "
+        f"{MEASURE_NAMES.get(measure, measure)} is {num(summary['mean'])} years, {abs(near['difference']):.1f} years "
+        f"from {_reference_name(near)} and {abs(far['difference']):.1f} years from {_reference_name(far)}."
     )
+    caveats = []
+    for c in (near, far):
+        if c["same_measure"]:
+            continue
+        other = MEASURE_NAMES.get(c["reference_measure"], c["reference_measure"])
+        if c["reference_measure"] in LATER_MEASURE:
+            caveats.append(
+                f"{c['reference']['mean']:g} years is a {other}, not the patients' measure: diagnosis follows onset, "
+                f"so it is an upper bound of the time to onset in its series, and part of the "
+                f"{abs(c['difference']):.1f}-year gap may be this difference of measures."
+            )
+        else:
+            caveats.append(f"{c['reference']['mean']:g} years is a {other}, not the patients' measure.")
+    for c in overall.get("comparisons", []):
+        if c["measure"] != measure and c.get("difference") is not None and c["reference"] in (near["reference"],
+                                                                                           far["reference"]):
+            direction = "below" if c["difference"] < 0 else "above"
+            patients = f"{c['n']} patients whose reports give it (mean " if c["n"] != 1 else \
+                "the one patient whose report gives it ("
+            test = f"t test {_p(c['pvalue'])}" if c["tested"] else "too few patients for a test"
+            caveats.append(
+                f"On that measure ({MEASURE_NAMES.get(c['measure'], c['measure'])}), {patients}{num(c['mean'])} "
+                f"years) lie{'s' if c['n'] == 1 else ''} {abs(c['difference']):.1f} years {direction} "
+                f"{c['reference']['mean']:g} years ({test})."
+            )
+    return {"answer": answer, "caveats": caveats}
+
+
+def _p(value):
+    text = pvalue(value)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def comparison_line(group, comparison, level):
+    """One comparison of the summary box in a line: who, against what, on which measure, and the test."""
+    ref = comparison["reference"]
+    head = (f"{_sentence_case(group)} vs {ref['mean']:g} years {MEASURE_SHORT.get(ref['outcome'], ref['outcome'])} "
+            f"({ref['label']}, {ref['population'] or 'all'})")
+    if not comparison["n"]:
+        return f"{head}: no patient with this measure."
+    patients = f"{comparison['n']} patients, mean" if comparison["n"] != 1 else "1 patient,"
+    text = (f"{head}: {patients} {num(comparison['mean'])} years "
+            f"{MEASURE_SHORT.get(comparison['measure'], comparison['measure'])}"
+            f"{'' if comparison['same_measure'] else ' (a different measure)'}, difference "
+            f"{num(comparison['difference'])}")
+    if comparison["tested"]:
+        text += (f" ({level_label(level)} {num(comparison['ci_lower'])} to {num(comparison['ci_upper'])}; "
+                 f"t test {_p(comparison['pvalue'])})")
+    else:
+        text += "; too few patients for a test"
+    return text + "."
 
 
 def mean_sentence(summary, level):
@@ -249,10 +322,12 @@ def _summary(results):
             for group in analysis["groups"]:
                 lines.append({"name": group["group"], "text": mean_sentence(group.get("summary"), level),
                               "anchor": f"prov-{analysis['id']}-{_slug(group['group'])}"})
-            headline = closest_reference(analysis["groups"][0]) if analysis["groups"] else None
+            headline = closest_reference(analysis)
             if headline:
-                notes.append(headline)
-            notes.extend(c["interpretation"] for c in analysis["groups"][0].get("comparisons", []))
+                notes.append(headline["answer"])
+                notes.extend(headline["caveats"])
+            for group in analysis["groups"]:
+                notes.extend(comparison_line(group["group"], c, level) for c in group.get("comparisons", []))
         items.append({"analysis": analysis, "lines": lines, "notes": notes})
     return items
 
@@ -359,6 +434,7 @@ def build_context(results, ds, figures, title=None):
                               for t in ("studies", "patients", "treatments", "aggregates")},
         "changes": results.get("changes_since_last_run") or {"previous_run": False, "changes": []},
         "duplicates": results.get("possible_duplicates", []),
+        "duplicate_differences": results.get("duplicate_differences", []),
         "prisma": results.get("prisma") or {},
         "warnings": results.get("dataset_warnings", []),
         "slug": _slug,
@@ -383,6 +459,10 @@ def _environment():
                        outcome_name=lambda outcome: OUTCOME_NAMES.get(outcome, str(outcome).replace("_", " ")))
     env.globals["proportion_sentence"] = proportion_sentence
     env.globals["mean_sentence"] = mean_sentence
+    env.globals["measure_names"] = MEASURE_NAMES
+    env.filters["measure_short"] = lambda measure: MEASURE_SHORT.get(measure, str(measure).replace("_", " "))
+    env.globals["closest_reference"] = closest_reference
+    env.globals["later_measure"] = LATER_MEASURE
     return env
 
 
