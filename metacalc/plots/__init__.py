@@ -29,8 +29,42 @@ def use_reproducible_backend():
     matplotlib.rcParams["font.family"] = "DejaVu Sans"
 
 
+def tight_box(fig, fmt, dpi=150):
+    """The box (in inches, padded) that ``savefig(bbox_inches="tight")`` crops to, measured without drawing.
+
+    savefig's "tight" draws the whole figure once just to measure it, then draws it again to write it: half of
+    the time spent saving. Our figures place every artist when they are built (no layout engine, no legend
+    placed at draw time), so the extents can be read straight from a renderer of the output format (its own
+    text metrics, at the dpi savefig uses), giving the same box and the same file bytes with one draw.
+    """
+    import io
+
+    import matplotlib
+
+    if fig.get_layout_engine() is not None:
+        return "tight"  # a layout engine positions axes only while drawing
+    width, height = fig.get_size_inches()
+    saved_dpi = fig.dpi
+    try:
+        if fmt == "svg":
+            from matplotlib.backends.backend_svg import RendererSVG
+
+            fig.dpi = 72  # vector output is laid out at 72 dpi, as savefig does
+            renderer = RendererSVG(width, height, io.StringIO(), image_dpi=dpi)
+        else:
+            from matplotlib.backends.backend_agg import RendererAgg
+
+            fig.dpi = dpi
+            renderer = RendererAgg(width * dpi, height * dpi, dpi)
+        box = fig.get_tightbbox(renderer)
+    finally:
+        fig.dpi = saved_dpi
+    pad = matplotlib.rcParams["savefig.pad_inches"]
+    return box.padded(pad, pad)
+
+
 def save_figure(fig, svg_path, png_path=None, dpi=150):
-    """Write ``fig`` as SVG (and PNG) atomically: a temporary file renamed into place."""
+    """Write ``fig`` as SVG (and PNG) atomically, cropped to its content: a temporary file renamed into place."""
     import matplotlib.pyplot as plt
 
     use_reproducible_backend()
@@ -38,6 +72,7 @@ def save_figure(fig, svg_path, png_path=None, dpi=150):
     if png_path:
         targets.append((png_path, "png", {"Software": None}))
     for path, fmt, metadata in targets:
+        box = tight_box(fig, fmt, dpi)
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=fmt, metadata=metadata, dpi=dpi, bbox_inches="tight")
+            fig.savefig(tmp, format=fmt, metadata=metadata, dpi=dpi, bbox_inches=box)
     plt.close(fig)

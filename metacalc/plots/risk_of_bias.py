@@ -59,6 +59,8 @@ def traffic_light_plot(appraisal, overall, tool, palette="cochrane", labels=None
     n_rows, n_cols = len(studies), len(columns)
 
     fig, ax = plt.subplots(figsize=(1.6 + 0.62 * n_cols + 2.6, 1.2 + 0.5 * max(n_rows, 1)))
+    # One marker collection per judgement (not one artist per cell): drawing cost grows with artists.
+    cells = {level: [] for level in LEVEL_STYLE}
     for row_index, (_, row) in enumerate(table.iterrows()):
         y = n_rows - 1 - row_index
         for col_index, column in enumerate(columns):
@@ -68,11 +70,15 @@ def traffic_light_plot(appraisal, overall, tool, palette="cochrane", labels=None
             level = value if column == "overall" else ANSWER_LEVEL.get(value)
             if level is None:
                 continue
-            symbol, marker = LEVEL_STYLE[level]
-            ax.scatter([col_index], [y], s=430, marker=marker, c=colours[level], edgecolors="#000000",
-                       linewidths=0.8, zorder=2)
+            cells[level].append((col_index, y))
+            symbol, _ = LEVEL_STYLE[level]
             ax.text(col_index, y, symbol, ha="center", va="center", fontsize=9 if len(symbol) > 1 else 12,
                     fontweight="bold", color="#000000", zorder=3)
+    for level, points in cells.items():
+        if points:
+            xs, ys = zip(*points)
+            ax.scatter(xs, ys, s=430, marker=LEVEL_STYLE[level][1], c=colours[level], edgecolors="#000000",
+                       linewidths=0.8, zorder=2)
     ax.set_xlim(-0.6, n_cols - 0.4)
     ax.set_ylim(-0.6, max(n_rows, 1) - 0.4)
     ax.set_xticks(range(n_cols))
@@ -82,8 +88,7 @@ def traffic_light_plot(appraisal, overall, tool, palette="cochrane", labels=None
     ax.set_yticks(range(n_rows))
     ax.set_yticklabels([labels.get(s, s) for s in reversed(studies)])
     ax.axvline(n_cols - 1.5, color="#000000", linewidth=0.8)
-    for y in range(n_rows + 1):
-        ax.axhline(y - 0.5, color="#DDDDDD", linewidth=0.5, zorder=0)
+    ax.hlines([y - 0.5 for y in range(n_rows + 1)], -0.6, n_cols - 0.4, color="#DDDDDD", linewidth=0.5, zorder=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
     ax.tick_params(length=0)
