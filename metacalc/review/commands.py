@@ -32,6 +32,16 @@ def register(subparsers):
     )
     analyse.add_argument("--jobs", type=int, default=1,
                          help="fit the analyses in this many worker processes (default: 1; results do not change)")
+    analyse.add_argument(
+        "--sheets", metavar="DIR",
+        help="validate these extraction sheets first and write the dataset to DATASET_JSON (what `metacalc "
+        "validate --output` does), in the same process",
+    )
+    analyse.add_argument(
+        "--figures", metavar="DIR",
+        help="draw the figures into DIR afterwards (what `metacalc figures` does), in the same process",
+    )
+    _figure_options(analyse)
     analyse.set_defaults(handler=run_analyse)
 
     figures = subparsers.add_parser(
@@ -82,13 +92,13 @@ def _figure_options(parser):
                         help="largest number of rows (reports or patients) a figure is drawn with (default: 60)")
 
 
-def _draw(args, outdir):
+def _draw(args, results, outdir):
     from metacalc.errors import UserError
     from metacalc.review.figures import render_figures
 
     if args.max_rows < 1:
         raise UserError([f"--max-rows: got {args.max_rows}, expected at least 1"])
-    return render_figures(args.results, args.dataset, outdir, png=args.png, palette=args.palette,
+    return render_figures(results, args.dataset, outdir, png=args.png, palette=args.palette,
                           max_rows=args.max_rows)
 
 
@@ -102,13 +112,25 @@ def run_analyse(args):
                       knha=args.knha)
     if args.jobs < 1:
         raise UserError([f"--jobs: got {args.jobs}, expected at least 1"])
+    # The workflow runs validation, analyses and figures in this one process: each Python process that imports
+    # the scientific stack costs about a second, more than the work itself on a review of case reports.
+    if args.sheets:
+        from metacalc.data import load_dataset
+
+        load_dataset(args.sheets).to_json(args.dataset)
+        print(f"dataset written to {args.dataset}")
     written = analyse(args.dataset, args.plan, args.outdir, run=run, history=args.history, jobs=args.jobs)
     print(f"{len(written)} files written to {args.outdir}")
+    if args.figures:
+        import os
+
+        drawn = _draw(args, os.path.join(args.outdir, "results.json"), args.figures)
+        print(f"{len(drawn)} figures written to {args.figures}")
     return 0
 
 
 def run_figures(args):
-    written = _draw(args, args.outdir)
+    written = _draw(args, args.results, args.outdir)
     print(f"{len(written)} figures written to {args.outdir}")
     return 0
 
@@ -118,7 +140,7 @@ def run_report(args):
 
     if args.draw_figures:
         # One process for both steps: the workflow pays Python's start-up and imports once.
-        written = _draw(args, args.figures)
+        written = _draw(args, args.results, args.figures)
         print(f"{len(written)} figures written to {args.figures}")
     render_report(args.results, args.dataset, args.figures, args.output, title=args.title)
     print(f"report written to {args.output}")

@@ -1,27 +1,22 @@
 rule report:
-    """Draw the figures (forest plots, overview, time to onset, PRISMA flow, risk of bias) and render the report:
-    one self-contained HTML file with inline SVG and CSS, no JavaScript, nothing from the network. One job, so
-    that Python and the plotting stack start once."""
+    """Render the report: one self-contained HTML file with inline SVG and CSS, no JavaScript, nothing from the
+    network. Needs no scientific stack, so editing the template reruns only this quick job."""
     input:
         results=rules.analyse.output.results,
-        dataset=rules.validate.output[0],
+        dataset=rules.analyse.output.dataset,
+        figures=rules.analyse.output.figures,
     output:
-        figures=directory(f"{OUT}/figures"),
         html=f"{OUT}/index.html",
     params:
         metacalc=METACALC,
         title=config["title"],
-        png="--png" if config["png"] else "",
-        palette=config["palette"],
-        max_rows=config["max_plot_rows"],
         code=CODE,
     log:
         f"{OUT}/logs/report.log",
     threads: 1
     resources:
-        mem_mb=1500,
-        runtime=20,
+        mem_mb=1000,
+        runtime=10,
     shell:
-        "{params.metacalc} report {input.results:q} --dataset {input.dataset:q} --figures {output.figures:q}"
-        " --output {output.html:q} --title {params.title:q} --draw-figures --palette {params.palette}"
-        " --max-rows {params.max_rows} {params.png} > {log:q} 2>&1 || {{ cat {log:q} >&2; exit 1; }}"
+        "{params.metacalc} report {input.results:q} --dataset {input.dataset:q} --figures {input.figures:q}"
+        " --output {output.html:q} --title {params.title:q} > {log:q} 2>&1 || {{ cat {log:q} >&2; exit 1; }}"
