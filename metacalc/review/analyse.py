@@ -14,11 +14,11 @@ import json
 import math
 import os
 import platform
-import tempfile
 from dataclasses import dataclass
 
 from metacalc.errors import UserError
-from metacalc.review.plan import RESPONSE_OUTCOMES, TIME_OUTCOMES
+from metacalc.files import write_atomic
+from metacalc.review.plan import TIME_OUTCOMES
 
 RESULTS_FORMAT = 1
 
@@ -1171,28 +1171,6 @@ def run_plan(ds, analyses, run=RunSettings(), tables=None, jobs=1):
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path, text):
-    """Write text to a temporary file beside ``path`` and rename it into place (readers never see half a file)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs are ordinary files
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def dumps(document):
     # Compact separators keep json's C encoder (indent would fall back to the pure-Python one: slow on a large
     # review); sorted keys keep the bytes stable. The CSV tables are the human-readable form.
@@ -1294,29 +1272,29 @@ def write_results(results, outdir, history=None):
     for analysis in results["analyses"]:
         columns = PROPORTION_COLUMNS if analysis["kind"] == "proportion" else TIME_COLUMNS
         path = os.path.join(outdir, f"{analysis['id']}.csv")
-        atomic_write(path, csv_text(_table_rows(analysis), columns))
+        write_atomic(path, csv_text(_table_rows(analysis), columns))
         written.append(path)
         if analysis["kind"] == "proportion":
             rows = [{"analysis": analysis["id"], "group": group["group"], "step": number, **step}
                     for group in analysis["groups"] if group.get("cumulative")
                     for number, step in enumerate(group["cumulative"]["steps"], start=1)]
             path = os.path.join(outdir, f"{analysis['id']}_cumulative.csv")
-            atomic_write(path, csv_text(rows, CUMULATIVE_COLUMNS))
+            write_atomic(path, csv_text(rows, CUMULATIVE_COLUMNS))
             written.append(path)
         if analysis["kind"] == "time":
             path = os.path.join(outdir, f"{analysis['id']}_comparisons.csv")
-            atomic_write(path, csv_text(_comparison_rows(analysis), COMPARISON_COLUMNS))
+            write_atomic(path, csv_text(_comparison_rows(analysis), COMPARISON_COLUMNS))
             written.append(path)
     path = os.path.join(outdir, "excluded_rows.csv")
-    atomic_write(path, csv_text(results["excluded_rows"], ("table", "row_id", "study_id", "reason")))
+    write_atomic(path, csv_text(results["excluded_rows"], ("table", "row_id", "study_id", "reason")))
     written.append(path)
     if previous is not None:
-        atomic_write(os.path.join(outdir, "previous_results.json"), dumps(previous))
+        write_atomic(os.path.join(outdir, "previous_results.json"), dumps(previous))
     path = os.path.join(outdir, "results.json")
-    atomic_write(path, dumps(results))
+    write_atomic(path, dumps(results))
     written.append(path)
     if history:
-        atomic_write(history, dumps(comparable))
+        write_atomic(history, dumps(comparable))
     return written
 
 

@@ -10,7 +10,8 @@ import json
 import os
 import re
 
-from metacalc.review.analyse import atomic_write, dumps
+from metacalc.files import write_atomic
+from metacalc.review.analyse import dumps
 
 PERCENT = False  # proportions are shown as 0-1 on the axes and as percentages in the text
 MAX_PLOT_ROWS = 60  # a figure with more rows (reports, patients) is unreadable on a page and slow to draw
@@ -154,5 +155,5 @@ def render_figures(results_path, dataset_path, outdir, png=False, palette="colou
                       outdir, f"forest-{slug(analysis['id'])}", png, manifest, section="onset",
                       analysis=analysis["id"], group="all patients",
                       caption="Case reports combined as one study and pooled with series (random effects).")
-    atomic_write(os.path.join(outdir, "figures.json"), dumps({"figures": manifest, "omitted": omitted}))
+    write_atomic(os.path.join(outdir, "figures.json"), dumps({"figures": manifest, "omitted": omitted}))
     return manifest

@@ -14,7 +14,8 @@ import os
 import re
 
 from metacalc.errors import UserError
-from metacalc.review.analyse import LATER_MEASURE, atomic_write, read_tables
+from metacalc.files import write_atomic
+from metacalc.review.analyse import LATER_MEASURE, read_tables
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "templates")
 
@@ -486,5 +487,5 @@ def render_report(results_path, dataset_path, figures_dir, output, title=None):
     ds = read_tables(dataset_path)
     figures, omitted = _figures(figures_dir)
     html = render_html(results, ds, figures, title=title, omitted=omitted)
-    atomic_write(output, html)
+    write_atomic(output, html)
     return output
