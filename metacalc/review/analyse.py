@@ -512,6 +512,9 @@ def _subgroup_name(column, value):
 # Diagnosis of calcinosis follows the first lesion, so a time to diagnosis bounds the time to onset from above.
 LATER_MEASURE = {"years_sle_to_calcinosis_diagnosis": "years_sle_to_onset"}
 
+# The measures of time in a few words, for labels.
+MEASURE_SHORT = {"years_sle_to_onset": "to onset", "years_sle_to_calcinosis_diagnosis": "to calcinosis diagnosis"}
+
 
 def measure_caveat(reference_measure, patients_measure):
     """Why a published figure and the patients' values are not the same measure ('' when they are)."""

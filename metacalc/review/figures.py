@@ -11,7 +11,7 @@ import os
 import re
 
 from metacalc.files import write_atomic
-from metacalc.review.analyse import dumps
+from metacalc.review.analyse import MEASURE_SHORT, dumps
 
 PERCENT = False  # proportions are shown as 0-1 on the axes and as percentages in the text
 MAX_PLOT_ROWS = 60  # a figure with more rows (reports, patients) is unreadable on a page and slow to draw
@@ -21,12 +21,16 @@ def slug(text):
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "all"
 
 
+def _reference_label(reference):
+    """Who published the figure, for which population, and what it measures (onset or diagnosis)."""
+    population = f", {reference['population']}" if reference.get("population") else ""
+    measure = MEASURE_SHORT.get(reference.get("outcome"))
+    return f"{reference['label']}{population}" + (f" ({measure})" if measure else "")
+
+
 def _reference_lines(analysis):
-    lines = []
-    for reference in analysis.get("references", []):
-        population = f", {reference['population']}" if reference.get("population") else ""
-        lines.append({"value": reference["mean"], "label": f"{reference['label']}{population}: {reference['mean']:g} y"})
-    return lines
+    return [{"value": reference["mean"], "label": f"{_reference_label(reference)}: {reference['mean']:g} y"}
+            for reference in analysis.get("references", [])]
 
 
 def _onset_inputs(analysis):
@@ -55,8 +59,7 @@ def _onset_inputs(analysis):
         summaries.append({"label": "Pooled with series (random effects)", "estimate": pooled["estimate"],
                           "ci_lower": pooled["ci_lower"], "ci_upper": pooled["ci_upper"], "n": None, "kind": "pooled"})
     for reference in analysis.get("references", []):
-        population = f", {reference['population']}" if reference.get("population") else ""
-        summaries.append({"label": f"{reference['label']}{population} (published)", "estimate": reference["mean"],
+        summaries.append({"label": f"{_reference_label(reference)}, published", "estimate": reference["mean"],
                           "ci_lower": None, "ci_upper": None, "n": reference.get("n"), "kind": "published"})
     return patients, summaries
 

@@ -15,7 +15,7 @@ import re
 
 from metacalc.errors import UserError
 from metacalc.files import write_atomic
-from metacalc.review.analyse import LATER_MEASURE, read_tables
+from metacalc.review.analyse import LATER_MEASURE, MEASURE_SHORT, read_tables
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "templates")
 
@@ -78,7 +78,6 @@ MEASURE_NAMES = {
     "years_sle_to_calcinosis_diagnosis": "time from SLE diagnosis to diagnosis of calcinosis",
 }
 
-MEASURE_SHORT = {"years_sle_to_onset": "to onset", "years_sle_to_calcinosis_diagnosis": "to calcinosis diagnosis"}
 
 METHOD_NAMES = {
     "exact": "pooled count with exact (Clopper-Pearson) interval",
