@@ -65,11 +65,6 @@ def register(subparsers):
     report.add_argument("--figures", default="reports/figures", metavar="DIR")
     report.add_argument("--output", default="reports/index.html")
     report.add_argument("--title", default=None, help="title of the review (default: from the data)")
-    report.add_argument(
-        "--draw-figures", action="store_true",
-        help="draw the figures into --figures first (what `metacalc figures` does), in the same process",
-    )
-    _figure_options(report)
     report.set_defaults(handler=run_report)
 
     synthesize = subparsers.add_parser(
@@ -138,10 +133,6 @@ def run_figures(args):
 def run_report(args):
     from metacalc.review.report import render_report
 
-    if args.draw_figures:
-        # One process for both steps: the workflow pays Python's start-up and imports once.
-        written = _draw(args, args.results, args.figures)
-        print(f"{len(written)} figures written to {args.figures}")
     render_report(args.results, args.dataset, args.figures, args.output, title=args.title)
     print(f"report written to {args.output}")
     return 0
