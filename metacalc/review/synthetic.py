@@ -13,6 +13,8 @@ from __future__ import annotations
 import csv
 import os
 
+from metacalc.files import atomic_path
+
 RESPONSES = ("complete", "partial", "none", "not reported")
 COUNTRIES = ("Spain", "Portugal", "Venezuela", "Japan", "India", "United States", "Brazil", "Italy", "China")
 AGGREGATE_ONLY_SERIES = 5
@@ -173,10 +175,9 @@ def write_synthetic_review(outdir, patients=10000, therapies=50, seed=1):
     for table, rows in tables.items():
         columns = _columns(table)
         path = os.path.join(outdir, f"{table}.csv")
-        with open(path + ".tmp", "w", encoding="utf-8", newline="") as handle:
+        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n", extrasaction="raise")
             writer.writeheader()
             writer.writerows(rows)
-        os.replace(path + ".tmp", path)
     counts = ", ".join(f"{table} {len(rows)}" for table, rows in tables.items())
     return f"synthetic review written to {outdir}: {counts}"
