@@ -1,4 +1,4 @@
-"""The ``metacalc`` command.
+"""The ``metacalc`` command (the command-line edge of the package).
 
 Each sub-command lives in the module of its concept, which exposes ``register(subparsers)``; the
 module is imported only when listed here, and heavy imports happen inside the command itself.
