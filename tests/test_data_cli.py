@@ -40,7 +40,7 @@ def assert_located_failure(code, err):
 def test_validate_success_prints_a_summary(sheets, capsys):
     code, out, err = run(capsys, "validate", "sheets", "--output", "out/dataset.json")
     assert (code, err) == (0, "")
-    assert "rows: studies 2, patients 2, treatments 3, aggregates 2, records 2, appraisal 2, appraisal_overall 1, quotes 38, vocabulary 1" in out
+    assert "rows: studies 2, patients 2, treatments 3, aggregates 2, records 3, appraisal 24, appraisal_overall 3, quotes 38, vocabulary 1" in out
     assert "therapy courses: 3; therapies: bisphosphonate (unspecified) 1, diltiazem 1, warfarin 1" in out
     assert "drug classes: 3 (bisphosphonate, calcium channel blocker, vitamin K antagonist)" in out
     assert Path("out/dataset.json").exists()

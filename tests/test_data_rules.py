@@ -63,15 +63,16 @@ def test_derived_column_must_not_be_typed(sheets):
 
 
 def test_column_twice(sheets):
-    edit(sheets, "appraisal", "justification\n", "justification,tool\n")
-    edit(sheets, "appraisal", "age and sex stated\n", "age and sex stated,\n")
-    edit(sheets, "appraisal", "unclear,\n", "unclear,,\n")
+    path = sheets / "appraisal.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0] + ",tool"] + [line + "," for line in lines[1:]]) + "\n", encoding="utf-8")
     assert problems() == ["sheets/appraisal.csv:1:tool: column appears twice (got it in columns 2 and 6, expected each column once)"]
 
 
 def test_column_order_is_free(sheets):
     path = sheets / "appraisal_overall.csv"
-    path.write_text("judgement,tool,study_id,rationale\nmoderate,jbi_case_report,alpha2011,image report\n", encoding="utf-8")
+    rows = [line.split(",") for line in path.read_text(encoding="utf-8").splitlines()]
+    path.write_text("\n".join(",".join([r[2], r[1], r[0], r[3]]) for r in rows) + "\n", encoding="utf-8")
     assert load_dataset("sheets").appraisal_overall.iloc[0].tolist() == ["alpha2011", "jbi_case_report", "moderate", "image report"]
 
 
@@ -267,10 +268,21 @@ def test_required_file_missing(sheets):
 
 
 def test_optional_file_missing_is_an_empty_table(sheets):
-    for name in ("records", "appraisal", "appraisal_overall", "vocabulary"):
+    for name in ("appraisal", "appraisal_overall"):
         (sheets / f"{name}.csv").unlink()
-    ds = load_dataset("sheets")
-    assert (len(ds.records), len(ds.appraisal), list(ds.records.columns)[:2]) == (0, 0, ["record_id", "arm"])
+    ds = load_dataset("sheets", incomplete_appraisal="warning")
+    assert (len(ds.appraisal), list(ds.appraisal.columns)[:2]) == (0, ["study_id", "tool"])
+    assert ds.warnings == (
+        "sheets/appraisal.csv: included study alpha2011 not appraised (got no rows, expected the items of at least one "
+        "tool: jbi_case_report, murad_2018)",
+        "sheets/appraisal.csv: included study beta2013 not appraised (got no rows, expected the items of at least one "
+        "tool: jbi_case_report, murad_2018)")
+
+
+def test_a_review_needs_its_records_log(sheets):
+    (sheets / "records.csv").unlink()
+    assert problems() == ["sheets/records.csv: the records log is empty or missing; the PRISMA 2020 flow diagram is "
+                          "computed from one row per record identified"]
 
 
 def test_unknown_table_file(sheets):
@@ -287,14 +299,22 @@ def test_appraisal_item_must_belong_to_the_tool(sheets):
 
 def test_appraisal_item_once_per_study_and_tool(sheets):
     edit(sheets, "appraisal", "murad_2018,q2,unclear", "jbi_case_report,1,no")
-    assert problems() == ['sheets/appraisal.csv:3:item: repeated row (got study_id "alpha2011", tool "jbi_case_report", item "1" again, expected one row per study_id x tool x item; first on row 2)']
+    assert problems() == [
+        "sheets/appraisal.csv: study alpha2011, murad_2018: items not answered (got no row for item(s) Q2, expected every item of murad_2018)",
+        'sheets/appraisal.csv:3:item: repeated row (got study_id "alpha2011", tool "jbi_case_report", item "1" again, expected one row per study_id x tool x item; first on row 2)']
 
 
 def test_record_screened_after_removal(sheets):
     edit(sheets, "records", "record_id,", "removed_before_screening,record_id,")
     edit(sheets, "records", "\nr1,", "\n,r1,")
     edit(sheets, "records", "\nr2,", "\nduplicate,r2,")
-    assert problems() == ['sheets/records.csv:3:screening: screened although removed before screening (got "include", expected blank because removed_before_screening is "duplicate")']
+    edit(sheets, "records", "\nr3,", "\n,r3,")
+    assert problems() == [
+        "sheets/records.csv: other_methods: reports sought for retrieval (2) does not equal records screened - records excluded (1)",
+        'sheets/records.csv:3:screening: screened although removed before screening (got "include", expected blank because removed_before_screening is "duplicate")',
+        "sheets/records.csv:3:duplicate_of: record r2 was removed as a duplicate but duplicate_of does not say which record it duplicates",
+        "sheets/records.csv:3:retrieved: record r2 was removed before screening (duplicate) yet has retrieved = no",
+    ]
 
 
 def test_response_figure_needs_a_therapy(sheets):

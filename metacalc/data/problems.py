@@ -1,7 +1,10 @@
 """Located problems in extraction sheets: one line each, `FILE:ROW:COLUMN: what is wrong (got X, expected Y)`."""
 
-from dataclasses import dataclass
-import math
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from metacalc.data.cells import is_blank
 
 
 @dataclass(frozen=True)
@@ -18,18 +21,42 @@ class Problem:
     column: str
     text: str
 
-    def __str__(self):
+    def __str__(self) -> str:
         if self.row is None:
             return f"{self.file}: {self.text}"
         if not self.column:
             return f"{self.file}:{self.row}: {self.text}"
         return f"{self.file}:{self.row}:{self.column}: {self.text}"
 
-    def sort_key(self):
+    def sort_key(self) -> tuple[str, int]:
         return (self.file, -1 if self.row is None else self.row)
 
 
-def sorted_lines(problems):
+@dataclass
+class Collector:
+    """Problems and warnings found so far, and which cells already have a problem (each reported once)."""
+
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    cells: set[tuple[str, int, str]] = field(default_factory=set)
+
+    def add(self, file: str, row: int | None, column: str, text: str) -> None:
+        self.problems.append(Problem(file, row, column, text))
+        if row is not None and column:
+            self.cells.add((file, row, column))
+
+    def warn(self, file: str, row: int | None, column: str, text: str) -> None:
+        self.warnings.append(Problem(file, row, column, text))
+
+    def has(self, file: str, row: int, column: str) -> bool:
+        return (file, row, column) in self.cells
+
+    def has_file(self, file: str) -> bool:
+        """Whether any problem is already reported in ``file`` (its table cannot vouch for what refers to it)."""
+        return any(problem.file == file for problem in self.problems)
+
+
+def sorted_lines(problems: list[Problem]) -> list[str]:
     """Problems as lines, sorted by file then row (stable, so checks on one row keep their order)."""
     seen = set()
     lines = []
@@ -41,21 +68,12 @@ def sorted_lines(problems):
     return lines
 
 
-def show(value):
+def show(value: object) -> str:
     """A value as it should appear after `got` in a message."""
-    if value is None:
+    if is_blank(value) and not isinstance(value, str):
         return "blank"
     if isinstance(value, float):
-        if math.isnan(value):
-            return "blank"
         return f"{value:g}"
     if isinstance(value, str):
         return f'"{value}"'
-    try:
-        import pandas as pd
-
-        if pd.isna(value):
-            return "blank"
-    except (TypeError, ValueError):
-        pass
     return str(value)

@@ -1,0 +1,94 @@
+"""The risk-of-bias appraisal checked against the tools and against the reports the review includes.
+
+Consistency (always an error): each item belongs to its tool, only included reports are appraised, and an
+overall judgement rests on item answers. Completeness (an error by default, a warning when asked, e.g. while
+an appraisal is in progress): every included report appraised with at least one tool and every item of each
+tool it uses, each answer justified, one overall judgement with its rationale per report and tool.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from metacalc.data.appraisal_tools import TOOLS
+from metacalc.data.prisma_flow import flow_counts, included_report_ids
+from metacalc.data.problems import Collector, show
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Severity = Literal["error", "warning"]
+SEVERITIES = ("error", "warning")
+
+
+def normalise_items(appraisal: pd.DataFrame, file: str, out: Collector) -> pd.DataFrame:
+    """Items as the tools write them (Murad's "q2" is Q2); an item that is not one of its tool's is reported."""
+    normal = appraisal["item"].str.upper()
+    for tool_id, tool in TOOLS.items():
+        bad = (appraisal["tool"] == tool_id) & appraisal["item"].notna() & ~normal.isin(tool.item_ids)
+        for row in appraisal.index[bad]:
+            out.add(file, int(row), "item", f"not an item of {tool_id} (got {show(appraisal.at[row, 'item'])}, "
+                                            f"expected one of: {', '.join(tool.item_ids)})")
+    return appraisal.assign(item=normal)
+
+
+def check_appraisal(frames: dict[str, pd.DataFrame], files: dict[str, str], out: Collector,
+                    incomplete: Severity = "error", log_consistent: bool = True) -> None:
+    """Consistency and completeness of ``appraisal`` and ``appraisal_overall`` (see the module docstring).
+
+    The included reports come from the records log; when the log is not consistent, the checks that need them
+    are left until it is fixed (they would only repeat its problems).
+    """
+    if incomplete not in SEVERITIES:
+        raise ValueError(f"incomplete must be one of {', '.join(SEVERITIES)} (got {incomplete!r})")
+    appraisal, overall = frames["appraisal"], frames["appraisal_overall"]
+    file, overall_file = files["appraisal"], files["appraisal_overall"]
+    report = out.add if incomplete == "error" else out.warn
+    rows = list(zip(appraisal.index, appraisal["study_id"], appraisal["tool"], appraisal["item"],
+                    appraisal["answer"], appraisal["justification"].isna()))
+    # A report and tool with a problem on one of its rows is not checked for completeness: fix that row first.
+    problem_rows = {problem.row for problem in out.problems if problem.file == file}
+    broken = {(study, tool) for row, study, tool, *_ in rows if row in problem_rows}
+    answered: dict[tuple[str, str], set[str]] = {}
+    for row, study, tool, item, answer, unjustified in rows:
+        answered.setdefault((study, tool), set()).add(item)
+        if unjustified and (study, tool) not in broken:
+            report(file, int(row), "justification",
+                   f"justification missing (got blank, expected why {tool} item {item} of study {study} is "
+                   f"answered {answer}, citing what the report says or lacks)")
+    judged = set()
+    for row, study, tool, judgement, no_rationale in zip(overall.index, overall["study_id"], overall["tool"],
+                                                         overall["judgement"], overall["rationale"].isna()):
+        judged.add((study, tool))
+        if (study, tool) not in answered:
+            out.add(overall_file, int(row), "study_id",
+                    f"overall judgement without item answers (got {tool} for study {study}, expected the answers "
+                    "to its items in the appraisal table)")
+        elif no_rationale:
+            report(overall_file, int(row), "rationale",
+                   f"rationale missing (got blank, expected why study {study} is at {judgement} risk of bias by "
+                   f"{tool})")
+
+    if not log_consistent:
+        return
+    included = included_report_ids(flow_counts(frames["records"], frames["studies"]), frames["records"])
+    for row in appraisal.index[appraisal["study_id"].notna() & ~appraisal["study_id"].isin(included)]:
+        if not out.has(file, int(row), "study_id"):
+            out.add(file, int(row), "study_id", f"not an included report (got {show(appraisal.at[row, 'study_id'])}, "
+                                                "expected a study_id that the records log includes)")
+    for study in dict.fromkeys(included):
+        tools_used = [tool_id for tool_id in TOOLS if (study, tool_id) in answered]
+        if not tools_used:
+            report(file, None, "", f"included study {study} not appraised (got no rows, expected the items of at "
+                                   f"least one tool: {', '.join(TOOLS)})")
+        for tool_id in tools_used:
+            if (study, tool_id) in broken:
+                continue
+            missing = [i for i in TOOLS[tool_id].item_ids if i not in answered[(study, tool_id)]]
+            if missing:
+                report(file, None, "", f"study {study}, {tool_id}: items not answered (got no row for item(s) "
+                                       f"{', '.join(missing)}, expected every item of {tool_id})")
+            if (study, tool_id) not in judged:
+                report(overall_file, None, "", f"study {study}, {tool_id}: no overall judgement (got item answers "
+                                               "only, expected one row with the reviewer's judgement)")
+

@@ -1,0 +1,98 @@
+"""From text cells to typed columns: the header checked against the schema, each cell parsed by its column type.
+
+A cell that does not parse is reported and left blank, so that the rules after this step see every other
+value. Frames are indexed by spreadsheet row number, so that every later rule locates its problems on the row
+the reviewer sees.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from metacalc.data.problems import Collector, show
+from metacalc.data.reader import Table
+from metacalc.data.schema import ColumnSpec, TableSpec
+from metacalc.data.sheets import closest
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+CROSS_TABLE_NOTE = "metacalc computes it"
+
+
+def empty_frame(spec: TableSpec) -> pd.DataFrame:
+    """The table with its input columns and no row (an absent optional table)."""
+    import pandas as pd
+
+    return pd.DataFrame({c.name: pd.Series([], dtype=c.pandas_dtype) for c in spec.input_columns},
+                        index=pd.Index([], dtype="int64"))
+
+
+def typed_frame(table: Table, spec: TableSpec, out: Collector) -> pd.DataFrame:
+    """Header checks, then text cells to typed columns; cells that do not parse are reported and left blank."""
+    import pandas as pd
+
+    positions = _header_positions(table, spec, out)
+    index = pd.Index(table.row_numbers, dtype="int64")
+    cells = (pd.DataFrame(list(table.rows), columns=range(len(table.header)), index=index, dtype=object)
+             if table.rows else None)
+    data = {}
+    for column in spec.input_columns:
+        if column.name in positions and cells is not None:
+            text = cells[positions[column.name]].astype("str")
+        else:
+            text = pd.Series(None, index=index, dtype="str")
+        data[column.name] = _convert(text, column, table.file, out)
+    return pd.DataFrame(data, index=index)
+
+
+def _header_positions(table: Table, spec: TableSpec, out: Collector) -> dict[str, int]:
+    """Column name -> position in the file, for the schema's input columns; header problems are reported."""
+    positions: dict[str, int] = {}
+    valid_names = [c.name for c in spec.input_columns]
+    for i, name in enumerate(table.header):
+        if not name:
+            if any(row[i] is not None for row in table.rows):
+                out.add(table.file, 1, "", f"unnamed column (got values in column {i + 1}, expected a column name "
+                                           "in row 1)")
+            continue
+        if name in positions:
+            out.add(table.file, 1, name, f"column appears twice (got it in columns {positions[name] + 1} and "
+                                         f"{i + 1}, expected each column once)")
+            continue
+        if name not in spec.by_name:
+            out.add(table.file, 1, name, f"unknown column (got {show(name)}, expected a column of {spec.name}"
+                                         f"{closest(name, valid_names)})")
+            continue
+        if spec.by_name[name].derived:
+            out.add(table.file, 1, name, f"derived column typed in (got a {name} column, expected none: "
+                                         f"{CROSS_TABLE_NOTE} from the extracted facts)")
+            continue
+        positions[name] = i
+    for column in spec.input_columns:
+        if column.required and column.name not in positions:
+            out.add(table.file, 1, column.name, f"required column missing (got no {column.name} in row 1, expected a "
+                                                f"{column.name} column)")
+    return positions
+
+
+def _convert(text: pd.Series, column: ColumnSpec, file: str, out: Collector) -> pd.Series:
+    import numpy as np
+    import pandas as pd
+
+    if column.type == "text":
+        return text
+    if column.type == "enum":
+        return text.str.replace(r"\s+", " ", regex=True).str.lower()
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = text.notna() & (numbers.isna() | np.isinf(numbers))
+    for row in text.index[bad]:
+        out.add(file, int(row), column.name, f"not a number (got {show(text[row])}, expected {column.expected})")
+    numbers = numbers.where(~bad)
+    if column.type == "integer":
+        fractional = numbers.notna() & (numbers % 1 != 0)
+        for row in numbers.index[fractional]:
+            out.add(file, int(row), column.name, f"not a whole number (got {show(text[row])}, expected "
+                                                 f"{column.expected})")
+        return numbers.where(~fractional).round().astype("Int64")
+    return numbers.astype("float64")
