@@ -9,6 +9,8 @@ import os
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location("golden", os.path.join(HERE, "fixtures", "golden", "golden.py"))
 golden = importlib.util.module_from_spec(_spec)

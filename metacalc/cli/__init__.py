@@ -1,24 +1,28 @@
 """The ``metacalc`` command (the command-line edge of the package).
 
-Each sub-command lives in the module of its concept, which exposes ``register(subparsers)``; the
-module is imported only when listed here, and heavy imports happen inside the command itself.
+Each group of sub-commands lives in a module of this package, which exposes ``register(subparsers)``; heavy
+imports happen inside the commands themselves. User errors (``metacalc.errors.UserError``) are printed one per
+line, with exit status 1 and no traceback.
 """
+
+from __future__ import annotations
 
 import argparse
 import importlib
 import sys
+from collections.abc import Sequence
 
 from metacalc.errors import UserError
 
 # Sub-command modules, in the order ``metacalc --help`` lists them.
 COMMAND_MODULES = (
-    "metacalc.data.commands",
-    "metacalc.meta.commands",
-    "metacalc.review.commands",
+    "metacalc.cli.data",
+    "metacalc.meta.commands",  # moves to metacalc.cli.meta with the statistical core's branch
+    "metacalc.cli.review",
 )
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     from metacalc import __version__
 
     parser = argparse.ArgumentParser(
@@ -38,7 +42,7 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

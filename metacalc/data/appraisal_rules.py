@@ -1,7 +1,7 @@
 """The risk-of-bias appraisal checked against the tools and against the reports the review includes.
 
-Consistency (always an error): each item belongs to its tool, only included reports are appraised, and an
-overall judgement rests on item answers. Completeness (an error by default, a warning when asked, e.g. while
+Consistency (always an error): each item belongs to its tool, and an overall judgement rests on item answers
+(that only included reports are appraised follows from the records log, which includes every report). Completeness (an error by default, a warning when asked, e.g. while
 an appraisal is in progress): every included report appraised with at least one tool and every item of each
 tool it uses, each answer justified, one overall judgement with its rationale per report and tool.
 """
@@ -71,11 +71,8 @@ def check_appraisal(frames: dict[str, pd.DataFrame], files: dict[str, str], out:
 
     if not log_consistent:
         return
+    # A consistent log includes every report of the sheets (records_rules), so an appraised report is included.
     included = included_report_ids(flow_counts(frames["records"], frames["studies"]), frames["records"])
-    for row in appraisal.index[appraisal["study_id"].notna() & ~appraisal["study_id"].isin(included)]:
-        if not out.has(file, int(row), "study_id"):
-            out.add(file, int(row), "study_id", f"not an included report (got {show(appraisal.at[row, 'study_id'])}, "
-                                                "expected a study_id that the records log includes)")
     for study in dict.fromkeys(included):
         tools_used = [tool_id for tool_id in TOOLS if (study, tool_id) in answered]
         if not tools_used:

@@ -269,6 +269,16 @@ def _settings(values, base=None):
     )
 
 
+def _population_problems(name: str, where: str, settings: Settings) -> list[str]:
+    """A population filter names a column of the patients or studies table."""
+    from metacalc.data.schema import load_schema
+
+    schema = load_schema()
+    columns = {c.name for table in ("patients", "studies") for c in schema[table].columns}
+    return [f"{name}:{where}.{column}: no such column in the patients or studies table"
+            for column in settings.population if column not in columns]
+
+
 def parse_analysis(name, document):
     """Validate one plan document (already parsed from YAML) and return an :class:`Analysis`."""
     if not isinstance(document, dict):
@@ -287,6 +297,10 @@ def parse_analysis(name, document):
             problems.append(
                 f"{name}:reference_populations: maps populations to values of subgroup_by, which is not set"
             )
+        problems.extend(_population_problems(name, "population", main))
+        for index, variant in enumerate(document.get("sensitivity", [])):
+            if "population" in variant:
+                problems.extend(_population_problems(name, f"sensitivity.{index}.population", _settings(variant, main)))
         ids = [variant["id"] for variant in document.get("sensitivity", [])]
         for duplicate in sorted({i for i in ids if ids.count(i) > 1}):
             problems.append(f"{name}:sensitivity: variant id {duplicate!r} is used more than once")

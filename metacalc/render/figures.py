@@ -1,0 +1,185 @@
+"""Every figure of the report, drawn from the results alone: forest plots and overviews, time to onset, the
+PRISMA flow diagram and the risk-of-bias plots.
+
+Writes SVG (and PNG) files plus ``figures.json``, the manifest the report reads (id, file, caption, analysis,
+group), so the report never guesses file names.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from metacalc.files import write_atomic
+from metacalc.render.risk_of_bias import DEFAULT_PALETTE
+from metacalc.review.document import ReviewResults
+from metacalc.review.results import AnalysisResult, ProportionGroup, Reference, TimeGroup
+from metacalc.review.results_io import dumps
+from metacalc.review.words import MEASURE_SHORT, slug
+
+PERCENT = False  # proportions are shown as 0-1 on the axes and as percentages in the text
+MAX_PLOT_ROWS = 60  # a figure with more rows (reports, patients) is unreadable on a page and slow to draw
+Entry = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FigureOptions:
+    """How figures are drawn: PNG beside each SVG, the risk-of-bias palette, the most rows a figure may have."""
+
+    png: bool = False
+    palette: str = DEFAULT_PALETTE
+    max_rows: int = MAX_PLOT_ROWS
+
+
+def _reference_label(reference: Reference) -> str:
+    """Who published the figure, for which population, and what it measures (onset or diagnosis)."""
+    population = f", {reference.population}" if reference.population else ""
+    measure = MEASURE_SHORT.get(reference.outcome)
+    return f"{reference.label}{population}" + (f" ({measure})" if measure else "")
+
+
+def _reference_lines(analysis: AnalysisResult) -> list[dict[str, Any]]:
+    return [{"value": reference.mean, "label": f"{_reference_label(reference)}: {reference.mean:g} y"}
+            for reference in analysis.references]
+
+
+def _onset_inputs(analysis: AnalysisResult) -> tuple[list[Entry], list[Entry]]:
+    """Patients, group summaries and published figures in the shape of ``metacalc.render.onset.onset_plot``."""
+    groups = [g for g in analysis.groups if isinstance(g, TimeGroup)]
+    overall, subgroups = groups[0], groups[1:]
+    group_of = {patient.patient_id: group.group for group in subgroups for patient in group.contributors}
+    patients = [{"label": f"{p.label} ({p.patient_id})", "years": p.value, "group": group_of.get(p.patient_id)}
+                for p in overall.contributors]
+    summaries = []
+    for group in groups:
+        summary = group.summary
+        if not summary:
+            continue
+        lower, upper = summary.mean_ci or (None, None)
+        summaries.append({"label": f"Mean, {group.group}", "estimate": summary.mean, "ci_lower": lower,
+                          "ci_upper": upper, "n": summary.n, "kind": "pooled"})
+    if overall.pooled:
+        summaries.append({"label": "Pooled with series (random effects)", "estimate": overall.pooled.estimate,
+                          "ci_lower": overall.pooled.ci_lower, "ci_upper": overall.pooled.ci_upper, "n": None,
+                          "kind": "pooled"})
+    for reference in analysis.references:
+        summaries.append({"label": f"{_reference_label(reference)}, published", "estimate": reference.mean,
+                          "ci_lower": None, "ci_upper": None, "n": reference.n, "kind": "published"})
+    return patients, summaries
+
+
+class _Manifest:
+    """The figures drawn (in the order the report shows them) and the ones left out, with why."""
+
+    def __init__(self, outdir: str, options: FigureOptions) -> None:
+        self.outdir, self.options = outdir, options
+        self.figures: list[Entry] = []
+        self.omitted: list[Entry] = []
+
+    def save(self, fig: Any, name: str, **entry: Any) -> None:
+        from metacalc.render.style import save_figure
+
+        png = os.path.join(self.outdir, f"{name}.png") if self.options.png else None
+        save_figure(fig, os.path.join(self.outdir, f"{name}.svg"), png)
+        self.figures.append({"id": name, "file": f"{name}.svg", **entry})
+
+    def omit(self, name: str, reason: str, **entry: Any) -> None:
+        self.omitted.append({"id": name, **entry, "reason": reason})
+
+
+def render_figures(results: ReviewResults, outdir: str, options: FigureOptions = FigureOptions()) -> list[Entry]:
+    """Draw every figure; returns the manifest entries (also written to ``figures.json``).
+
+    Figures that would need more than ``options.max_rows`` rows (a forest plot of hundreds of reports, a
+    traffic-light plot of hundreds of studies, one row per patient) are not drawn; the manifest lists them
+    under ``omitted`` with the reason, and the report shows the same numbers as tables.
+    """
+    from metacalc.render.prisma import write_prisma_svg
+    from metacalc.render.style import use_reproducible_backend
+
+    use_reproducible_backend()
+    os.makedirs(outdir, exist_ok=True)
+    manifest = _Manifest(outdir, options)
+    write_prisma_svg(os.path.join(outdir, "prisma.svg"), results.prisma.counts())
+    manifest.figures.append({"id": "prisma", "file": "prisma.svg", "section": "prisma",
+                             "caption": "PRISMA 2020 flow diagram, counted from the records log."})
+    _risk_of_bias(results, manifest)
+    for analysis in results.analyses:
+        if analysis.kind == "proportion":
+            _response(analysis, manifest)
+        else:
+            _onset(analysis, manifest)
+    write_atomic(os.path.join(outdir, "figures.json"), dumps({"figures": manifest.figures,
+                                                              "omitted": manifest.omitted}))
+    return manifest.figures
+
+
+def _risk_of_bias(results: ReviewResults, manifest: _Manifest) -> None:
+    from metacalc.render.risk_of_bias import summary_plot, traffic_light_plot
+
+    palette, max_rows = manifest.options.palette, manifest.options.max_rows
+    for appraisal in results.appraisal:
+        name, studies = appraisal.name, len(appraisal.studies)
+        if studies <= max_rows:
+            manifest.save(traffic_light_plot(appraisal, palette=palette), f"rob-traffic-{slug(appraisal.tool)}",
+                          section="risk-of-bias", caption=f"Risk of bias per report: {name}.")
+        else:
+            manifest.omit(f"rob-traffic-{slug(appraisal.tool)}", section="risk-of-bias",
+                          reason=f"traffic-light plot of {name} not drawn: {studies} reports (more than {max_rows}); "
+                                 "the table below lists each judgement")
+        manifest.save(summary_plot(appraisal, palette=palette), f"rob-summary-{slug(appraisal.tool)}",
+                      section="risk-of-bias", caption=f"Share of reports per answer: {name}.")
+
+
+def _response(analysis: AnalysisResult, manifest: _Manifest) -> None:
+    from metacalc.render.forest import forest_plot, overview_plot
+
+    pooled = [g for g in analysis.groups if isinstance(g, ProportionGroup) and g.result]
+    if pooled:
+        manifest.save(overview_plot([(g.group, g.result) for g in pooled if g.result], analysis.title,
+                                    percent=PERCENT),
+                      f"overview-{slug(analysis.id)}", section="results", analysis=analysis.id, group=None,
+                      caption=f"{analysis.title}: one row per {analysis.group_by.replace('_', ' ')}.")
+    # A forest plot of one report repeats its overview row; draw one only when reports are pooled.
+    for group in (g for g in pooled if g.k >= 2 and g.result):
+        name = f"forest-{slug(analysis.id)}-{slug(group.group)}"
+        if group.k > manifest.options.max_rows:
+            manifest.omit(name, section="results", analysis=analysis.id, group=group.group,
+                          reason=f"forest plot of {group.group} not drawn: {group.k} reports (more than "
+                                 f"{manifest.options.max_rows}); see the table and the overview")
+            continue
+        manifest.save(forest_plot(group.result, f"{group.group}: {analysis.outcome_label}", percent=PERCENT),
+                      name, section="results", analysis=analysis.id, group=group.group,
+                      caption=f"{group.group}: {analysis.outcome_label}, one row per report.")
+
+
+def _onset(analysis: AnalysisResult, manifest: _Manifest) -> None:
+    from metacalc.render.forest import forest_plot
+    from metacalc.render.onset import onset_plot
+
+    patients, summaries = _onset_inputs(analysis)
+    if len(patients) > manifest.options.max_rows:
+        manifest.omit(f"onset-{slug(analysis.id)}-patients", section="onset", analysis=analysis.id,
+                      reason=f"one row per patient not drawn: {len(patients)} patients (more than "
+                             f"{manifest.options.max_rows}); the figure shows the group summaries")
+        patients = []
+    if patients or summaries:
+        manifest.save(onset_plot(patients, summaries, _reference_lines(analysis), analysis.title),
+                      f"onset-{slug(analysis.id)}", section="onset", analysis=analysis.id, group=None,
+                      caption=f"{analysis.title}: each patient, group means and published figures.")
+    overall = analysis.groups[0]
+    if isinstance(overall, TimeGroup) and overall.pooled:
+        manifest.save(forest_plot(overall.pooled, f"{analysis.title}: pooled with case series",
+                                  reference_lines=_reference_lines(analysis)),
+                      f"forest-{slug(analysis.id)}", section="onset", analysis=analysis.id, group="all patients",
+                      caption="Case reports combined as one study and pooled with series (random effects).")
+
+
+def read_manifest(figures_dir: str) -> Mapping[str, Any]:
+    """figures.json of a figures directory."""
+    import json
+
+    with open(os.path.join(figures_dir, "figures.json"), encoding="utf-8") as handle:
+        return json.load(handle)

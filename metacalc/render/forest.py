@@ -1,0 +1,416 @@
+"""Forest plots: one analysis per figure (a row per study) and an overview (a row per therapy or drug class).
+
+The inputs are pooled estimates as the results hold them (``PooledEstimate``: the core's result JSON with
+its kind), so a figure is redrawn from results.json without refitting, and this module needs no statistics
+imports. The layout follows RevMan 5 and metafor's ``forest()``: a table of the data on the left, the
+intervals in the middle, estimate [CI] and weight on the right, the summary diamond and the heterogeneity
+statistics under the studies, the method in words at the foot.
+
+Text is drawn with ``parse_math=False`` everywhere: a study label containing ``$`` must not turn into
+mathtext, and with ``svg.fonttype = none`` matplotlib writes (and XML-escapes) the label as text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from metacalc.render.layout import (
+    MARKER_EQUAL_SIDE,
+    MARKER_MAX_SIDE,
+    MARKER_MIN_SIDE,
+    SMALL_FONT_SIZE,
+    SUMMARY_COLOUR,
+    TableLayout,
+    nice_range,
+    reference_pairs,
+)
+from metacalc.render.style import use_reproducible_backend
+from metacalc.review.results import PooledEstimate
+from metacalc.review.words import SCALE_NAMES, TAU2_NAMES, count, fixed, p_value, significant
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+Result = Mapping[str, Any]  # the core's result JSON, as PooledEstimate.fields holds it
+ReferenceLines = Sequence[Any]  # (value, label) pairs or {"value", "label"} dicts
+
+
+# --------------------------------------------------------------------------------------------- public API
+
+
+def forest_plot(
+    estimate: PooledEstimate,
+    title: str,
+    xlabel: str | None = None,
+    reference_lines: ReferenceLines = (),
+    show_weights: bool = True,
+    *,
+    percent: bool = False,
+    xlim: tuple[float, float] | None = None,
+    digits: int | None = None,
+    max_rows: int | None = None,
+) -> Figure:
+    """A forest plot of one pooled analysis (a row per study), returned as a matplotlib ``Figure``.
+
+    ``estimate`` is a pooled proportion or a pooled mean, as the results hold it. ``reference_lines`` holds ``(value, label)`` pairs or ``{"value", "label"}`` dicts,
+    on the scale of the estimates. Proportions are drawn on 0-1 (0-100 % with ``percent=True``); means on the
+    range of the data and reference lines unless ``xlim`` is given, in which case intervals that leave the
+    axis end in an arrow. ``digits`` defaults to 2 for proportions and 1 for percentages and means.
+    ``max_rows`` draws only the first that many studies (in the order given) and says how many are not shown;
+    the summary, totals and heterogeneity still cover every study (for reviews with hundreds of reports).
+    """
+    result = estimate.fields
+    studies = list(result.get("studies") or [])
+    if not studies:
+        raise ValueError(f"forest plot {title!r}: the result has no studies (k = 0), so there is nothing to plot")
+    use_reproducible_backend()
+    means = estimate.is_mean
+    scale = 100.0 if (percent and not means) else 1.0
+    if digits is None:
+        digits = 1 if (means or percent) else 2
+    references = reference_pairs(reference_lines)
+    pooled = _interval(result, scale)
+    prediction = _prediction(result, scale)
+    study_intervals = [_interval(study, scale) for study in studies]
+    sides = _marker_sides([study.get("weight") for study in studies])  # over all studies, shown or not
+    hidden = 0
+    if max_rows is not None and len(studies) > max_rows:
+        hidden = len(studies) - max(int(max_rows), 1)
+
+    if xlim is not None:
+        xmin, xmax = float(xlim[0]), float(xlim[1])
+    elif means:
+        xmin, xmax = nice_range(
+            [v for iv in study_intervals + [pooled, prediction] if iv for v in iv if v is not None]
+            + [value for value, _ in references]
+        )
+    else:
+        xmin, xmax = 0.0, scale
+    for value, label in references:
+        if not means and not 0.0 <= value <= 1.0:
+            raise ValueError(f"forest plot {title!r}: reference line {label!r} at {value} is not a proportion")
+
+    header_row = len(references)
+    first_study_row = header_row + 1
+    shown_rows = len(studies) - hidden + (1 if hidden else 0)  # one row says how many are not shown
+    summary_row = first_study_row + shown_rows + 0.5
+    prediction_row = summary_row + 1 if prediction else None
+    n_rows = (prediction_row or summary_row) + 0.7
+
+    left_columns = _left_columns(means)
+    estimate_x = 0.70 if show_weights else 0.98  # right edge of the estimate [CI] column
+    layout = TableLayout(
+        n_rows,
+        left_width=3.7,
+        plot_width=3.3,
+        right_width=2.35 if show_weights else 1.7,
+        title=title,
+        footer=_method_text(result),
+    )
+    layout.format_x_axis(xmin, xmax, xlabel or _default_xlabel(result, means, percent), percent and not means)
+
+    # Column headers and rules.
+    for x, text, ha in left_columns:
+        layout.text(layout.left, x, header_row + 0.5, text, ha=ha, weight="bold")
+    layout.text(layout.right, estimate_x, header_row + 0.5, _estimate_header(means, scale, result), ha="right",
+                weight="bold")
+    if show_weights:
+        layout.text(layout.right, 0.98, header_row + 0.5, "Weight", ha="right", weight="bold")
+    layout.rule(header_row + 1)
+
+    # Study rows.
+    label_chars = 26 if means else 31
+    shown = len(studies) - hidden
+    for i, (study, interval, side) in enumerate(zip(studies[:shown], study_intervals, sides)):
+        y = first_study_row + i + 0.5
+        layout.label(layout.left, 0.0, y, study.get("label") or f"Study {i + 1}", label_chars)
+        for (x, _, ha), value in zip(left_columns[1:], _study_data_cells(study, means)):
+            layout.text(layout.left, x, y, value, ha=ha)
+        layout.text(layout.right, estimate_x, y, _estimate_text(interval, digits), ha="right")
+        if show_weights:
+            layout.text(layout.right, 0.98, y, _weight_text(study.get("weight")), ha="right")
+        if interval is not None:
+            layout.whisker(y, interval[1], interval[2], colour=SUMMARY_COLOUR)
+            layout.marker(interval[0], y, side, gid=f"study-marker-{i + 1}")
+
+    if hidden:
+        weights = [study.get("weight") for study in studies[shown:]]
+        note = f"… {hidden} more {'study' if hidden == 1 else 'studies'} not shown"
+        if all(w is not None for w in weights):
+            note += f" ({sum(weights):.1f}% of the weight)"
+        layout.text(layout.left, 0.0, first_study_row + shown + 0.5, note, style="italic", colour="#444444",
+                    gid="studies-not-shown")
+
+    # Summary diamond, prediction interval, heterogeneity.
+    layout.text(layout.left, 0.0, summary_row, _summary_label(result), weight="bold")
+    for (x, _, ha), value in zip(left_columns[1:], _summary_data_cells(studies, means)):
+        layout.text(layout.left, x, summary_row, value, ha=ha, weight="bold")
+    layout.text(layout.right, estimate_x, summary_row, _estimate_text(pooled, digits), ha="right", weight="bold")
+    if show_weights and any(study.get("weight") is not None for study in studies):
+        layout.text(layout.right, 0.98, summary_row, "100%", ha="right", weight="bold")
+    if prediction:
+        layout.prediction_interval(summary_row, prediction[1], prediction[2])
+        layout.text(layout.left, 0.0, prediction_row, "Prediction interval", style="italic")
+        layout.text(
+            layout.right,
+            estimate_x,
+            prediction_row,
+            f"[{fixed(prediction[1], digits)}, {fixed(prediction[2], digits)}]",
+            ha="right",
+            style="italic",
+        )
+    if pooled is not None:
+        layout.diamond(summary_row, pooled)
+    # Under the table, level with the x axis ticks (as in RevMan).
+    layout.text(layout.left, 0.0, n_rows + 0.25, "\n".join(_heterogeneity_text(result)),
+                fontsize=SMALL_FONT_SIZE, va="top", gid="heterogeneity")
+
+    layout.reference_lines(references, scale, bottom=(prediction_row or summary_row) + 0.5, digits=digits)
+    return layout.figure
+
+
+def overview_plot(rows: Sequence[tuple[str, PooledEstimate]], title: str, xlabel: str = "Proportion responding", *,
+                  reference_lines: ReferenceLines = (), percent: bool = False, digits: int | None = None,
+                  label_header: str = "Therapy") -> Figure:
+    """One row per therapy (or drug class): ``rows`` are (label, pooled estimate) pairs.
+
+    Each row shows the number of studies, events/total (or n for means), the pooled estimate with its
+    interval as a diamond (a square when the row rests on one study) and the method in small text.
+    """
+    rows = list(rows)
+    if not rows:
+        raise ValueError(f"overview plot {title!r}: no rows (therapies) to plot")
+    use_reproducible_backend()
+    results = [estimate.fields for _, estimate in rows]
+    means = all(estimate.is_mean for _, estimate in rows)
+    if not means and any(estimate.is_mean for _, estimate in rows):
+        raise ValueError(f"overview plot {title!r}: mixes proportions and means on one axis")
+    scale = 100.0 if (percent and not means) else 1.0
+    if digits is None:
+        digits = 1 if (means or percent) else 2
+    references = reference_pairs(reference_lines)
+    intervals = [_interval(result, scale) for result in results]
+    if means:
+        xmin, xmax = nice_range(
+            [v for iv in intervals if iv for v in iv if v is not None] + [value for value, _ in references]
+        )
+    else:
+        xmin, xmax = 0.0, scale
+
+    header_row = len(references)
+    first_row = header_row + 1
+    n_rows = first_row + len(rows) + 0.4
+    layout = TableLayout(n_rows, left_width=4.0, plot_width=3.1, right_width=3.3, title=title, footer="")
+    layout.format_x_axis(xmin, xmax, xlabel, percent and not means)
+    layout.text(layout.left, 0.0, header_row + 0.5, label_header, weight="bold")
+    layout.text(layout.left, 0.68, header_row + 0.5, "Studies", ha="right", weight="bold")
+    layout.text(layout.left, 0.98, header_row + 0.5, "Patients" if means else "Events / total", ha="right",
+                weight="bold")
+    layout.text(layout.right, 0.50, header_row + 0.5, _estimate_header(means, scale, results[0]), ha="right",
+                weight="bold")
+    layout.text(layout.right, 0.55, header_row + 0.5, "Method", weight="bold")
+    layout.rule(header_row + 1)
+
+    for i, ((label, _), result, interval) in enumerate(zip(rows, results, intervals)):
+        y = first_row + i + 0.5
+        studies = list(result.get("studies") or [])
+        layout.label(layout.left, 0.0, y, label or f"Row {i + 1}", 28)
+        layout.text(layout.left, 0.68, y, str(result.get("k", len(studies))), ha="right")
+        cells = _summary_data_cells(studies, means)
+        layout.text(layout.left, 0.98, y, cells[0] if means else f"{cells[0]} / {cells[1]}", ha="right")
+        layout.text(layout.right, 0.50, y, _estimate_text(interval, digits), ha="right")
+        layout.label(layout.right, 0.55, y, _short_method(result), 28, fontsize=SMALL_FONT_SIZE, colour="#444444")
+        if interval is None:
+            continue
+        if len(studies) > 1:
+            layout.diamond(y, interval, gid=f"overview-row-{i + 1}")
+        else:
+            layout.whisker(y, interval[1], interval[2], colour=SUMMARY_COLOUR)
+            layout.marker(interval[0], y, MARKER_EQUAL_SIDE, gid=f"overview-row-{i + 1}", colour=SUMMARY_COLOUR)
+    layout.reference_lines(references, scale, bottom=n_rows, digits=digits)
+    return layout.figure
+
+
+# -------------------------------------------------------------------------------------------- formatting
+
+
+def _interval(record, scale):
+    """(estimate, lower, upper) on the plotting scale, or None when there is no estimate."""
+    estimate = record.get("estimate")
+    if estimate is None or not math.isfinite(estimate):
+        return None
+
+    def scaled(value):
+        return None if value is None or not math.isfinite(value) else value * scale
+
+    return (estimate * scale, scaled(record.get("ci_lower")), scaled(record.get("ci_upper")))
+
+
+def _prediction(result, scale):
+    lower, upper = result.get("pi_lower"), result.get("pi_upper")
+    estimate = result.get("estimate")
+    if any(value is None or not math.isfinite(value) for value in (lower, upper, estimate)):
+        return None
+    return (estimate * scale, lower * scale, upper * scale)
+
+
+def _estimate_text(interval, digits):
+    if interval is None:
+        return "not estimable"
+    estimate, lower, upper = interval
+    if lower is None or upper is None:
+        return fixed(estimate, digits)
+    return f"{fixed(estimate, digits)} [{fixed(lower, digits)}, {fixed(upper, digits)}]"
+
+
+def _weight_text(weight):
+    return "–" if weight is None else f"{weight:.1f}%"
+
+
+def _estimate_header(means, scale, result):
+    name = "Mean" if means else ("Percent" if scale == 100 else "Proportion")
+    return f"{name} [{_level(result)}% CI]"
+
+
+def _level(result):
+    level = result.get("level") or 0.95
+    return f"{level * 100:g}"
+
+
+def _left_columns(means):
+    """(x, header, alignment) of the left table's columns; the first is the study label."""
+    if means:
+        return [(0.0, "Study", "left"), (0.70, "N", "right"), (0.98, "Mean (SD)", "right")]
+    return [(0.0, "Study", "left"), (0.80, "Events", "right"), (0.98, "Total", "right")]
+
+
+def _study_data_cells(study, means):
+    if means:
+        mean, sd = study.get("mean"), study.get("sd")
+        text = "–" if mean is None else (f"{mean:.1f}" + ("" if sd is None else f" ({sd:.1f})"))
+        return [count(study.get("n")), text]
+    return [count(study.get("events")), count(study.get("total"))]
+
+
+def _summary_data_cells(studies, means):
+    def total(key):
+        values = [study.get(key) for study in studies]
+        return "–" if any(v is None for v in values) else count(sum(values))
+
+    return [total("n"), ""] if means else [total("events"), total("total")]
+
+
+def _summary_label(result):
+    method = result.get("method")
+    if method == "exact":
+        return "Total (pooled count)"
+    if result.get("k") == 1:
+        return "Summary (one study)"
+    if method == "glmm":
+        return "Random-effects model (GLMM)"
+    if _common_effect(result):
+        return "Common-effect model"
+    return "Random-effects model"
+
+
+def _common_effect(result):
+    return (result.get("tau2_method") or "").upper() in ("FE", "EE", "CE")
+
+
+def _heterogeneity_text(result):
+    """Lines of text with only the statistics that exist for this method; a pooled count has none by design."""
+    if result.get("method") == "exact":
+        return ["Heterogeneity: not estimated (pooled count, exact CI)"]
+    if (result.get("k") or 0) < 2:
+        return ["Heterogeneity: not applicable (one study)"]
+    parts = []
+    if result.get("tau2") is not None:
+        parts.append(f"τ² = {significant(result['tau2'])}")
+    if result.get("i2") is not None:
+        parts.append(f"I² = {result['i2']:.0f}%")
+    if result.get("q") is not None:
+        q = f"Q = {result['q']:.2f}"
+        if result.get("q_df") is not None:
+            q += f" (df = {result['q_df']})"
+        if result.get("q_pvalue") is not None:
+            q += f", {p_value(result['q_pvalue'])}"
+        parts.append(q)
+    if not parts:
+        return ["Heterogeneity: not reported"]
+    # One statistic is never split over two lines; the text must stay within the left table's width.
+    lines = ["Heterogeneity: " + parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + len(part) + 2 <= 68:
+            lines[-1] += "; " + part
+        else:
+            lines[-1] += ";"
+            lines.append(part)
+    return lines
+
+
+def _method_text(result):
+    """The method in words at the foot of the figure, with the reason it was chosen and any warning."""
+    level = _level(result)
+    method, measure, tau2 = result.get("method"), result.get("measure"), result.get("tau2_method")
+    tau2_name = TAU2_NAMES.get((tau2 or "").upper(), tau2)
+    if method == "exact":
+        text = f"Method: pooled count (events / total over all patients) with an exact {level}% confidence interval."
+    elif method == "glmm":
+        text = (
+            "Method: binomial-normal generalised linear mixed model (random-intercept logistic regression, "
+            f"maximum likelihood); {level}% confidence interval."
+        )
+    else:
+        scale = SCALE_NAMES.get(measure, measure or "unknown")
+        if _common_effect(result):
+            text = f"Method: inverse-variance common-effect model on the {scale} scale"
+        else:
+            text = f"Method: inverse-variance random-effects model on the {scale} scale"
+            text += f"; τ² by {tau2_name}" if tau2_name else ""
+        if result.get("test") in ("knha", "t"):
+            text += "; Hartung-Knapp adjustment (t distribution)"
+        text += f"; {level}% confidence interval."
+    if result.get("pi_lower") is not None and result.get("pi_upper") is not None:
+        text += f" The line with end marks through the diamond is the {level}% prediction interval."
+    if result.get("reason"):
+        text += " Why this method: " + result["reason"].strip()
+        text += "" if text.endswith(".") else "."
+    for warning in result.get("warnings") or ():
+        text += " Note: " + str(warning).strip()
+        text += "" if text.endswith(".") else "."
+    return text
+
+
+def _short_method(result):
+    """The method in a few words, for the overview's method column."""
+    method = result.get("method")
+    if method == "exact":
+        return "pooled count, exact CI"
+    if method == "glmm":
+        return "GLMM (ML)"
+    parts = ["IV", SCALE_NAMES.get(result.get("measure"), result.get("measure") or "")]
+    if result.get("tau2_method"):
+        parts.append(result["tau2_method"])
+    return ", ".join(p for p in parts if p)
+
+
+def _default_xlabel(result, means, percent):
+    if means:
+        return "Mean"
+    return "Percent responding" if percent else "Proportion responding"
+
+
+def _marker_sides(weights):
+    """Square side in points, so that the area is proportional to the weight (equal when weights are unknown)."""
+    known = [w for w in weights if w is not None and math.isfinite(w) and w > 0]
+    if not known or max(known) == min(known) and len(known) == len(weights):
+        return [MARKER_EQUAL_SIDE] * len(weights)
+    heaviest = max(known)
+    return [
+        max(MARKER_MIN_SIDE, MARKER_MAX_SIDE * math.sqrt(w / heaviest))
+        if w is not None and math.isfinite(w) and w > 0
+        else MARKER_MIN_SIDE
+        for w in weights
+    ]

@@ -1,0 +1,178 @@
+"""Time from SLE diagnosis to calcinosis: every patient as a dot, group summaries, and the published figures.
+
+The review's headline question is whether reported SLE cases sit closer to the literature average (9.8 years)
+or to the Mayo series (21.5 years), so the figure puts each patient on the same axis as dashed reference lines
+at the published values, with the pooled means (diamonds) and the published aggregates (open squares) below.
+It shares the table layout of the forest plots: labels on the left, values on the right.
+"""
+
+from __future__ import annotations
+
+import math
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from metacalc.render.layout import MARKER_EQUAL_SIDE, SUMMARY_COLOUR, TableLayout, nice_range, reference_pairs
+from metacalc.render.style import PALETTE, use_reproducible_backend
+from metacalc.review.words import ONSET_AXIS_LABEL, fixed
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# One colour per patient group, in order of first appearance; patients without a group are grey. Vermillion
+# is kept for the published figures and the reference lines are dark grey (each is labelled at the line), so
+# that no colour means two things.
+GROUP_COLOURS = (PALETTE["blue"], PALETTE["orange"], PALETTE["green"], PALETTE["purple"], PALETTE["sky_blue"],
+                 PALETTE["black"])
+UNGROUPED_COLOUR = PALETTE["grey"]
+REFERENCE_COLOUR = "#4D4D4D"
+PUBLISHED_COLOUR = PALETTE["vermillion"]
+NOT_REPORTED = "group not reported"
+
+
+def onset_plot(patients: Sequence[Mapping[str, Any]], summaries: Sequence[Mapping[str, Any]],
+               references: Sequence[Any], title: str, *, xlabel: str = ONSET_AXIS_LABEL, digits: int = 1) -> Figure:
+    """Per-patient times with group summaries and published figures, returned as a matplotlib ``Figure``.
+
+    ``patients``: list of ``{"label", "years", "group"}`` (``years`` may be None: listed as not reported;
+    negative when calcinosis came before the SLE diagnosis). ``summaries``: list of ``{"label", "estimate",
+    "ci_lower", "ci_upper", "n", "kind"}`` with ``kind`` "pooled" (drawn as a diamond) or "published" (an open
+    square); interval ends and ``n`` may be None. ``references``: ``{"value", "label"}`` dicts or
+    ``(value, label)`` pairs, drawn as dashed vertical lines.
+    """
+    patients, summaries = list(patients or []), list(summaries or [])
+    if not patients and not summaries:
+        raise ValueError(f"onset plot {title!r}: no patients and no summaries to plot")
+    for summary in summaries:
+        if summary.get("kind") not in ("pooled", "published"):
+            raise ValueError(
+                f"onset plot {title!r}: summary {summary.get('label')!r} has kind {summary.get('kind')!r}; "
+                "expected 'pooled' or 'published'"
+            )
+    use_reproducible_backend()
+    references = reference_pairs(references)
+    groups = _groups(patients)
+
+    values = [p["years"] for p in patients if _finite(p.get("years"))]
+    for summary in summaries:
+        values += [summary.get(key) for key in ("estimate", "ci_lower", "ci_upper") if _finite(summary.get(key))]
+    values += [value for value, _ in references]
+    xmin, xmax = nice_range(values + [0.0])  # 0 = the SLE diagnosis, always on the axis
+
+    # Rows: reference labels, header, then per group a heading and its patients, then the summaries.
+    header_row = len(references)
+    row = header_row + 1
+    placed_groups = []
+    for name, members in groups:
+        placed_groups.append((name, row, [(row + 1 + j, patient) for j, patient in enumerate(members)]))
+        row += 1 + len(members)
+    summary_heading_row = row + 0.3 if summaries else None
+    summary_rows = [summary_heading_row + 1 + j for j in range(len(summaries))] if summaries else []
+    n_rows = (summary_rows[-1] + 1 if summaries else row) + 0.3
+
+    layout = TableLayout(n_rows, left_width=3.2, plot_width=3.6, right_width=2.3, title=title,
+                          footer=_footer(summaries))
+    layout.format_x_axis(xmin, xmax, xlabel, percent=False)
+    layout.text(layout.left, 0.0, header_row + 0.5, "Patient", weight="bold")
+    layout.text(layout.right, 0.98, header_row + 0.5, "Years [95% CI]", ha="right", weight="bold")
+    layout.rule(header_row + 1)
+    if xmin < 0:
+        # Calcinosis before the SLE diagnosis is possible (the sheets flag it); mark where the diagnosis is.
+        layout.plot.plot([0.0, 0.0], [header_row + 1, n_rows], color="#BBBBBB", lw=0.8, zorder=0, clip_on=False)
+
+    patient_number = 0
+    for g, (name, heading_row, members) in enumerate(placed_groups):
+        colour = UNGROUPED_COLOUR if name == NOT_REPORTED else GROUP_COLOURS[g % len(GROUP_COLOURS)]
+        layout.text(layout.left, 0.0, heading_row + 0.5, f"{name} ({len(members)})", weight="bold",
+                    colour="#666666" if colour == UNGROUPED_COLOUR else colour)  # grey text needs more contrast
+        for y, patient in members:
+            patient_number += 1
+            y += 0.5
+            layout.label(layout.left, 0.04, y, patient.get("label") or f"Patient {patient_number}", 38)
+            years = patient.get("years")
+            if _finite(years):
+                layout.text(layout.right, 0.98, y, fixed(years, digits), ha="right")
+                layout.plot.plot([years], [y], marker="o", ms=6.5, color=colour, mec="white", mew=0.6, ls="none",
+                                 clip_on=False, zorder=3, gid=f"patient-{patient_number}")
+            else:
+                layout.text(layout.right, 0.98, y, "not reported", ha="right", colour="#666666")
+
+    if summaries:
+        layout.text(layout.left, 0.0, summary_heading_row + 0.5, "Summaries", weight="bold")
+        for i, (y, summary) in enumerate(zip(summary_rows, summaries)):
+            y += 0.5
+            layout.label(layout.left, 0.04, y, _summary_label(summary), 38)
+            layout.text(layout.right, 0.98, y, _summary_value(summary, digits), ha="right",
+                        weight="bold" if summary["kind"] == "pooled" else "normal")
+            estimate = summary.get("estimate")
+            if not _finite(estimate):
+                continue
+            lower, upper = summary.get("ci_lower"), summary.get("ci_upper")
+            if summary["kind"] == "pooled" and _finite(lower) and _finite(upper):
+                layout.diamond(y, (estimate, lower, upper), gid=f"summary-{i + 1}")
+            elif summary["kind"] == "pooled":
+                layout.plot.plot([estimate], [y], marker="D", ms=MARKER_EQUAL_SIDE, color=SUMMARY_COLOUR,
+                                 ls="none", clip_on=False, zorder=4, gid=f"summary-{i + 1}")
+            else:
+                layout.whisker(y, lower if _finite(lower) else None, upper if _finite(upper) else None,
+                               colour=PUBLISHED_COLOUR)
+                layout.plot.plot([estimate], [y], marker="s", ms=MARKER_EQUAL_SIDE + 1, mfc="white",
+                                 mec=PUBLISHED_COLOUR, mew=1.6, ls="none", clip_on=False, zorder=4,
+                                 gid=f"summary-{i + 1}")
+
+    layout.reference_lines(references, 1.0, bottom=n_rows, digits=digits, colours=(REFERENCE_COLOUR,))
+    return layout.figure
+
+
+def _groups(patients):
+    """Patients grouped in order of first appearance; patients without a group come last."""
+    order, members = [], {}
+    for patient in patients:
+        name = patient.get("group")
+        name = NOT_REPORTED if name is None or str(name).strip() == "" else str(name)
+        if name not in members:
+            members[name] = []
+            order.append(name)
+        members[name].append(patient)
+    if NOT_REPORTED in order:
+        order.remove(NOT_REPORTED)
+        order.append(NOT_REPORTED)
+    return [(name, members[name]) for name in order]
+
+
+def _summary_label(summary):
+    label = summary.get("label") or ""
+    n = summary.get("n")
+    return label if n is None else f"{label} (n = {int(n)})"
+
+
+def _summary_value(summary, digits):
+    estimate, lower, upper = summary.get("estimate"), summary.get("ci_lower"), summary.get("ci_upper")
+    if not _finite(estimate):
+        return "not estimable"
+    text = fixed(estimate, digits)
+    if _finite(lower) and _finite(upper):
+        text += f" [{fixed(lower, digits)}, {fixed(upper, digits)}]"
+    return text
+
+
+def _footer(summaries):
+    kinds = {summary["kind"] for summary in summaries}
+    parts = ["Dots: one patient each, coloured by group."]
+    if "pooled" in kinds:
+        parts.append("Filled diamonds: means pooled from the patients or series, spanning the 95% CI.")
+    if "published" in kinds:
+        parts.append("Open squares: figures as published (with their interval when one is known).")
+    parts.append("Dashed lines: published reference values.")
+    return " ".join(parts)
+
+
+def _finite(value):
+    """A usable number (numpy scalars included); None, NaN and text are not."""
+    if value is None or isinstance(value, (str, bool)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,304 @@
+"""The `metacalc report` step: one self-contained HTML file a reviewer can read, print and archive.
+
+It reads the results and the figures only (never the dataset). jinja2 with autoescaping renders every value
+from the sheets as text; figures are embedded as inline SVG (our own files, with the XML prolog and doctype
+removed and their ids made unique in the page); the CSS is inlined; there is no JavaScript and nothing is
+loaded from the network. The same inputs give the same bytes: no timestamps, everything sorted.
+
+Needs no scientific stack (jinja2 only), so that a change of the template reruns only this quick step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from metacalc.errors import UserError
+from metacalc.files import write_atomic
+from metacalc.render.sentences import closest_reference, comparison_line, mean_sentence, proportion_sentence
+from metacalc.review.document import ChangeLog, ReviewResults
+from metacalc.review.onset import LATER_MEASURE
+from metacalc.review.results import ProportionGroup, TimeGroup
+from metacalc.review.words import (
+    ARM_PREFIXES,
+    MEASURE_NAMES,
+    MEASURE_SHORT,
+    METHOD_NAMES,
+    SECTIONS,
+    SERIES_FIGURE_NAMES,
+    change_value,
+    general,
+    level_label,
+    num,
+    p_value,
+    pct,
+    sentence_case,
+    slug,
+)
+
+TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "templates")
+Figures = dict[str, dict[str, Any]]
+
+REFERENCES = {
+    "clopper1934": "Clopper CJ, Pearson ES. The use of confidence or fiducial limits illustrated in the case of the "
+    "binomial. Biometrika 1934;26:404-413.",
+    "viechtbauer2010": "Viechtbauer W. Conducting meta-analyses in R with the metafor package. J Stat Softw "
+    "2010;36(3):1-48.",
+    "stijnen2010": "Stijnen T, Hamza TH, Özdemir P. Random effects meta-analysis of event outcome in the framework "
+    "of the generalized linear mixed model with applications in sparse data. Stat Med 2010;29:3046-3067.",
+    "hartung2001": "Hartung J, Knapp G. A refined method for the meta-analysis of controlled clinical trials with "
+    "binary outcome. Stat Med 2001;20:3875-3889.",
+    "wan2014": "Wan X, Wang W, Liu J, Tong T. Estimating the sample mean and standard deviation from the sample "
+    "size, median, range and/or interquartile range. BMC Med Res Methodol 2014;14:135.",
+    "luo2018": "Luo D, Wan X, Liu J, Tong T. Optimally estimating the sample mean from the sample size, median, "
+    "mid-range, and/or mid-quartile range. Stat Methods Med Res 2018;27:1785-1805.",
+    "page2021": "Page MJ, McKenzie JE, Bossuyt PM, et al. The PRISMA 2020 statement: an updated guideline for "
+    "reporting systematic reviews. BMJ 2021;372:n71.",
+    "jbi": "Moola S, Munn Z, Tufanaru C, et al. Chapter 7: Systematic reviews of etiology and risk. In: Aromataris "
+    "E, Munn Z (eds). JBI Manual for Evidence Synthesis. JBI, 2020 (critical appraisal checklist for case "
+    "reports).",
+    "murad2018": "Murad MH, Sultan S, Haffar S, Bazerbachi F. Methodological quality and synthesis of case series "
+    "and case reports. BMJ Evid Based Med 2018;23:60-63.",
+    "mcguinness2021": "McGuinness LA, Higgins JPT. Risk-of-bias VISualization (robvis). Res Synth Methods "
+    "2021;12:55-61.",
+}
+
+# The patients' columns that time from SLE diagnosis is derived from (their quotes back the onset numbers).
+TIMING_COLUMNS = (
+    "sle_diagnosis_year", "sle_diagnosis_years_before_presentation", "onset_year", "onset_years_after_sle_diagnosis",
+    "onset_years_before_presentation", "calcinosis_diagnosis_year", "calcinosis_diagnosis_years_after_sle_diagnosis",
+    "presentation_year", "onset_before_sle_diagnosis",
+)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Inline SVG
+# ---------------------------------------------------------------------------------------------------------------
+
+# XML prolog, doctype, comments and matplotlib's RDF <metadata> block: none belongs inside an HTML page.
+_PROLOG = re.compile(r"<\?xml[^>]*\?>|<!DOCTYPE[^>[]*(\[[^\]]*\])?\s*>|<!--.*?-->|<metadata>.*?</metadata>\s*", re.S)
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def inline_svg(text: str, prefix: str) -> str:
+    """SVG text ready to sit inside HTML: no prolog/doctype/comments, ids prefixed so figures cannot collide.
+
+    Only references to ids the SVG itself defines are rewritten; links to the report's own anchors (the PRISMA
+    boxes point at ``#prisma-...`` lists) are left alone.
+    """
+    text = _PROLOG.sub("", text).strip()
+    if not text.startswith("<svg"):
+        raise UserError([f"{prefix}: not an SVG file (expected it to start with <svg)"])
+    # Inside tags only ("<" never occurs in escaped text): scripting elements or on* event attributes.
+    if re.search(r"<\s*(script|foreignObject|iframe)\b|<[^<>]*\son[a-z]+\s*=", text, re.I):
+        raise UserError([f"{prefix}: the SVG contains script or event handlers; refusing to embed it"])
+    defined = set(_ID.findall(text))
+    if not defined:
+        return text
+
+    def rename(value: str) -> str:
+        return f"{prefix}-{value}" if value in defined else value
+
+    text = _ID.sub(lambda m: f'id="{rename(m.group(1))}"', text)
+    text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{rename(m.group(1))})", text)
+    text = re.sub(r'(href=")#([^"]+)"', lambda m: f'{m.group(1)}#{rename(m.group(2))}"', text)
+    return text
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The page's content
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def read_figures(figures_dir: str) -> tuple[Figures, list[dict[str, Any]]]:
+    """The figures of the manifest with their inline SVG (by id), and the figures left out with why."""
+    manifest_path = os.path.join(figures_dir, "figures.json")
+    if not os.path.exists(manifest_path):
+        raise UserError([f"{manifest_path}: figure manifest not found (run `metacalc figures` first)"])
+    with open(manifest_path, encoding="utf-8") as handle:
+        document = json.load(handle)
+    out = {}
+    for index, entry in enumerate(document["figures"]):
+        with open(os.path.join(figures_dir, entry["file"]), encoding="utf-8") as handle:
+            svg = inline_svg(handle.read(), f"fig{index}")
+        out[entry["id"]] = {**entry, "svg": svg}
+    return out, document.get("omitted", [])
+
+
+def _proportion_groups(results: ReviewResults) -> list[ProportionGroup]:
+    """Every group of every response analysis, its sensitivity variants included."""
+    return [group for analysis in results.analyses if analysis.kind == "proportion"
+            for groups in [analysis.groups, *(v.groups for v in analysis.sensitivity)]
+            for group in groups if isinstance(group, ProportionGroup)]
+
+
+def _methods_used(results: ReviewResults) -> dict[str, list[str]]:
+    """Which pooling methods the analyses actually used, with the reasons the default rule gave."""
+    used: dict[str, set[str]] = {}
+    for group in _proportion_groups(results):
+        if group.result and group.result.method:
+            used.setdefault(group.result.method, set()).add(group.result.reason or "")
+    return {method: sorted(reason for reason in reasons if reason) for method, reasons in sorted(used.items())}
+
+
+def _bootstrap(results: ReviewResults) -> tuple[Any, Any] | None:
+    for analysis in results.analyses:
+        for group in analysis.groups:
+            if isinstance(group, TimeGroup) and group.summary and group.summary.mean_ci_bootstrap:
+                return group.summary.n_boot, group.summary.seed
+    return None
+
+
+def _summary(results: ReviewResults) -> list[dict[str, Any]]:
+    level = results.settings["level"]
+    items = []
+    for analysis in results.analyses:
+        lines, notes = [], []
+        for group in analysis.groups:
+            if isinstance(group, ProportionGroup):
+                text = proportion_sentence(group, level, with_method=False)
+            else:
+                text = mean_sentence(group.summary, level)
+            lines.append({"name": group.group, "text": text, "anchor": f"prov-{analysis.id}-{slug(group.group)}"})
+            if isinstance(group, ProportionGroup) and group.result:
+                method = group.result.method or ""
+                note = f"{METHOD_NAMES.get(method, method)}: {group.result.reason or ''}"
+                if note not in notes:
+                    notes.append(note)
+        if analysis.kind == "time":
+            headline = closest_reference(analysis)
+            if headline:
+                notes.append(headline.answer)
+                notes.extend(headline.caveats)
+            for group in analysis.groups:
+                if isinstance(group, TimeGroup):
+                    notes.extend(comparison_line(group.group, c, level) for c in group.comparisons)
+        items.append({"analysis": analysis, "lines": lines, "notes": notes})
+    return items
+
+
+def _arm_of(box_id: str) -> str:
+    return next((name for prefix, name in ARM_PREFIXES.items() if box_id.startswith(prefix)), "")
+
+
+def _patients_table(results: ReviewResults) -> list[dict[str, Any]]:
+    treatments: dict[str, list[dict[str, Any]]] = {}
+    for course in results.treatments:
+        treatments.setdefault(course["patient_id"], []).append(course)
+    labels = {s["study_id"]: s["label"] for s in results.studies}
+    rows = []
+    for patient in results.patients:
+        courses = sorted(treatments.get(patient["patient_id"], []),
+                         key=lambda c: (c.get("course_order") or 0, c["treatment_id"]))
+        rows.append({**patient, "study_label": labels.get(patient["study_id"], patient["study_id"]),
+                     "courses": courses})
+    return rows
+
+
+def _appraisal(results: ReviewResults) -> list[dict[str, Any]]:
+    """The overall judgements of every tool (by tool, then report), each with the answers it rests on."""
+    return [{"study_label": j.label, "tool_name": appraisal.name, "judgement": j.judgement, "rationale": j.rationale,
+             "items": list(j.answers)}
+            for appraisal in sorted(results.appraisal, key=lambda a: a.tool) for j in appraisal.judgements]
+
+
+def _checklist(results: ReviewResults) -> list[dict[str, Any]] | None:
+    from metacalc.review.checklist import checklist_rows
+
+    return checklist_rows(results.settings)
+
+
+def build_context(results: ReviewResults, figures: Figures, title: str | None = None) -> dict[str, Any]:
+    level = results.settings["level"]
+    studies = sorted(results.studies, key=lambda s: (s.get("year") or 0, s["study_id"]))
+    excluded = list(results.excluded_rows)
+
+    def figures_in(section: str) -> list[dict[str, Any]]:
+        return [f for f in figures.values() if f.get("section") == section]
+
+    def figure_of(analysis: str, group: str | None = None) -> dict[str, Any] | None:
+        return next((f for f in figures.values() if f.get("analysis") == analysis and f.get("group") == group), None)
+
+    return {
+        "title": title or "Pooled case reports",
+        "sections": SECTIONS,
+        "level": level,
+        "ci": level_label(level),
+        "results": results,
+        "summary": _summary(results),
+        "figures": figures,
+        "figures_in": figures_in,
+        "figure_of": figure_of,
+        "studies": studies,
+        "patients": _patients_table(results),
+        "courses": {course["treatment_id"]: course for course in results.treatments},
+        "appraisal": _appraisal(results),
+        "checklist": _checklist(results),
+        "methods_used": _methods_used(results),
+        "bootstrap": _bootstrap(results),
+        "references": REFERENCES,
+        "method_names": METHOD_NAMES,
+        "excluded": excluded,
+        "excluded_by_table": {t: [r for r in excluded if r.table == t]
+                              for t in ("studies", "patients", "treatments", "aggregates")},
+        "changes": results.changes_since_last_run or ChangeLog(previous_run=False),
+        "duplicates": results.possible_duplicates,
+        "duplicate_differences": results.duplicate_differences,
+        "prisma": results.prisma,
+        "warnings": results.dataset_warnings,
+        "slug": slug,
+        "arm_of": _arm_of,
+        "timing_columns": TIMING_COLUMNS,
+    }
+
+
+def _environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True, default=True),
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.do"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    filters: dict[str, Callable[..., Any]] = {
+        "pct": pct, "num": num, "pvalue": lambda value: p_value(value, with_p=False), "slug": slug,
+        "sentence_case": sentence_case, "g": general, "change": change_value,
+        "outcome_name": lambda outcome: SERIES_FIGURE_NAMES.get(outcome, str(outcome).replace("_", " ")),
+        "measure_short": lambda measure: MEASURE_SHORT.get(measure, str(measure).replace("_", " ")),
+    }
+    env.filters.update(filters)
+    env.globals.update(proportion_sentence=proportion_sentence, mean_sentence=mean_sentence,
+                       measure_names=MEASURE_NAMES, closest_reference=closest_reference, later_measure=LATER_MEASURE)
+    return env
+
+
+def render_html(results: ReviewResults, figures: Figures, title: str | None = None,
+                omitted: Sequence[Mapping[str, Any]] = ()) -> str:
+    import jinja2
+
+    env = _environment()
+    with open(os.path.join(TEMPLATE_DIR, "report.css"), encoding="utf-8") as handle:
+        css = handle.read()
+    context = build_context(results, figures, title)
+    context["omitted_in"] = lambda section: [o for o in omitted if o.get("section") == section]
+    context["css"] = jinja2.utils.markupsafe.Markup(css)
+    for figure in figures.values():
+        figure["html"] = jinja2.utils.markupsafe.Markup(figure["svg"])
+    return env.get_template("report.html.j2").render(**context)
+
+
+def render_report(results_path: str, figures_dir: str, output: str, title: str | None = None) -> str:
+    """The report of ``results_path`` (results.json) and ``figures_dir`` written to ``output``; returns it."""
+    from metacalc.review.results_io import read_results
+
+    results = read_results(results_path)
+    figures, omitted = read_figures(figures_dir)
+    write_atomic(output, render_html(results, figures, title=title, omitted=omitted))
+    return output

@@ -1,0 +1,301 @@
+"""The whole results of a review (results.json) as typed, frozen records: every analysis, and everything the
+figures and the report show besides (the tables of studies, patients and courses, the PRISMA counts, the
+risk-of-bias appraisal, the rows not used, duplicates, what changed since the last run).
+
+Figures and the report read these records and nothing else: never the dataset, never a key they must guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from metacalc.data.prisma_flow import PrismaCounts
+from metacalc.review.results import JSON, AnalysisResult
+
+RESULTS_FORMAT = 1
+Row = dict[str, Any]
+
+
+def _plain(value: Any) -> Any:
+    """Records, tuples and mappings as JSON values."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {key: _plain(v) for key, v in value.items()}
+    return value
+
+
+class _Flat:
+    """to_dict / from_dict of a record whose fields are JSON values (tuples for arrays)."""
+
+    def to_dict(self) -> JSON:
+        return {key: _plain(value) for key, value in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Any:
+        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in data.items()})
+
+
+@dataclass(frozen=True)
+class Quote(_Flat):
+    """A sentence of a source report backing one or more values of a row."""
+
+    columns: tuple[str, ...]
+    quote: str
+    location: str | None
+
+
+@dataclass(frozen=True)
+class ExcludedRow(_Flat):
+    """A row of the analysis tables that no main analysis used, and why."""
+
+    table: str
+    row_id: str
+    study_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RowCount(_Flat):
+    rows: int
+    used: int
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate(_Flat):
+    """Patients of different reports with the same age, sex and drugs, not marked duplicate_of: for the reviewer."""
+
+    patients: tuple[str, ...]
+    studies: tuple[str, ...]
+    age: float | int
+    sex: str
+    drugs: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class Difference(_Flat):
+    field: str
+    primary: str
+    duplicate: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class PatientPair:
+    primary_patient: str
+    duplicate_patient: str
+    differences: tuple[Difference, ...]
+
+    def to_dict(self) -> JSON:
+        return {"primary_patient": self.primary_patient, "duplicate_patient": self.duplicate_patient,
+                "differences": _plain(self.differences)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PatientPair:
+        return cls(data["primary_patient"], data["duplicate_patient"],
+                   tuple(Difference.from_dict(d) for d in data["differences"]))
+
+
+@dataclass(frozen=True)
+class DuplicatePair:
+    """A report marked duplicate_of another, and the patient facts on which the two differ."""
+
+    primary_study: str
+    duplicate_study: str
+    primary_label: str
+    duplicate_label: str
+    patients: tuple[PatientPair, ...]
+    not_paired: str | None
+
+    def to_dict(self) -> JSON:
+        return {key: _plain(value) for key, value in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DuplicatePair:
+        return cls(data["primary_study"], data["duplicate_study"], data["primary_label"], data["duplicate_label"],
+                   tuple(PatientPair.from_dict(p) for p in data["patients"]), data["not_paired"])
+
+
+@dataclass(frozen=True)
+class Change(_Flat):
+    number: str  # 'analysis / variant / group / field'
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class ChangeLog:
+    previous_run: bool
+    changes: tuple[Change, ...] = ()
+
+    def to_dict(self) -> JSON:
+        return {"previous_run": self.previous_run, "changes": _plain(self.changes)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> ChangeLog:
+        if not data:
+            return cls(False)
+        return cls(data["previous_run"], tuple(Change.from_dict(c) for c in data["changes"]))
+
+
+@dataclass(frozen=True)
+class PrismaBox(_Flat):
+    box_id: str
+    label: str
+    n: int
+    record_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RecordEntry(_Flat):
+    """A record behind a box of the diagram, with the reason it stopped there."""
+
+    record_id: str
+    citation: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PrismaResult:
+    """The PRISMA 2020 counts: the boxes in the diagram's order, the records behind each, and which box is which."""
+
+    boxes: tuple[PrismaBox, ...]
+    records_behind_boxes: Mapping[str, tuple[RecordEntry, ...]]
+    layout: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, counts: PrismaCounts, behind: Mapping[str, list[dict[str, str]]]) -> PrismaResult:
+        return cls(tuple(PrismaBox(box_id, box["label"], box["n"], tuple(box["record_ids"]))
+                         for box_id, box in counts.to_dict().items()),
+                   {box_id: tuple(RecordEntry(**entry) for entry in entries) for box_id, entries in behind.items()},
+                   counts.layout())
+
+    def counts(self) -> PrismaCounts:
+        """The counts again, to draw the diagram."""
+        return PrismaCounts.from_json({box.box_id: box.to_dict() for box in self.boxes}, dict(self.layout))
+
+    def to_dict(self) -> JSON:
+        # A list, not a mapping: the boxes keep the diagram's order through JSON written with sorted keys.
+        return {"boxes": _plain(self.boxes), "records_behind_boxes": _plain(self.records_behind_boxes),
+                "layout": _plain(self.layout)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PrismaResult:
+        return cls(tuple(PrismaBox.from_dict(b) for b in data["boxes"]),
+                   {key: tuple(RecordEntry.from_dict(e) for e in entries)
+                    for key, entries in data["records_behind_boxes"].items()},
+                   dict(data["layout"]))
+
+
+@dataclass(frozen=True)
+class AppraisedStudy(_Flat):
+    """One report's answers to the items of one tool (in item order, "" where not answered), and the overall."""
+
+    study_id: str
+    label: str
+    answers: tuple[str, ...]
+    overall: str
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The reviewer's overall judgement of one report by one tool, with the answers it rests on."""
+
+    study_id: str
+    label: str
+    judgement: str
+    rationale: str | None
+    answers: tuple[Row, ...]  # {item, answer, justification}, sorted by item
+
+    def to_dict(self) -> JSON:
+        return {key: _plain(value) for key, value in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Judgement:
+        return cls(data["study_id"], data["label"], data["judgement"], data["rationale"],
+                   tuple(dict(a) for a in data["answers"]))
+
+
+@dataclass(frozen=True)
+class ToolAppraisal:
+    """The appraisal by one tool: each report's answers, the share of reports per answer, the judgements."""
+
+    tool: str
+    name: str
+    items: tuple[Row, ...]  # {item, domain, question, short_label}
+    studies: tuple[AppraisedStudy, ...]  # in the order the appraisal sheet first names them
+    answer_shares: tuple[Mapping[str, float], ...]  # per item: answer -> share of the reports answering it
+    overall_shares: Mapping[str, float]  # judgement -> share of the judged reports ({} when none is judged)
+    judgements: tuple[Judgement, ...]  # sorted by study_id
+
+    def to_dict(self) -> JSON:
+        return {key: _plain(value) for key, value in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ToolAppraisal:
+        return cls(data["tool"], data["name"], tuple(dict(i) for i in data["items"]),
+                   tuple(AppraisedStudy.from_dict(s) for s in data["studies"]),
+                   tuple(dict(s) for s in data["answer_shares"]), dict(data["overall_shares"]),
+                   tuple(Judgement.from_dict(j) for j in data["judgements"]))
+
+
+@dataclass(frozen=True)
+class ReviewResults:
+    """Everything a run of the analysis plan found; results.json is its ``to_dict()``."""
+
+    settings: Mapping[str, Any]
+    software: Mapping[str, str]
+    high_risk_studies: tuple[str, ...]
+    studies: tuple[Row, ...]  # every study row, with its label
+    patients: tuple[Row, ...]  # every patient row (derived times included)
+    treatments: tuple[Row, ...]  # every therapy course
+    analyses: tuple[AnalysisResult, ...]
+    quotes: Mapping[str, tuple[Quote, ...]]  # 'table/row_id' -> quotes of the rows the analyses use
+    excluded_rows: tuple[ExcludedRow, ...]
+    row_counts: Mapping[str, RowCount]
+    possible_duplicates: tuple[PossibleDuplicate, ...]
+    duplicate_differences: tuple[DuplicatePair, ...]
+    prisma: PrismaResult
+    appraisal: tuple[ToolAppraisal, ...]
+    dataset_warnings: tuple[str, ...] = ()
+    changes_since_last_run: ChangeLog | None = None
+    format: int = RESULTS_FORMAT
+
+    def to_dict(self) -> JSON:
+        out = {key: _plain(value) for key, value in self.__dict__.items() if key != "changes_since_last_run"}
+        if self.changes_since_last_run is not None:
+            out["changes_since_last_run"] = self.changes_since_last_run.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReviewResults:
+        changes = data.get("changes_since_last_run")
+        return cls(
+            settings=dict(data["settings"]), software=dict(data["software"]),
+            high_risk_studies=tuple(data["high_risk_studies"]),
+            studies=tuple(dict(s) for s in data["studies"]), patients=tuple(dict(p) for p in data["patients"]),
+            treatments=tuple(dict(t) for t in data["treatments"]),
+            analyses=tuple(AnalysisResult.from_dict(a) for a in data["analyses"]),
+            quotes={key: tuple(Quote.from_dict(q) for q in quotes) for key, quotes in data["quotes"].items()},
+            excluded_rows=tuple(ExcludedRow.from_dict(r) for r in data["excluded_rows"]),
+            row_counts={table: RowCount.from_dict(c) for table, c in data["row_counts"].items()},
+            possible_duplicates=tuple(PossibleDuplicate.from_dict(d) for d in data["possible_duplicates"]),
+            duplicate_differences=tuple(DuplicatePair.from_dict(d) for d in data["duplicate_differences"]),
+            prisma=PrismaResult.from_dict(data["prisma"]),
+            appraisal=tuple(ToolAppraisal.from_dict(t) for t in data["appraisal"]),
+            dataset_warnings=tuple(data.get("dataset_warnings", ())),
+            changes_since_last_run=None if changes is None else ChangeLog.from_dict(changes),
+            format=data["format"])
+
+    def with_changes(self, changes: ChangeLog) -> ReviewResults:
+        from dataclasses import replace
+
+        return replace(self, changes_since_last_run=changes)
+
+    def label_of(self, study_id: str) -> str:
+        return next((s["label"] for s in self.studies if s["study_id"] == study_id), study_id)

@@ -1,0 +1,223 @@
+"""Time from SLE diagnosis: each patient's derived time, summaries overall and per subgroup, comparisons with
+published figures (each only with the patients its population describes), and pooling with case series.
+
+Every call into the statistical core for means is in this module (``summarise_values``,
+``compare_with_published``, ``study_from_patients``, ``pool_means``, ``mean_sd_from_quantiles``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from metacalc.data.cells import as_text
+from metacalc.review.plan import TIME_OUTCOMES, Analysis, Settings
+from metacalc.review.results import (
+    Comparison,
+    PooledEstimate,
+    Reference,
+    SeriesMean,
+    TimeContributor,
+    TimeGroup,
+    ValuesSummary,
+)
+from metacalc.review.selection import population_reason, study_reason
+from metacalc.review.settings import RunSettings
+from metacalc.review.tables import ReviewTables, Row
+from metacalc.review.words import OUTCOME_LABELS, sentence_case
+
+ALL_PATIENTS = "all patients"
+# Diagnosis of calcinosis follows the first lesion, so a time to diagnosis bounds the time to onset from above.
+LATER_MEASURE = {"years_sle_to_calcinosis_diagnosis": "years_sle_to_onset"}
+TEST_KEYS = ("mean", "median", "difference", "ci_lower", "ci_upper", "pvalue", "wilcoxon_pvalue", "sign_pvalue")
+
+Used = dict[str, list[str]]
+Reasons = dict[str, dict[str, str]]
+
+
+def subgroup_name(column: str | None, value: str) -> str:
+    return f"{(column or '').replace('_', ' ')}: {value or 'not stated'}"
+
+
+def measure_caveat(reference_measure: str, patients_measure: str) -> str:
+    """Why a published figure and the patients' values are not the same measure ('' when they are)."""
+    if reference_measure == patients_measure:
+        return ""
+    if LATER_MEASURE.get(reference_measure) == patients_measure:
+        return ("different measures: the published figure is a time to diagnosis of calcinosis, the patients' values "
+                "are times to the first lesion; diagnosis follows onset, so the published figure is an upper bound "
+                "of the time to onset in its series")
+    if LATER_MEASURE.get(patients_measure) == reference_measure:
+        return ("different measures: the published figure is a time to the first lesion, the patients' values are "
+                "times to diagnosis of calcinosis; diagnosis follows onset, so the patients' values are upper bounds "
+                "of their times to onset")
+    return f"different measures ({reference_measure} vs {patients_measure})"
+
+
+def fit_time(review: ReviewTables, analysis: Analysis, settings: Settings, run: RunSettings
+             ) -> tuple[list[TimeGroup], Used, Reasons, list[Reference]]:
+    """The groups of a time analysis (or of one variant), the rows used, the reasons, the published figures."""
+    outcome = settings.outcome
+    excluded, kept, eligible = {}, [], []
+    for patient in review.patients:
+        study_id = patient["study_id"]
+        reason = population_reason(settings, patient, review.study.get(study_id, {}))
+        reason = reason or study_reason(review, settings, study_id)
+        if reason is None:
+            eligible.append(patient)
+        if reason is None and patient.get(outcome) is None:
+            reason = f"{OUTCOME_LABELS[outcome]} not derivable from the report"
+        if reason:
+            excluded[patient["patient_id"]] = reason
+        else:
+            kept.append(patient)
+    references = published_figures(review, analysis)
+    series, series_excluded = _series_means(review, settings)
+
+    def members(group_name: str, patients: list[Row]) -> list[Row]:
+        if group_name == ALL_PATIENTS:
+            return list(patients)
+        return [p for p in patients
+                if subgroup_name(analysis.subgroup_by, as_text(p.get(analysis.subgroup_by or ""))) == group_name]
+
+    subsets = [(ALL_PATIENTS, kept)]
+    if analysis.subgroup_by:
+        for value in sorted({as_text(p.get(analysis.subgroup_by)) for p in kept}):
+            name = subgroup_name(analysis.subgroup_by, value)
+            subsets.append((name, members(name, kept)))
+    # A published figure about a subgroup that has no patient yet still gets its (empty) row.
+    named = {name for name, _ in subsets}
+    for reference in references:
+        if reference.group not in named:
+            subsets.append((reference.group, []))
+            named.add(reference.group)
+
+    comparisons: dict[str, list[Comparison]] = {}
+    compared_patients = set()
+    for reference in references:
+        # Each published figure against the patients it describes: on the analysis' measure, and also on its
+        # own measure when the two differ and some patients' reports give that measure too.
+        rows = comparisons.setdefault(reference.group, [])
+        rows.append(compare(reference, members(reference.group, kept), outcome, run.level))
+        if reference.outcome != outcome:
+            same = [p for p in members(reference.group, eligible) if p.get(reference.outcome) is not None]
+            if same:
+                rows.append(compare(reference, same, reference.outcome, run.level))
+                compared_patients.update(p["patient_id"] for p in same)
+
+    groups = [_time_group(review, name, patients, outcome, comparisons.get(name, []), series, settings, run)
+              for name, patients in subsets]
+    used = {
+        "patients": sorted({p["patient_id"] for p in kept} | compared_patients),
+        "studies": sorted({p["study_id"] for p in kept} | {s.study_id for s in series}
+                          | {r.study_id for r in references}),
+        "aggregates": sorted({s.aggregate_id for s in series} | {r.aggregate_id for r in references}),
+    }
+    return groups, used, {"patients": excluded, "aggregates": series_excluded}, references
+
+
+def _time_group(review: ReviewTables, name: str, patients: list[Row], outcome: str, comparisons: list[Comparison],
+                series: list[SeriesMean], settings: Settings, run: RunSettings) -> TimeGroup:
+    from metacalc.meta import pool_means, study_from_patients, summarise_values
+
+    values = [float(p[outcome]) for p in patients]
+    summary = ValuesSummary(summarise_values(values, level=run.level).to_dict()) if values else None
+    pooled, not_pooled, pooled_series = None, None, None
+    if name == ALL_PATIENTS:
+        if not series:
+            not_pooled = ("no case series of this outcome with an SD (or median and spread) to pool with"
+                          if settings.include_series else "series are compared with, not pooled, in this analysis")
+        elif len(values) < 2:
+            not_pooled = "pooling with series needs at least 2 patients (an SD) from the case reports"
+        else:
+            combined = study_from_patients(values)
+            labels = [f"case reports ({combined.n} patients)"] + [s.label for s in series]
+            try:
+                result = pool_means([combined.mean] + [s.mean for s in series], [combined.sd] + [s.sd for s in series],
+                                    [combined.n] + [s.n for s in series], tau2_method=run.tau2_method, knha=run.knha,
+                                    level=run.level, labels=labels)
+                pooled, pooled_series = PooledEstimate("mean", result.to_dict()), tuple(series)
+            except (ValueError, ArithmeticError) as error:
+                not_pooled = str(error)
+    contributors = tuple(
+        TimeContributor(p["patient_id"], p["study_id"], review.label.get(p["study_id"], p["study_id"]),
+                        float(p[outcome]), as_text(p.get(f"{outcome}_derivation")), as_text(p.get("lupus_panniculitis")))
+        for p in patients)
+    return TimeGroup(name, len(values), summary, tuple(comparisons), pooled, not_pooled, contributors, pooled_series)
+
+
+def _series_means(review: ReviewTables, settings: Settings) -> tuple[list[SeriesMean], dict[str, str]]:
+    """Series figures of the same time outcome that can be pooled (mean and SD, or median with spread)."""
+    from metacalc.meta import mean_sd_from_quantiles
+
+    usable, excluded = [], {}
+    for row in review.aggregates:
+        if row.get("outcome") not in TIME_OUTCOMES or row["outcome"] != settings.outcome:
+            continue
+        row_id = row["aggregate_id"]
+        reason = None if settings.include_series else "case series not pooled in this analysis (compared only)"
+        reason = reason or study_reason(review, settings, row["study_id"])
+        if reason is None and row.get("n") is None:
+            reason = "no number of patients (n)"
+        mean, sd, how = row.get("mean"), row.get("sd"), "published mean and SD"
+        if reason is None and (mean is None or sd is None):
+            if row.get("median") is not None:
+                try:
+                    estimate = mean_sd_from_quantiles(row["n"], row["median"], min=row.get("min"), max=row.get("max"),
+                                                      q1=row.get("q1"), q3=row.get("q3"))
+                    mean, sd = estimate.mean, estimate.sd
+                    how = "mean and SD estimated from the median and spread (Wan 2014, Luo 2018)"
+                except (ValueError, TypeError) as error:
+                    reason = f"mean and SD cannot be estimated ({error})"
+            else:
+                reason = "no SD, median or quartiles published: the mean can be compared with but not pooled"
+        if reason:
+            excluded[row_id] = reason
+            continue
+        usable.append(SeriesMean(row_id, row["study_id"], int(row["n"]), float(mean), float(sd), how,  # type: ignore[arg-type]
+                                 review.label.get(row["study_id"], row["study_id"])))
+    return usable, excluded
+
+
+def published_figures(review: ReviewTables, analysis: Analysis) -> list[Reference]:
+    """Published means to compare with, each with the patients' group it describes (by its population)."""
+    out = []
+    for row in review.aggregates:
+        if row.get("outcome") in analysis.compare_with and row.get("mean") is not None:
+            population = as_text(row.get("population"))
+            value = analysis.reference_populations.get(population)
+            out.append(Reference(
+                row["aggregate_id"], row["study_id"], review.label.get(row["study_id"], row["study_id"]), population,
+                row["outcome"], row.get("n"), float(row["mean"]),
+                ALL_PATIENTS if value is None else subgroup_name(analysis.subgroup_by, value)))
+    return sorted(out, key=lambda r: (r.mean, r.aggregate_id))
+
+
+def compare(reference: Reference, patients: list[Mapping[str, Any]], measure: str, level: float) -> Comparison:
+    """One published figure against the patients of its group on one measure; no test on fewer than 2 patients."""
+    from metacalc.meta import compare_with_published
+
+    values = [float(p[measure]) for p in patients]
+    caveat = measure_caveat(reference.outcome, measure)
+    base = {"reference": reference, "group": reference.group, "measure": measure,
+            "reference_measure": reference.outcome, "same_measure": not caveat, "caveat": caveat,
+            "patient_ids": tuple(p["patient_id"] for p in patients), "n": len(values)}
+    what = OUTCOME_LABELS[measure]
+    if not values:
+        interpretation = (f"No patient of {reference.group} has a value of {what}: nothing to compare with the "
+                          f"published {reference.mean:g} years.")
+        return Comparison(**base, interpretation=_with_caveat(caveat, interpretation))
+    if len(values) < 2:
+        value = values[0]
+        interpretation = (f"One patient ({value:g} years, {what}) against the published {reference.mean:g} years: "
+                          "too few patients for a test.")
+        return Comparison(**base, interpretation=_with_caveat(caveat, interpretation), mean=value, median=value,
+                          difference=value - reference.mean)
+    result = compare_with_published(values, reference.mean, level=level).to_dict()
+    return Comparison(**base, interpretation=_with_caveat(caveat, result["interpretation"]),
+                      **{key: result[key] for key in TEST_KEYS}, tested=True,
+                      test={key: result[key] for key in ("t_statistic", "df", "sign_above", "sign_below")})
+
+
+def _with_caveat(caveat: str, interpretation: str) -> str:
+    return f"{sentence_case(caveat)}. {interpretation}" if caveat else interpretation

@@ -1,0 +1,302 @@
+"""Response to therapy: the patients (once per therapy) and series figures behind each pooled proportion.
+
+Every call into the statistical core for proportions is in this module (``pool_proportions``,
+``cumulative_by``), so that a change of the core's API is adapted here. A fit the core refuses (a
+``ValueError``: too few studies, a model it cannot estimate) leaves its group "not pooled" with the core's
+reason; it never stops the review.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from metacalc.data.cells import as_number, as_text
+from metacalc.review.plan import Analysis, Settings
+from metacalc.review.results import (
+    Contributor,
+    Cumulative,
+    CumulativeStep,
+    PatientResponse,
+    PooledEstimate,
+    ProportionGroup,
+)
+from metacalc.review.selection import group_key, population_reason, study_reason
+from metacalc.review.settings import RunSettings
+from metacalc.review.tables import ReviewTables, Row
+from metacalc.review.words import OUTCOME_LABELS, OUTCOME_SHORT, SERIES_OUTCOME_NAMES
+
+# Aggregate outcomes that count as events for each response outcome.
+SERIES_EVENTS = {
+    "any_response": ("response_complete", "response_partial"),
+    "complete_response": ("response_complete",),
+}
+# Cumulative analysis of more reports is k refits of up to k reports each (a GLMM when a series contributes):
+# minutes on a large review, and a table of hundreds of steps nobody reads. The forest plots stop there too.
+MAX_CUMULATIVE_REPORTS = 60
+
+
+@dataclass
+class _SeriesUnit:
+    """The rows of one series figure (study, group, population, n) being added up."""
+
+    events: int = 0
+    has_outcome: bool = False
+    rows: list[str] = field(default_factory=list)
+    other_rows: list[str] = field(default_factory=list)
+    outcomes: set[str] = field(default_factory=set)
+    accounted: int = 0
+
+
+@dataclass(frozen=True)
+class SeriesFigure:
+    """One case series' figure for a response outcome: events out of n, in one group."""
+
+    study_id: str
+    group: str
+    drug: str
+    population: str
+    events: int
+    total: int
+    aggregate_ids: tuple[str, ...]
+    lower_bound: str
+
+
+@dataclass
+class PatientUnit:
+    """A patient in one group with the courses of it that count, and whether any helped."""
+
+    group: str
+    patient_id: str
+    study_id: str
+    courses: list[Row] = field(default_factory=list)
+    responded: int = 0
+
+
+Used = dict[str, list[str]]
+Reasons = dict[str, dict[str, str]]
+
+
+def fit_response(review: ReviewTables, analysis: Analysis, settings: Settings, run: RunSettings,
+                 with_cumulative: bool = False) -> tuple[list[ProportionGroup], Used, Reasons]:
+    """The groups of a response analysis (or of one variant), the rows it used, and why others were left out."""
+    units, excluded = _patient_units(review, analysis, settings)
+    series, series_excluded = _series_figures(review, settings, analysis.group_by)
+    method = run.method if settings.method == "default" else settings.method
+    by_group: dict[str, tuple[dict[str, list[PatientUnit]], list[SeriesFigure]]] = {}
+    for unit in units:
+        by_group.setdefault(unit.group, ({}, []))[0].setdefault(unit.study_id, []).append(unit)
+    for figure in series:
+        by_group.setdefault(figure.group, ({}, []))[1].append(figure)
+
+    groups = []
+    for name in sorted(by_group):
+        studies, figures = by_group[name]
+        contributors = [_report(review, study_id, studies[study_id]) for study_id in sorted(studies)]
+        contributors += [_series_contributor(review, figure, analysis.group_by) for figure in figures]
+        group = _pooled_group(name, contributors, method, analysis.min_patients, run)
+        if with_cumulative:
+            group = _with_cumulative(review, group, run)
+        groups.append(group)
+    used = {
+        "treatments": sorted({c["treatment_id"] for u in units for c in u.courses}),
+        "patients": sorted({u.patient_id for u in units}),
+        "studies": sorted({u.study_id for u in units} | {s.study_id for s in series}),
+        "aggregates": sorted({a for s in series for a in s.aggregate_ids}),
+    }
+    return groups, used, {"treatments": excluded, "aggregates": series_excluded}
+
+
+def _report(review: ReviewTables, study_id: str, patients: list[PatientUnit]) -> Contributor:
+    return Contributor("patients", study_id, review.label.get(study_id, study_id),
+                       events=sum(p.responded for p in patients), total=len(patients),
+                       patients=tuple(PatientResponse(p.patient_id, p.responded,
+                                                      tuple(c["treatment_id"] for c in p.courses))
+                                      for p in patients))
+
+
+def _series_contributor(review: ReviewTables, figure: SeriesFigure, group_by: str) -> Contributor:
+    label = review.label.get(figure.study_id, figure.study_id)
+    if group_by != "drug":
+        label = f"{label} ({figure.drug})"
+    return Contributor("series", figure.study_id, label, figure.events, figure.total, population=figure.population,
+                       aggregate_ids=figure.aggregate_ids, lower_bound=figure.lower_bound)
+
+
+def _pooled_group(name: str, contributors: list[Contributor], method: str, min_patients: int,
+                  run: RunSettings) -> ProportionGroup:
+    events = [c.events for c in contributors]
+    totals = [c.total for c in contributors]
+    result, not_pooled = None, None
+    if sum(totals) < min_patients:
+        not_pooled = f"fewer than {min_patients} patients"
+    else:
+        result, not_pooled = pool(events, totals, [c.label for c in contributors], method, run)
+    return ProportionGroup(
+        group=name, k=len(contributors), patients=sum(c.total for c in contributors if not c.is_series),
+        events=sum(events), total=sum(totals), method_requested=method, result=result, not_pooled=not_pooled,
+        # Series whose events undercount the outcome: the estimate is then a lower bound too.
+        lower_bounds=tuple(f"{c.label}: {c.lower_bound}" for c in contributors if c.lower_bound),
+        contributors=tuple(contributors))
+
+
+def pool(events: Sequence[int], totals: Sequence[int], labels: Sequence[str] | None, method: str,
+         run: RunSettings) -> tuple[PooledEstimate | None, str | None]:
+    """(pooled estimate, None), or (None, the core's reason) when the core refuses the fit."""
+    from metacalc.meta import pool_proportions
+
+    try:
+        result = pool_proportions(events, totals, method=method, measure=run.measure, tau2_method=run.tau2_method,
+                                  knha=run.knha, level=run.level, labels=labels)
+    except (ValueError, ArithmeticError) as error:
+        return None, str(error)
+    return PooledEstimate("proportion", result.to_dict()), None
+
+
+def _patient_units(review: ReviewTables, analysis: Analysis, settings: Settings
+                   ) -> tuple[list[PatientUnit], dict[str, str]]:
+    """Patients x group with the response they had, and the reasons for every course left out."""
+    outcome = settings.outcome
+    excluded: dict[str, str] = {}
+    per_patient: dict[tuple[str, str], PatientUnit] = {}
+    for course in review.treatments:
+        patient = review.patient.get(course["patient_id"], {})
+        study_id = patient.get("study_id")
+        reason = population_reason(settings, patient, review.study.get(study_id, {}))
+        reason = reason or study_reason(review, settings, study_id)
+        drug = as_text(course.get("drug"))
+        if reason is None and not drug:
+            reason = "therapy not in the vocabulary"
+        if reason is None and course.get(outcome) is None:
+            response = as_text(course.get("response")) or "blank"
+            reason = "response not reported" if response in ("not reported", "blank") else f"response {response}"
+        if reason:
+            excluded[course["treatment_id"]] = reason
+            continue
+        group = group_key(analysis.group_by, drug, as_text(course.get("drug_class")))
+        key = (group, course["patient_id"])
+        per_patient.setdefault(key, PatientUnit(group, course["patient_id"], study_id)).courses.append(course)
+    units = []
+    for key in sorted(per_patient):
+        unit = per_patient[key]
+        # One patient counts once per therapy: a responder if any course of it helped.
+        unit.responded = max(int(c[outcome]) for c in unit.courses)
+        units.append(unit)
+    return units, excluded
+
+
+def _series_figures(review: ReviewTables, settings: Settings, group_by: str
+                    ) -> tuple[list[SeriesFigure], dict[str, str]]:
+    """Case-series figures for a response outcome: one (study, group, population) unit with events / n.
+
+    A series that publishes partial and complete responses separately for one therapy gives one unit whose
+    events add up; a series without a figure for the outcome (e.g. only partial responses, for complete
+    response) is left out with that reason.
+    """
+    units: dict[tuple[str, str, str, str, Any], _SeriesUnit] = {}
+    excluded: dict[str, str] = {}
+    wanted = SERIES_EVENTS[settings.outcome]
+    for row in review.aggregates:
+        if not as_text(row.get("outcome")).startswith("response_"):
+            continue
+        row_id, study_id = row["aggregate_id"], row["study_id"]
+        reason = None if settings.include_series else "case series not included in this analysis"
+        if reason is None and settings.population:
+            reason = "population filter applies to individual patients; series are aggregate only"
+        reason = reason or study_reason(review, settings, study_id)
+        drug = as_text(row.get("drug"))
+        if reason is None and not drug:
+            reason = "therapy not in the vocabulary"
+        if reason is None and row.get("n") is None:
+            reason = "no number of patients (n)"
+        if reason:
+            excluded[row_id] = reason
+            continue
+        group = group_key(group_by, drug, as_text(row.get("drug_class")))
+        unit = units.setdefault((study_id, group, drug, as_text(row.get("population")), row["n"]), _SeriesUnit())
+        unit.outcomes.add(row["outcome"])
+        unit.accounted += int(row.get("events") or 0)
+        if row["outcome"] in wanted:
+            if row.get("events") is None:
+                excluded[row_id] = "no number of events"
+                continue
+            unit.events += int(row["events"])
+            unit.has_outcome = True
+            unit.rows.append(row_id)
+        else:
+            unit.other_rows.append(row_id)
+    figures = []
+    for (study_id, group, drug, population, n), unit in sorted(units.items(), key=lambda item: item[0][:3]):
+        if not unit.has_outcome:
+            for row_id in unit.other_rows:
+                excluded[row_id] = f"series gives no figure for {OUTCOME_LABELS[settings.outcome]}"
+            continue
+        for row_id in unit.other_rows:
+            excluded[row_id] = f"does not count towards {OUTCOME_LABELS[settings.outcome]}"
+        figures.append(SeriesFigure(study_id, group, drug, population, unit.events, int(n), tuple(unit.rows),
+                                    _lower_bound_note(settings.outcome, wanted, unit, int(n))))
+    return figures, excluded
+
+
+def _lower_bound_note(outcome: str, wanted: tuple[str, ...], unit: _SeriesUnit, n: int) -> str:
+    """Why a series' events are only a lower bound of the outcome ('' when they are the full count).
+
+    A series that reports, say, partial responses but no row for complete responses has an unknown number of
+    complete responders -- unless its rows (complete, partial, none) already account for all n patients.
+    """
+    missing = [o for o in wanted if o not in unit.outcomes]
+    if not missing or unit.accounted >= n:
+        return ""
+    given = [SERIES_OUTCOME_NAMES[o] for o in wanted if o in unit.outcomes]
+    return (f"{' and '.join(given)} only; {' and '.join(SERIES_OUTCOME_NAMES[o] for o in missing)} not reported, "
+            f"so {OUTCOME_SHORT[outcome]} ≥ {unit.events}/{n}")
+
+
+def _with_cumulative(review: ReviewTables, group: ProportionGroup, run: RunSettings) -> ProportionGroup:
+    from dataclasses import replace
+
+    return replace(group, cumulative=cumulative_by_year(review, group, run))
+
+
+def cumulative_by_year(review: ReviewTables, group: ProportionGroup, run: RunSettings) -> Cumulative | None:
+    """Cumulative meta-analysis of one group: the pooled estimate as reports are added by publication year.
+
+    Same pooling method as the group's own estimate (metafor's ``cumul``, via the core's ``cumulative_by``);
+    reports without a year come last, in report order. None for fewer than 2 reports or when the group itself
+    is not pooled.
+    """
+    import numpy as np
+
+    from metacalc.meta import cumulative_by, pool_proportions
+
+    contributors = group.contributors
+    if len(contributors) < 2 or group.result is None:
+        return None
+    if len(contributors) > MAX_CUMULATIVE_REPORTS:
+        return Cumulative(not_computed=f"{len(contributors)} reports (more than {MAX_CUMULATIVE_REPORTS}); one step "
+                                       "per report would be unreadable and needs as many refits")
+    events = np.array([c.events for c in contributors])
+    totals = np.array([c.total for c in contributors])
+    years = [as_number(review.study.get(c.study_id, {}).get("year")) for c in contributors]
+    method = group.method_requested
+
+    def fit(indices: Any) -> Any:
+        return pool_proportions(events[indices], totals[indices], method=method, measure=run.measure,
+                                tau2_method=run.tau2_method, knha=run.knha, level=run.level)
+
+    try:
+        table = cumulative_by(fit, len(contributors), order=[math.inf if y is None else y for y in years],
+                              labels=[c.label for c in contributors])
+    except (ValueError, ArithmeticError) as error:
+        return Cumulative(not_computed=str(error))
+    steps = []
+    for i, (row, indices) in enumerate(zip(table.to_dict()["steps"], table.indices)):
+        added = indices[-1]
+        steps.append(CumulativeStep(
+            added=row["added"], study_id=contributors[added].study_id, year=years[added], k=row["k"],
+            events=int(events[list(indices)].sum()), total=int(totals[list(indices)].sum()),
+            method=table.fits[i].method, estimate=row["estimate"], ci_lower=row["ci_lower"],
+            ci_upper=row["ci_upper"]))
+    return Cumulative(tuple(steps), None, tuple(c.label for c, y in zip(contributors, years) if y is None))

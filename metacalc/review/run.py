@@ -1,0 +1,164 @@
+"""Running the analysis plan on a validated dataset: every fit (in worker processes when asked), then the rows
+not used, the quotes behind the numbers, duplicates, PRISMA counts and the appraisal, as typed results.
+
+``analyse_review`` is the one orchestrator of the analyses; ``analyse_step`` is the ``metacalc analyse`` step
+around it (validate the sheets or read the dataset, analyse, write the tables). Nothing here draws or renders:
+figures and the report read the results.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from metacalc.data.prisma_flow import flow_counts, records_behind_boxes
+from metacalc.review.appraisal import appraisal_results
+from metacalc.review.document import PrismaResult, ReviewResults
+from metacalc.review.duplicates import duplicate_differences, possible_duplicates
+from metacalc.review.ledger import RowsOfAnalysis, ledger, provenance_quotes
+from metacalc.review.onset import fit_time
+from metacalc.review.plan import Analysis, Settings
+from metacalc.review.response import fit_response
+from metacalc.review.results import AnalysisResult, Group, Reference, SensitivityVariant
+from metacalc.review.results_io import write_results
+from metacalc.review.sensitivity import variant_rows
+from metacalc.review.settings import RunSettings
+from metacalc.review.tables import ReviewTables
+from metacalc.review.words import OUTCOME_LABELS
+
+if TYPE_CHECKING:
+    from metacalc.data.dataset import Dataset
+
+SOFTWARE = ("metacalc", "numpy", "scipy", "pandas", "matplotlib", "jinja2", "snakemake")
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One fit of the plan: the groups, and (for a main analysis) the rows it used and why others were not."""
+
+    groups: tuple[Group, ...]
+    used: dict[str, list[str]]
+    reasons: dict[str, dict[str, str]]
+    references: tuple[Reference, ...] = ()
+
+
+def fit(review: ReviewTables, analysis: Analysis, settings: Settings, run: RunSettings, main: bool) -> Fit:
+    """The main analysis (with the cumulative analysis of its groups) or one sensitivity variant."""
+    if settings.kind == "proportion":
+        groups, used, reasons = fit_response(review, analysis, settings, run, with_cumulative=main)
+        return Fit(tuple(groups), used, reasons)
+    time_groups, used, reasons, references = fit_time(review, analysis, settings, run)
+    return Fit(tuple(time_groups), used, reasons, tuple(references))
+
+
+# Set in the parent before forking workers, so that they inherit the review instead of unpickling it.
+_SHARED: dict[str, Any] = {}
+Task = tuple[int, int | None]  # (analysis, variant or None for the main analysis)
+
+
+def _fit_task(task: Task) -> Fit:
+    review, analyses, run = _SHARED["review"], _SHARED["analyses"], _SHARED["run"]
+    index, variant = task
+    analysis = analyses[index]
+    if variant is None:
+        return fit(review, analysis, analysis.main, run, main=True)
+    fitted = fit(review, analysis, analysis.variants[variant].settings, run, main=False)
+    # A variant keeps numbers only: the main analysis has the per-patient and per-study rows.
+    return Fit(tuple(group.numbers_only() for group in fitted.groups), {}, {}, fitted.references)
+
+
+def _fit_all(review: ReviewTables, analyses: Sequence[Analysis], run: RunSettings, jobs: int) -> dict[Task, Fit]:
+    """Every fit of the plan, in parallel worker processes when ``jobs`` > 1 (results do not depend on it)."""
+    tasks: list[Task] = [(i, None) for i in range(len(analyses))]
+    tasks += [(i, j) for i, analysis in enumerate(analyses) for j in range(len(analysis.variants))]
+    _SHARED.update(review=review, analyses=analyses, run=run)
+    try:
+        if jobs <= 1 or len(tasks) < 2:
+            return dict(zip(tasks, map(_fit_task, tasks)))
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=multiprocessing.get_context("fork")) as pool:
+            return dict(zip(tasks, pool.map(_fit_task, tasks)))
+    finally:
+        _SHARED.clear()
+
+
+def _analysis_result(analysis: Analysis, index: int, fits: dict[Task, Fit]) -> AnalysisResult:
+    main = fits[(index, None)]
+    variants = tuple(
+        SensitivityVariant(variant.id, variant.label, variant.settings.to_dict(),
+                           variant_rows(main.groups, fits[(index, number)].groups, analysis.kind),
+                           fits[(index, number)].groups)
+        for number, variant in enumerate(analysis.variants))
+    return AnalysisResult(
+        id=analysis.id, title=analysis.title, description=analysis.description,
+        source=os.path.basename(analysis.source),  # the file name: outputs must not depend on the cwd
+        kind=analysis.kind, outcome=analysis.main.outcome, outcome_label=OUTCOME_LABELS[analysis.main.outcome],
+        group_by=analysis.group_by, subgroup_by=analysis.subgroup_by, settings=analysis.main.to_dict(),
+        groups=main.groups, sensitivity=variants, used={table: tuple(ids) for table, ids in main.used.items()},
+        references=main.references)
+
+
+def software_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for name in SOFTWARE:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def analyse_tables(review: ReviewTables, analyses: Sequence[Analysis], run: RunSettings = RunSettings(),
+                   jobs: int = 1, warnings: Sequence[str] = ()) -> ReviewResults:
+    """Fit every analysis of the plan (and its sensitivity variants) on the review's tables.
+
+    ``jobs`` > 1 fits in that many worker processes; the results are the same.
+    """
+    fits = _fit_all(review, analyses, run, jobs)
+    results = [_analysis_result(analysis, index, fits) for index, analysis in enumerate(analyses)]
+    rows = [RowsOfAnalysis(a.id, fits[(i, None)].used, fits[(i, None)].reasons) for i, a in enumerate(analyses)]
+    excluded, counts = ledger(review, rows)
+    variant_groups = [g for a in results for v in a.sensitivity for g in v.groups]
+    flow = flow_counts(review.records, review.studies)
+    return ReviewResults(
+        settings=run.to_dict(), software=software_versions(), high_risk_studies=tuple(review.high_risk),
+        studies=tuple({**s, "label": review.label[s["study_id"]]} for s in review.studies),
+        patients=tuple(review.patients), treatments=tuple(review.treatments), analyses=tuple(results),
+        quotes={key: tuple(quotes) for key, quotes in provenance_quotes(review, rows, variant_groups).items()},
+        excluded_rows=tuple(excluded), row_counts=counts, possible_duplicates=tuple(possible_duplicates(review)),
+        duplicate_differences=tuple(duplicate_differences(review)),
+        prisma=PrismaResult.of(flow, records_behind_boxes(flow, review.records)),
+        appraisal=tuple(appraisal_results(review)), dataset_warnings=tuple(warnings))
+
+
+def analyse_review(dataset: Dataset, analyses: Sequence[Analysis], run: RunSettings = RunSettings(),
+                   jobs: int = 1) -> ReviewResults:
+    """The analysis plan on a validated dataset, as typed results."""
+    return analyse_tables(ReviewTables.of(dataset), analyses, run, jobs, dataset.warnings)
+
+
+def analyse_step(dataset_json: str, plan_dir: str, outdir: str, *, sheets: str | None = None,
+                 run: RunSettings = RunSettings(), history: str | None = None, jobs: int = 1
+                 ) -> tuple[ReviewResults, list[str]]:
+    """The ``metacalc analyse`` step: validate ``sheets`` into ``dataset_json`` (or read it when ``sheets`` is
+    None), run the plan, write the tables into ``outdir``. Nothing is written on a UserError (a problem of the
+    sheets or the plan: both are checked before anything is written). Returns the results and the files written.
+    """
+    from metacalc.data.dataset import Dataset, load_dataset
+    from metacalc.review.plan import load_plan
+
+    analyses = load_plan(plan_dir)
+    if sheets is not None:
+        dataset = load_dataset(sheets)
+        dataset.to_json(dataset_json)
+    else:
+        dataset = Dataset.from_json(dataset_json)
+    results = analyse_review(dataset, analyses, run, jobs)
+    return results, write_results(results, outdir, history=history)

@@ -1,0 +1,45 @@
+"""Which rows an analysis uses: each filter returns the reason a row is left out, or None when it is kept.
+
+Every row left out keeps its reason, so that the report can list it (nothing is lost silently).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from metacalc.data.cells import as_text
+from metacalc.review.plan import Settings
+from metacalc.review.tables import ReviewTables
+
+ALL_THERAPIES = "all therapies"
+
+
+def population_reason(settings: Settings, patient: Mapping[str, Any], study: Mapping[str, Any]) -> str | None:
+    """Why a patient is outside the analysis' population: a column of the patients table, or else of the studies
+    table (the plan's validation checks that it is one of theirs)."""
+    for column, allowed in settings.population.items():
+        value = as_text(patient[column] if column in patient else study.get(column))
+        if value not in allowed:
+            shown = value or "blank"
+            return f"outside the population ({column} = {shown}, analysis needs {' or '.join(allowed)})"
+    return None
+
+
+def study_reason(review: ReviewTables, settings: Settings, study_id: str) -> str | None:
+    """Why a whole report is left out: a duplicate counted once, or a report at high risk of bias."""
+    duplicate = review.duplicate_of(study_id)
+    if duplicate and settings.duplicates == "once":
+        return f"duplicate report of {duplicate} (its patient is counted once, from {duplicate})"
+    if settings.exclude_high_risk and study_id in review.high_risk_set:
+        return "report at high risk of bias"
+    return None
+
+
+def group_key(group_by: str, drug: str, drug_class: str) -> str:
+    """The group a course or a series figure is pooled in: its drug, its drug class, or all therapies."""
+    if group_by == "drug":
+        return drug
+    if group_by == "drug_class":
+        return drug_class
+    return ALL_THERAPIES

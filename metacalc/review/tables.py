@@ -1,0 +1,60 @@
+"""The review's tables as the analyses walk over them: rows as plain dicts (pandas stays in the data layer),
+with the lookups every analysis needs (a study, a patient, a report's label, the quotes of a row)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from metacalc.data.cells import as_number, as_text
+
+if TYPE_CHECKING:
+    from metacalc.data.dataset import Dataset
+
+Row = dict[str, Any]
+ANALYSED_TABLES = ("studies", "patients", "treatments", "aggregates", "quotes", "records", "appraisal",
+                   "appraisal_overall")
+
+
+def study_label(study: Mapping[str, Any]) -> str:
+    """'Pérez Pampín 2011' style label of a study record."""
+    author = as_text(study.get("first_author")) or as_text(study.get("study_id"))
+    year = as_number(study.get("year"))
+    return f"{author} {year}" if year is not None else author
+
+
+class ReviewTables:
+    """The dataset's tables as lists of row dicts (JSON values, None when blank), with lookups.
+
+    ``high_risk`` lists the reports judged at high overall risk of bias (by any tool).
+    """
+
+    def __init__(self, tables: Mapping[str, Iterable[Row]]) -> None:
+        def rows(name: str) -> list[Row]:
+            return [dict(row) for row in tables.get(name, ())]
+
+        self.studies = rows("studies")
+        self.patients = rows("patients")
+        self.treatments = rows("treatments")
+        self.aggregates = rows("aggregates")
+        self.quotes = rows("quotes")
+        self.records = rows("records")
+        self.appraisal = rows("appraisal")
+        self.appraisal_overall = rows("appraisal_overall")
+        self.study = {s["study_id"]: s for s in self.studies}
+        self.patient = {p["patient_id"]: p for p in self.patients}
+        self.label = {sid: study_label(s) for sid, s in self.study.items()}
+        self.quotes_of: dict[tuple[str, str], list[Row]] = {}
+        for quote in self.quotes:
+            self.quotes_of.setdefault((quote["table"], quote["row_id"]), []).append(quote)
+        self.high_risk = sorted({row["study_id"] for row in self.appraisal_overall
+                                 if as_text(row.get("judgement")).lower() == "high"})
+        self.high_risk_set = frozenset(self.high_risk)
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> ReviewTables:
+        """The tables of a validated dataset, in the form its JSON holds them."""
+        return cls({name: dataset.rows(name) for name in ANALYSED_TABLES})
+
+    def duplicate_of(self, study_id: str) -> str:
+        return as_text(self.study.get(study_id, {}).get("duplicate_of"))

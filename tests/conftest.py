@@ -1,0 +1,81 @@
+"""Fixtures shared by the tests, and the ``slow`` marker.
+
+``pytest -m "not slow"`` is the inner loop (under 30 s on one core): it leaves out the golden outputs, the
+browser, the Snakemake runs and the scale tests, which ``make test`` runs too.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+# Test files of other branches that run Snakemake end to end; marked slow here rather than in their files.
+SLOW_FILES = ("test_workflow.py",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    """The repository: the bundled review's extraction_sheets/ and analyses/ are there."""
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def valid_sheets() -> Path:
+    """A small valid review (two reports, one a duplicate of the other), every table present."""
+    return FIXTURES / "sheets" / "valid"
+
+
+@pytest.fixture
+def sheets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, valid_sheets: Path) -> Path:
+    """A copy of the valid review to break, as ``sheets/`` in the working directory (messages name that path)."""
+    shutil.copytree(valid_sheets, tmp_path / "sheets")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "sheets"
+
+
+def csvs_to_xlsx(directory: Path, xlsx: Path, infer_types: bool = True) -> None:
+    """The same tables as an Excel workbook, a sheet per CSV. With ``infer_types`` pandas turns numbers
+    into numeric cells, as a reviewer's Excel would hold them."""
+    import pandas as pd
+
+    with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
+        for path in sorted(Path(directory).glob("*.csv")):
+            frame = pd.read_csv(path, dtype=None if infer_types else str, keep_default_na=False,
+                                na_values=[""] if infer_types else [])
+            frame.to_excel(writer, sheet_name=path.stem, index=False)
+
+
+@pytest.fixture(scope="session")
+def to_xlsx():
+    """``to_xlsx(directory, xlsx, infer_types=True)``: a directory of CSV sheets as one workbook."""
+    return csvs_to_xlsx
+
+
+@pytest.fixture(scope="session")
+def bundled_results():
+    """The bundled review's results (validated and analysed in memory, nothing written)."""
+    from metacalc.data import load_dataset
+    from metacalc.review.plan import load_plan
+    from metacalc.review.run import analyse_review
+
+    return analyse_review(load_dataset(ROOT / "extraction_sheets"), load_plan(str(ROOT / "analyses")))
+
+
+@pytest.fixture(scope="session")
+def bundled_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled review run as the workflow runs it; returns the output folder (index.html, tables/, ...)."""
+    from metacalc.pipeline import run_review
+
+    outdir = tmp_path_factory.mktemp("bundled")
+    run_review(str(ROOT / "extraction_sheets"), str(ROOT / "analyses"), str(outdir))
+    return outdir

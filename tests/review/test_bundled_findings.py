@@ -1,0 +1,97 @@
+"""The second reviewer's four findings on the bundled review, computed from the extraction sheets."""
+
+import csv
+import os
+
+import pytest
+
+from metacalc.render.sentences import closest_reference
+from metacalc.review.results import AnalysisResult
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SHEETS = os.path.join(ROOT, "extraction_sheets")
+
+
+@pytest.fixture(scope="module")
+def results(bundled_results):
+    return bundled_results.to_dict()
+
+
+def analysis(results, analysis_id):
+    return next(a for a in results["analyses"] if a["id"] == analysis_id)
+
+
+def group(entry, name):
+    return next(g for g in entry["groups"] if g["group"] == name)
+
+
+def test_each_published_time_is_compared_with_the_patients_it_describes(results):
+    from scipy import stats
+
+    onset = analysis(results, "time_to_onset")
+    overall = group(onset, "all patients")
+    values = sorted(c["value"] for c in overall["contributors"])
+    assert values == [4.0, 8.0, 9.0, 11.0]  # seed002 4, Tristano 8, Costa Sousa 9, Pérez Pampín 11
+    rows = {(c["reference"]["mean"], c["measure"]): c for c in overall["comparisons"]}
+    assert set(rows) == {(9.8, "years_sle_to_onset"), (21.5, "years_sle_to_onset"),
+                         (21.5, "years_sle_to_calcinosis_diagnosis")}  # never 4.8 against all patients
+    literature = rows[(9.8, "years_sle_to_onset")]
+    assert literature["same_measure"] and literature["difference"] == pytest.approx(-1.8)
+    assert literature["pvalue"] == pytest.approx(stats.ttest_1samp(values, 9.8).pvalue)
+    mayo = rows[(21.5, "years_sle_to_onset")]
+    assert not mayo["same_measure"] and mayo["difference"] == pytest.approx(-13.5)
+    diagnosis = rows[(21.5, "years_sle_to_calcinosis_diagnosis")]
+    assert (diagnosis["patient_ids"], diagnosis["mean"], diagnosis["tested"]) == (["costasousa2021_p1"], 11.0, False)
+    assert diagnosis["difference"] == pytest.approx(-10.5)
+    panniculitis = group(onset, "lupus panniculitis: yes")
+    assert {(c["reference"]["mean"], c["measure"], c["n"], c["tested"]) for c in panniculitis["comparisons"]} == {
+        (4.8, "years_sle_to_onset", 1, False), (4.8, "years_sle_to_calcinosis_diagnosis", 1, False)}
+    assert group(onset, "lupus panniculitis: not stated")["comparisons"] == []
+    headline = closest_reference(AnalysisResult.from_dict(onset))
+    assert headline.answer.startswith("Closer to 9.8 than to 21.5 years: the 4 reported patients' mean")
+    assert any("upper bound of the time to onset" in c for c in headline.caveats)
+
+
+def test_mayo_diltiazem_series_is_a_lower_bound_of_any_response(results):
+    for analysis_id, label in (("response_per_drug", "Balin SJ 2012"),
+                               ("response_per_class", "Balin SJ 2012 (diltiazem)")):
+        variant = next(v for v in analysis(results, analysis_id)["sensitivity"] if v["id"] == "with_series")
+        noted = {row["group"]: row["notes"] for row in variant["rows"] if row["notes"]}
+        assert list(noted.values()) == [[f"{label}: partial responses only; complete responses not reported, so any "
+                                         "response ≥ 9/17"]]
+        # surgery's three rows (22 + 5 + 1) account for all 28 patients: exact, not a lower bound
+        surgery = next(g for g in variant["groups"] if g["group"].startswith("surg"))
+        assert (surgery["events"], surgery["total"], surgery["lower_bounds"]) == (28, 29, [])
+
+
+def test_duplicate_differences_of_seed002_and_seed004(results):
+    (pair,) = results["duplicate_differences"]
+    assert (pair["primary_study"], pair["duplicate_study"]) == ("seed002", "seed004")
+    differences = {d["field"]: d for d in pair["patients"][0]["differences"]}
+    assert (differences["lupus_panniculitis"]["primary"], differences["lupus_panniculitis"]["duplicate"]) == ("", "yes")
+    assert differences["years_sle_to_onset"]["kind"] == "the reports disagree"
+    assert (differences["years_sle_to_onset"]["primary"], differences["years_sle_to_onset"]["duplicate"]) == ("4", "10")
+    assert "surgical excision: partial" in differences["therapy courses (drug: response)"]["kind"]
+    assert "age_at_presentation" not in differences and "sex" not in differences
+
+
+def test_cumulative_diltiazem_by_year(results):
+    diltiazem = group(analysis(results, "response_per_drug"), "diltiazem")
+    steps = diltiazem["cumulative"]["steps"]
+    assert [(s["study_id"], s["year"], s["events"], s["total"]) for s in steps] == [
+        ("tristano2006", 2006, 0, 1), ("costasousa2021", 2021, 1, 2), ("perezpampin", None, 1, 3),
+        ("seed002", None, 1, 4)]
+    assert steps[-1]["estimate"] == pytest.approx(diltiazem["result"]["estimate"]) == pytest.approx(0.25)
+    single = [g for g in analysis(results, "response_per_drug")["groups"] if g["k"] < 2]
+    assert single and all(g["cumulative"] is None for g in single)
+
+
+def test_every_input_row_is_used_or_listed(results):
+    listed = {(r["table"], r["row_id"]) for r in results["excluded_rows"]}
+    for table, id_column in (("studies", "study_id"), ("patients", "patient_id"), ("treatments", "treatment_id"),
+                             ("aggregates", "aggregate_id")):
+        with open(os.path.join(SHEETS, f"{table}.csv"), encoding="utf-8") as handle:
+            ids = [row[id_column] for row in csv.DictReader(handle)]
+        counts = results["row_counts"][table]
+        assert counts["rows"] == len(ids)
+        assert counts["used"] + sum(1 for i in ids if (table, i) in listed) == len(ids)

@@ -1,0 +1,136 @@
+"""The analysis plan: bundled files validate, broken files fail with messages naming file and key."""
+
+import json
+import os
+
+import pytest
+
+from metacalc.errors import UserError
+from metacalc.review.plan import PLAN_SCHEMA, load_plan, schema_json
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ANALYSES = os.path.join(ROOT, "analyses")
+
+
+def write(directory, name, text):
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_bundled_plan_covers_the_review_questions():
+    plan = {analysis.id: analysis for analysis in load_plan(ANALYSES)}
+    assert set(plan) == {"response_per_drug", "response_per_class", "time_to_onset"}
+    drug = plan["response_per_drug"]
+    assert (drug.main.outcome, drug.group_by, drug.main.duplicates) == ("any_response", "drug", "once")
+    assert plan["response_per_class"].group_by == "drug_class"
+    variants = {v.id: v.settings for v in drug.variants}
+    assert variants["complete_response"].outcome == "complete_response"
+    assert variants["duplicate_twice"].duplicates == "twice"
+    assert variants["with_series"].include_series is True
+    assert variants["low_risk_only"].exclude_high_risk is True
+    # a variant changes only what it names
+    assert variants["duplicate_twice"].outcome == "any_response"
+    onset = plan["time_to_onset"]
+    assert onset.kind == "time" and onset.subgroup_by == "lupus_panniculitis"
+    assert set(onset.compare_with) == {"years_sle_to_onset", "years_sle_to_calcinosis_diagnosis"}
+
+
+def test_schema_file_matches_the_schema_the_code_uses():
+    with open(os.path.join(ANALYSES, "schema.json"), encoding="utf-8") as handle:
+        assert json.load(handle) == PLAN_SCHEMA
+    with open(os.path.join(ANALYSES, "schema.json"), encoding="utf-8") as handle:
+        assert handle.read() == schema_json()
+
+
+def test_unknown_key_and_bad_enum_are_located(tmp_path):
+    write(tmp_path, "a.yaml", "id: a\ntitle: A\noutcome: any_respons\ngroupby: drug\n")
+    with pytest.raises(UserError) as error:
+        load_plan(str(tmp_path))
+    problems = error.value.problems
+    name = os.path.relpath(tmp_path / "a.yaml")
+    assert any(p.startswith(f"{name}:outcome: got 'any_respons', expected one of any_response") for p in problems)
+    assert any(p.startswith(f"{name}:(top level): Additional properties are not allowed ('groupby'") for p in problems)
+
+
+def test_variant_errors_name_the_variant(tmp_path):
+    write(tmp_path, "b.yaml", "id: b\ntitle: B\noutcome: any_response\nsensitivity:\n  - id: v\n    label: V\n"
+          "    duplicates: thrice\n  - id: w\n    label: W\n    outcome: years_sle_to_onset\n")
+    with pytest.raises(UserError) as error:
+        load_plan(str(tmp_path))
+    problems = error.value.problems
+    name = os.path.relpath(tmp_path / "b.yaml")
+    assert f"{name}:sensitivity.0.duplicates: got 'thrice', expected one of once, twice" in problems
+
+
+def test_variant_cannot_change_the_kind_of_outcome(tmp_path):
+    write(tmp_path, "c.yaml", "id: c\ntitle: C\noutcome: any_response\nsensitivity:\n  - id: w\n    label: W\n"
+          "    outcome: years_sle_to_onset\n")
+    with pytest.raises(UserError) as error:
+        load_plan(str(tmp_path))
+    name = os.path.relpath(tmp_path / "c.yaml")
+    assert error.value.problems == [
+        f"{name}:sensitivity.0.outcome: a variant must keep the kind of outcome "
+        "(got 'years_sle_to_onset' for a proportion analysis)"
+    ]
+
+
+def test_keys_of_the_other_kind_of_outcome_are_refused(tmp_path):
+    write(tmp_path, "d.yaml", "id: d\ntitle: D\noutcome: years_sle_to_onset\ngroup_by: drug\n")
+    with pytest.raises(UserError) as error:
+        load_plan(str(tmp_path))
+    assert error.value.problems == [
+        f"{os.path.relpath(tmp_path / 'd.yaml')}:(top level): keys group_by/min_patients apply only to response "
+        "outcomes, subgroup_by/compare_with/reference_populations only to time outcomes"
+    ]
+
+
+def test_reference_populations_map_published_figures_to_a_subgroup(tmp_path):
+    plan = {analysis.id: analysis for analysis in load_plan(ANALYSES)}
+    assert plan["time_to_onset"].reference_populations == {"lupus panniculitis": "yes"}
+    assert plan["response_per_drug"].reference_populations == {}
+    # unquoted yes is a YAML boolean, not the sheet's value 'yes': refused with the key named
+    write(tmp_path, "h.yaml", "id: h\ntitle: H\noutcome: years_sle_to_onset\nsubgroup_by: lupus_panniculitis\n"
+          "reference_populations: {lupus panniculitis: yes}\n")
+    with pytest.raises(UserError) as error:
+        load_plan(str(tmp_path))
+    assert error.value.problems == [
+        f"{os.path.relpath(tmp_path / 'h.yaml')}:reference_populations.lupus panniculitis: True is not of type 'string'"
+    ]
+    write(tmp_path, "h.yaml", "id: h\ntitle: H\noutcome: years_sle_to_onset\n"
+          "reference_populations: {lupus panniculitis: 'yes'}\n")
+    with pytest.raises(UserError) as error:
+        load_plan(str(tmp_path))
+    assert error.value.problems == [
+        f"{os.path.relpath(tmp_path / 'h.yaml')}:reference_populations: maps populations to values of subgroup_by, "
+        "which is not set"
+    ]
+
+
+def test_duplicate_ids_invalid_yaml_and_empty_directory(tmp_path):
+    write(tmp_path, "e1.yaml", "id: e\ntitle: E\noutcome: any_response\n")
+    write(tmp_path, "e2.yaml", "id: e\ntitle: E again\noutcome: complete_response\n")
+    write(tmp_path, "f.yaml", "id: [unclosed\n")
+    with pytest.raises(UserError) as error:
+        load_plan(str(tmp_path))
+    problems = error.value.problems
+    assert f"{os.path.relpath(tmp_path / 'e2.yaml')}:id: 'e' is already used by {os.path.relpath(tmp_path / 'e1.yaml')}" in problems
+    assert any(p.startswith(f"{os.path.relpath(tmp_path / 'f.yaml')}:2: not valid YAML") for p in problems)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(UserError, match="no analysis files"):
+        load_plan(str(empty))
+
+
+def test_defaults_fill_the_main_settings(tmp_path):
+    write(tmp_path, "g.yaml", "id: g\ntitle: G\noutcome: complete_response\npopulation: {lupus_panniculitis: 'yes'}\n")
+    (analysis,) = load_plan(str(tmp_path))
+    assert analysis.main.to_dict() == {
+        "outcome": "complete_response",
+        "method": "default",
+        "include_series": False,
+        "duplicates": "once",
+        "exclude_high_risk": False,
+        "population": {"lupus_panniculitis": ("yes",)},
+    }
+    assert analysis.group_by == "drug" and analysis.variants == ()
