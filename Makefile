@@ -14,6 +14,7 @@ report: $(STAMP)
 	@echo "report: reports/index.html"
 
 test: $(STAMP)
+	$(BIN)/mypy metacalc
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

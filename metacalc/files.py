@@ -1,18 +1,21 @@
 """Writing outputs so that a crash or a refused input never leaves a half-written file behind."""
 
+from __future__ import annotations
+
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 
-def _current_umask():
+def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
 @contextmanager
-def atomic_path(path):
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
     """Yield a temporary path beside ``path``; on success it is renamed onto ``path``, on error removed.
 
     For writers that want a file name (matplotlib's savefig, openpyxl's save).
@@ -33,7 +36,7 @@ def atomic_path(path):
         raise
 
 
-def write_atomic(path, content):
+def write_atomic(path: str | os.PathLike[str], content: str | bytes) -> None:
     """Write ``content`` (str as UTF-8, or bytes) to ``path`` atomically."""
     data = content.encode("utf-8") if isinstance(content, str) else content
     with atomic_path(path) as tmp:

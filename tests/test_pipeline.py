@@ -14,6 +14,8 @@ import pytest
 from metacalc.errors import UserError
 from metacalc.pipeline import run_review
 
+pytestmark = pytest.mark.slow  # the whole review, once per case
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

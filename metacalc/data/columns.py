@@ -34,14 +34,11 @@ def typed_frame(table: Table, spec: TableSpec, out: Collector) -> pd.DataFrame:
 
     positions = _header_positions(table, spec, out)
     index = pd.Index(table.row_numbers, dtype="int64")
-    cells = (pd.DataFrame(list(table.rows), columns=range(len(table.header)), index=index, dtype=object)
-             if table.rows else None)
     data = {}
     for column in spec.input_columns:
-        if column.name in positions and cells is not None:
-            text = cells[positions[column.name]].astype("str")
-        else:
-            text = pd.Series(None, index=index, dtype="str")
+        position = positions.get(column.name)
+        cells = [row[position] for row in table.rows] if position is not None else None
+        text = pd.Series(cells, index=index, dtype="str")
         data[column.name] = _convert(text, column, table.file, out)
     return pd.DataFrame(data, index=index)
 

@@ -7,19 +7,21 @@ statements, which beats arithmetic on calendar years). Routes that disagree by m
 reported as warnings, because the reviewer should look at the report again.
 """
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 DISAGREEMENT_YEARS = 1.0
 
 
 @dataclass(frozen=True)
 class Route:
-    uses: tuple      # columns that must all be present
-    formula: object  # function(frame) -> Series of years
-    explain: object  # function(row values dict, result) -> text
+    uses: tuple[str, ...]  # columns that must all be present
+    formula: Callable[[Any], Any]  # function(frame) -> Series of years
+    explain: Callable[[dict[str, float], float], str]  # function(row values, result) -> text
 
 
-def _g(value):
+def _g(value: float) -> str:
     return f"{value:g}"
 
 
@@ -64,13 +66,14 @@ CALCINOSIS_DIAGNOSIS_ROUTES = (
 class Derivation:
     """Result of deriving one timing interval for every patient (indexed like the patients frame)."""
 
-    years: object        # float Series, NaN where no route applies
-    text: object         # str Series, NaN where no route applies
-    route: object        # int Series: index into the routes, -1 where none applies
-    disagreements: dict  # frame index -> list of (route, years) of every route that applied, when they disagree
+    years: Any  # float Series, NaN where no route applies
+    text: Any  # str Series, NaN where no route applies
+    route: Any  # int Series: index into the routes, -1 where none applies
+    disagreements: dict[Any, list[tuple[int, float]]]  # frame index -> (route, years) of every route that applied,
+    #                                                   when they disagree
 
 
-def derive_interval(patients, routes):
+def derive_interval(patients: Any, routes: Sequence[Route]) -> Derivation:
     """Apply the routes in precedence order; vectorised over patients."""
     import numpy as np
     import pandas as pd
@@ -99,13 +102,13 @@ def derive_interval(patients, routes):
     text = text.astype("str")
     stacked = pd.concat(all_values, axis=1, keys=range(len(routes)))
     spread = stacked.max(axis=1) - stacked.min(axis=1)
-    disagreements = {}
+    disagreements: dict[Any, list[tuple[int, float]]] = {}
     for label in index[spread > DISAGREEMENT_YEARS]:
         disagreements[label] = [(k, float(stacked.at[label, k])) for k in range(len(routes)) if pd.notna(stacked.at[label, k])]
     return Derivation(years, text, route_of, disagreements)
 
 
-def response_flags(response):
+def response_flags(response: Any) -> tuple[Any, Any]:
     """(any_response, complete_response) as nullable integers from the response enumeration."""
 
     any_response = response.map({"complete": 1, "partial": 1, "none": 0}).astype("Int64")

@@ -4,16 +4,18 @@ markdown tables of extraction_sheets/README.md (between the GENERATED markers).
     python -m metacalc.data.dictionary extraction_sheets/README.md   # refresh the generated part
 """
 
+from __future__ import annotations
+
 import sys
 
-from metacalc.data.schema import load_schema
+from metacalc.data.schema import ColumnSpec, load_schema
 
 BEGIN = "<!-- BEGIN GENERATED: python -m metacalc.data.dictionary extraction_sheets/README.md -->"
 END = "<!-- END GENERATED -->"
 HEADINGS = ("table", "column", "type", "required", "allowed values", "needs a quote", "meaning")
 
 
-def _allowed(column):
+def _allowed(column: ColumnSpec) -> str:
     if column.values:
         return " | ".join(column.values)
     if column.min is not None or column.max is not None:
@@ -25,7 +27,7 @@ def _allowed(column):
     return ""
 
 
-def dictionary_rows():
+def dictionary_rows() -> list[tuple[str, str, str, str, str, str, str]]:
     """(table, column, type, required, allowed, needs a quote, meaning) for every column."""
     rows = []
     for name, spec in load_schema().items():
@@ -37,7 +39,7 @@ def dictionary_rows():
     return rows
 
 
-def dictionary_markdown():
+def dictionary_markdown() -> str:
     lines = []
     rows = dictionary_rows()
     for name, spec in load_schema().items():
@@ -63,17 +65,17 @@ def dictionary_markdown():
     return "\n".join(lines[1:]) + "\n"
 
 
-def vocabulary_by_drug():
+def vocabulary_by_drug() -> dict[tuple[str, str], list[str]]:
     """{(drug_class, drug): [names]} of the bundled vocabulary, sorted."""
     from metacalc.data.vocabulary import bundled_rows
 
-    grouped = {}
+    grouped: dict[tuple[str, str], list[str]] = {}
     for name, drug, drug_class in bundled_rows():
         grouped.setdefault((drug_class, drug), []).append(name)
     return {key: sorted(grouped[key]) for key in sorted(grouped)}
 
 
-def refresh(readme_path):
+def refresh(readme_path: str) -> None:
     with open(readme_path, encoding="utf-8") as handle:
         text = handle.read()
     start, end = text.index(BEGIN) + len(BEGIN), text.index(END)

@@ -203,9 +203,9 @@ def _numbered_parts(prefix: str, label_of_key: Any, grouped: dict[str, list[str]
 
 
 def _arm_counts(arm: str, rows: list[dict[str, str]]) -> ArmCounts:
-    ids = [row["record_id"] for row in rows]
+    every_id = tuple(row["record_id"] for row in rows)
 
-    by_type = {}
+    by_type: dict[str, list[dict[str, str]]] = {}
     for row in rows:
         by_type.setdefault(_low(row, "source_type"), []).append(row)
     type_order = list(ARM_SOURCE_TYPES[arm]) + sorted(t for t in by_type if t not in ARM_SOURCE_TYPES[arm])
@@ -213,7 +213,7 @@ def _arm_counts(arm: str, rows: list[dict[str, str]]) -> ArmCounts:
     for source_type in type_order:
         if source_type not in by_type:
             continue
-        by_source = {}
+        by_source: dict[str, list[str]] = {}
         for row in by_type[source_type]:
             by_source.setdefault(row.get("source", "") or "source not named", []).append(row["record_id"])
         key = source_type or "unspecified"
@@ -223,7 +223,7 @@ def _arm_counts(arm: str, rows: list[dict[str, str]]) -> ArmCounts:
         )
         type_boxes.append(Box(f"{arm}-identified-{key}", SOURCE_TYPE_LABELS.get(source_type, source_type),
                               tuple(r["record_id"] for r in by_type[source_type]), sources))
-    identified = Box(f"{arm}-identified", "Records identified", tuple(ids), tuple(type_boxes))
+    identified = Box(f"{arm}-identified", "Records identified", every_id, tuple(type_boxes))
 
     removed_rows = [row for row in rows if _low(row, "removed_before_screening")]
     removal_parts = tuple(
@@ -254,7 +254,7 @@ def _arm_counts(arm: str, rows: list[dict[str, str]]) -> ArmCounts:
     screened = Box(f"{arm}-screened", "Records screened", ids(screened_rows))
 
     excluded_screening_rows = [r for r in rows if _low(r, "screening") == "exclude"]
-    reasons = {}
+    reasons: dict[str, list[str]] = {}
     for row in excluded_screening_rows:
         reasons.setdefault(row.get("screening_reason", "") or NO_REASON, []).append(row["record_id"])
     excluded_at_screening = Box(
@@ -286,7 +286,7 @@ def _arm_counts(arm: str, rows: list[dict[str, str]]) -> ArmCounts:
 def _studies_box(box_id: str, label: str, record_ids: tuple[str, ...], report_of: dict[str, str],
                  study_of_report: dict[str, str]) -> Box:
     """Studies behind a set of included records: one entry (the first record) per study."""
-    first_record = {}
+    first_record: dict[str, str] = {}
     for record_id in record_ids:
         first_record.setdefault(study_of_report.get(report_of[record_id], report_of[record_id]), record_id)
     return Box(box_id, label, tuple(first_record.values()))

@@ -14,7 +14,7 @@ import csv
 import datetime
 import io
 import os
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from metacalc.data.problems import Problem
@@ -147,7 +147,7 @@ def _numbered(first: list[str | None], rest: Iterator[list[str | None]]) -> Iter
     yield from enumerate(rest, start=2)
 
 
-def table_from_records(name: str, file: str, numbered: Iterable[tuple[int, list[str | None]]]
+def table_from_records(name: str, file: str, numbered: Iterable[tuple[int, Sequence[str | None]]]
                        ) -> tuple[Table | None, list[Problem]]:
     """Shared by CSV and Excel: the first record is the header; blank rows are skipped; a row with too few cells
     (a truncated file) or a value beyond the header (an unquoted comma) is reported and left out."""

@@ -3,6 +3,8 @@
 One source of truth: loading, validation, the Excel template and the data dictionary all read it.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -16,7 +18,7 @@ class ColumnSpec:
     type: str
     description: str
     required: bool = False
-    values: tuple = ()
+    values: tuple[str, ...] = ()
     min: float | None = None
     max: float | None = None
     references: str | None = None
@@ -24,13 +26,13 @@ class ColumnSpec:
     derived: bool = False
 
     @property
-    def pandas_dtype(self):
+    def pandas_dtype(self) -> str:
         # Nullable integers keep whole numbers whole; numbers stay plain float64 (NaN = unknown) so the
         # statistical core can take them straight to numpy; text is pandas' own string dtype.
         return {"integer": "Int64", "number": "float64"}.get(self.type, "str")
 
     @property
-    def expected(self):
+    def expected(self) -> str:
         """What a valid value looks like, for the `expected ...` part of messages."""
         if self.type == "enum":
             return "one of: " + ", ".join(self.values)
@@ -44,7 +46,7 @@ class ColumnSpec:
 @dataclass(frozen=True)
 class RowCheck:
     column: str
-    uses: tuple
+    uses: tuple[str, ...]
     test: str
     message: str
 
@@ -56,25 +58,25 @@ class TableSpec:
     required: bool
     id: str | None
     quoted: bool
-    columns: tuple
-    checks: tuple = ()
-    unique_together: tuple = ()
-    by_name: dict = field(default_factory=dict, compare=False, repr=False)
+    columns: tuple[ColumnSpec, ...]
+    checks: tuple[RowCheck, ...] = ()
+    unique_together: tuple[str, ...] = ()
+    by_name: dict[str, ColumnSpec] = field(default_factory=dict, compare=False, repr=False)
 
     @property
-    def input_columns(self):
+    def input_columns(self) -> tuple[ColumnSpec, ...]:
         return tuple(c for c in self.columns if not c.derived)
 
     @property
-    def derived_columns(self):
+    def derived_columns(self) -> tuple[ColumnSpec, ...]:
         return tuple(c for c in self.columns if c.derived)
 
-    def column(self, name):
+    def column(self, name: str) -> ColumnSpec:
         return self.by_name[name]
 
 
 @lru_cache(maxsize=1)
-def load_schema():
+def load_schema() -> dict[str, TableSpec]:
     """Return {table name: TableSpec} in the order of schema.yaml."""
     import yaml
 

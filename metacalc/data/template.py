@@ -5,9 +5,13 @@ The file is byte-identical from run to run: openpyxl stamps the save time into d
 the zip entries, so both are fixed before writing.
 """
 
+from __future__ import annotations
+
 import io
+import os
 import re
 import zipfile
+from typing import Any
 
 from metacalc.files import write_atomic
 from metacalc.data.schema import load_schema
@@ -17,7 +21,7 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 LAST_ROW = 5000  # drop-down lists cover this many rows; Excel copies them on when rows are inserted
 
 
-def build_template():
+def build_template() -> Any:
     """The template as an openpyxl Workbook."""
     import datetime
 
@@ -67,7 +71,7 @@ def build_template():
     return book
 
 
-def write_template(path):
+def write_template(path: str | os.PathLike[str]) -> None:
     """Write the template to ``path`` atomically, with fixed timestamps so the bytes never change."""
     buffer = io.BytesIO()
     build_template().save(buffer)

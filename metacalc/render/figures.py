@@ -143,7 +143,9 @@ def _response(analysis: AnalysisResult, manifest: _Manifest) -> None:
                       f"overview-{slug(analysis.id)}", section="results", analysis=analysis.id, group=None,
                       caption=f"{analysis.title}: one row per {analysis.group_by.replace('_', ' ')}.")
     # A forest plot of one report repeats its overview row; draw one only when reports are pooled.
-    for group in (g for g in pooled if g.k >= 2 and g.result):
+    for group in pooled:
+        if group.k < 2 or group.result is None:
+            continue
         name = f"forest-{slug(analysis.id)}-{slug(group.group)}"
         if group.k > manifest.options.max_rows:
             manifest.omit(name, section="results", analysis=analysis.id, group=group.group,

@@ -96,8 +96,9 @@ def forest_plot(
     first_study_row = header_row + 1
     shown_rows = len(studies) - hidden + (1 if hidden else 0)  # one row says how many are not shown
     summary_row = first_study_row + shown_rows + 0.5
-    prediction_row = summary_row + 1 if prediction else None
-    n_rows = (prediction_row or summary_row) + 0.7
+    prediction_row = summary_row + 1  # drawn only when there is a prediction interval
+    last_row = prediction_row if prediction else summary_row
+    n_rows = last_row + 0.7
 
     left_columns = _left_columns(means)
     estimate_x = 0.70 if show_weights else 0.98  # right edge of the estimate [CI] column
@@ -167,7 +168,7 @@ def forest_plot(
     layout.text(layout.left, 0.0, n_rows + 0.25, "\n".join(_heterogeneity_text(result)),
                 fontsize=SMALL_FONT_SIZE, va="top", gid="heterogeneity")
 
-    layout.reference_lines(references, scale, bottom=(prediction_row or summary_row) + 0.5, digits=digits)
+    layout.reference_lines(references, scale, bottom=last_row + 0.5, digits=digits)
     return layout.figure
 
 
@@ -242,7 +243,7 @@ def _interval(record, scale):
     if estimate is None or not math.isfinite(estimate):
         return None
 
-    def scaled(value):
+    def scaled(value: float | None) -> float | None:
         return None if value is None or not math.isfinite(value) else value * scale
 
     return (estimate * scale, scaled(record.get("ci_lower")), scaled(record.get("ci_upper")))
@@ -295,7 +296,7 @@ def _study_data_cells(study, means):
 
 
 def _summary_data_cells(studies, means):
-    def total(key):
+    def total(key: str) -> str:
         values = [study.get(key) for study in studies]
         return "–" if any(v is None for v in values) else count(sum(values))
 

@@ -45,7 +45,8 @@ class TableLayout:
     AXIS = 0.55  # tick labels and x label under the interval axes
     FOOTER_LINE = 0.14
 
-    def __init__(self, n_rows, left_width, plot_width, right_width, title, footer):
+    def __init__(self, n_rows: float, left_width: float, plot_width: float, right_width: float, title: str,
+                 footer: str) -> None:
         from matplotlib.figure import Figure
 
         self.footer_lines = wrap(footer, FOOTER_CHARS, max_lines=12) if footer else []
@@ -56,8 +57,8 @@ class TableLayout:
         self.figure = Figure(figsize=(width, total_height))
         self.n_rows = n_rows
 
-        def box(x0, w):
-            return [x0 / width, bottom / total_height, w / width, height / total_height]
+        def box(x0: float, w: float) -> tuple[float, float, float, float]:
+            return (x0 / width, bottom / total_height, w / width, height / total_height)
 
         self.left = self.figure.add_axes(box(self.MARGIN, left_width))
         self.plot = self.figure.add_axes(box(self.MARGIN + left_width + self.GAP, plot_width))
@@ -99,12 +100,14 @@ class TableLayout:
             )
 
     # Text ------------------------------------------------------------------------------------------------
-    def text(self, ax, x, y, text, ha="left", weight="normal", fontsize=FONT_SIZE, va="center", style="normal",
-             colour="black", gid=None):
+    def text(self, ax: Any, x: float, y: float, text: str, ha: str = "left", weight: str = "normal",
+             fontsize: float = FONT_SIZE, va: str = "center", style: str = "normal", colour: str = "black",
+             gid: str | None = None) -> Any:
         return ax.text(x, y, text, ha=ha, va=va, fontsize=fontsize, fontweight=weight, fontstyle=style,
                        color=colour, parse_math=False, gid=gid)
 
-    def label(self, ax, x, y, text, chars, fontsize=FONT_SIZE, colour="black"):
+    def label(self, ax: Any, x: float, y: float, text: str, chars: int, fontsize: float = FONT_SIZE,
+              colour: str = "black") -> Any:
         """A label that fits its column: one line, or two smaller lines, the second ending in an ellipsis."""
         lines = wrap(text, chars, max_lines=2)
         if len(lines) == 1:
@@ -112,7 +115,7 @@ class TableLayout:
         return ax.text(x, y, "\n".join(lines), ha="left", va="center", fontsize=min(fontsize, SMALL_FONT_SIZE),
                        linespacing=1.0, color=colour, parse_math=False)
 
-    def rule(self, y):
+    def rule(self, y: float) -> None:
         from matplotlib.lines import Line2D
         from matplotlib.transforms import blended_transform_factory
 
@@ -120,7 +123,7 @@ class TableLayout:
         self.figure.add_artist(Line2D(list(self._x_fraction), [y, y], transform=transform, color="black", lw=0.6))
 
     # Axis ------------------------------------------------------------------------------------------------
-    def format_x_axis(self, xmin, xmax, xlabel, percent):
+    def format_x_axis(self, xmin: float, xmax: float, xlabel: str, percent: bool) -> None:
         from matplotlib.ticker import FuncFormatter, MaxNLocator
 
         self.xmin, self.xmax = xmin, xmax
@@ -132,7 +135,7 @@ class TableLayout:
         self.plot.set_xlabel(xlabel, fontsize=FONT_SIZE, parse_math=False)
 
     # Marks -----------------------------------------------------------------------------------------------
-    def whisker(self, y, lower, upper, colour):
+    def whisker(self, y: float, lower: float | None, upper: float | None, colour: str) -> None:
         """A confidence interval; the part outside the axis is cut off and replaced by an arrow head."""
         if lower is None or upper is None:
             return
@@ -141,13 +144,14 @@ class TableLayout:
             self.plot.plot([a, b], [y, y], color=colour, lw=1.0, solid_capstyle="butt", clip_on=False, zorder=2)
         self._arrows(y, lower, upper, colour)
 
-    def marker(self, x, y, side, gid, colour=STUDY_COLOUR):
+    def marker(self, x: float | None, y: float, side: float, gid: str, colour: str = STUDY_COLOUR) -> None:
         if x is None or not (self.xmin <= x <= self.xmax):
             return  # the arrow head drawn by whisker() says where it went
         self.plot.plot([x], [y], marker="s", ms=side, color=colour, mec=colour, ls="none", clip_on=False,
                        zorder=3, gid=gid)
 
-    def diamond(self, y, interval, gid="summary-diamond"):
+    def diamond(self, y: float, interval: tuple[float, float | None, float | None],
+                gid: str = "summary-diamond") -> None:
         from matplotlib.patches import Polygon
 
         estimate, lower, upper = interval
@@ -161,7 +165,7 @@ class TableLayout:
         self.plot.add_patch(Polygon(points, closed=True, facecolor=SUMMARY_COLOUR, edgecolor=SUMMARY_COLOUR,
                                     lw=0.8, clip_on=False, zorder=4, gid=gid))
 
-    def prediction_interval(self, y, lower, upper):
+    def prediction_interval(self, y: float, lower: float, upper: float) -> None:
         """metafor's addpred: a line through the diamond from one end of the prediction interval to the other."""
         a, b = max(lower, self.xmin), min(upper, self.xmax)
         h = DIAMOND_HALF_HEIGHT * 0.6
@@ -174,7 +178,7 @@ class TableLayout:
         self.plot.plot(xs, ys, color=PREDICTION_COLOUR, lw=1.3, clip_on=False, zorder=3, gid="prediction-interval")
         self._arrows(y, lower, upper, PREDICTION_COLOUR)
 
-    def _arrows(self, y, lower, upper, colour):
+    def _arrows(self, y: float, lower: float, upper: float, colour: str) -> None:
         """Arrow heads at the axis ends that an interval runs past."""
         if lower < self.xmin:
             self.plot.plot([self.xmin], [y], marker="<", ms=5, color=colour, clip_on=False, zorder=5,
@@ -183,7 +187,8 @@ class TableLayout:
             self.plot.plot([self.xmax], [y], marker=">", ms=5, color=colour, clip_on=False, zorder=5,
                            gid="clipped-interval")
 
-    def reference_lines(self, references, scale, bottom, digits, colours=REFERENCE_COLOURS):
+    def reference_lines(self, references: Sequence[tuple[float, str]], scale: float, bottom: float, digits: int,
+                        colours: Sequence[str] = REFERENCE_COLOURS) -> None:
         """Dashed vertical lines, each labelled in its own row above the column headers."""
         middle = (self.xmin + self.xmax) / 2
         for i, (value, label) in enumerate(references):
@@ -206,7 +211,7 @@ class TableLayout:
 
 
 
-def reference_pairs(reference_lines):
+def reference_pairs(reference_lines: Iterable[Any]) -> list[tuple[float, str]]:
     out = []
     for item in reference_lines or ():
         if isinstance(item, dict):
@@ -217,7 +222,7 @@ def reference_pairs(reference_lines):
     return out
 
 
-def _reference_text(label, value, digits):
+def _reference_text(label: str, value: float, digits: int) -> str:
     """The label with its value, unless the caller already wrote the value into the label ("...: 21.5 y")."""
     if not label:
         return fixed(value, digits)
@@ -227,7 +232,7 @@ def _reference_text(label, value, digits):
     return f"{label}: {fixed(value, digits)}"
 
 
-def _fit_reference(text, chars=50, max_lines=2):
+def _fit_reference(text: str, chars: int = 50, max_lines: int = 2) -> list[str]:
     """At most two lines of a reference label; a long one loses its middle, so the value at its end stays."""
     if len(text) > chars * max_lines:
         tail = text[-18:]
@@ -235,14 +240,14 @@ def _fit_reference(text, chars=50, max_lines=2):
     return wrap(text, chars, max_lines)
 
 
-def nice_range(values):
+def nice_range(values: Iterable[float | None]) -> tuple[float, float]:
     """Axis limits at round tick values that enclose every value (means: years, mg, ...)."""
     from matplotlib.ticker import MaxNLocator
 
-    values = [v for v in values if v is not None and math.isfinite(v)]
-    if not values:
+    finite = [float(v) for v in values if v is not None and math.isfinite(v)]
+    if not finite:
         return 0.0, 1.0
-    lo, hi = min(values), max(values)
+    lo, hi = min(finite), max(finite)
     if lo == hi:
         pad = abs(lo) * 0.1 or 1.0
         lo, hi = lo - pad, hi + pad
@@ -250,7 +255,7 @@ def nice_range(values):
     return float(min(ticks[0], lo)), float(max(ticks[-1], hi))
 
 
-def wrap(text, chars, max_lines):
+def wrap(text: object, chars: int, max_lines: int) -> list[str]:
     """Wrap at word boundaries; cut the last line with an ellipsis when the text does not fit."""
     text = " ".join(str(text).split())
     lines = textwrap.wrap(text, chars, break_long_words=True, break_on_hyphens=False) or [""]

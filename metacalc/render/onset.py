@@ -63,12 +63,12 @@ def onset_plot(patients: Sequence[Mapping[str, Any]], summaries: Sequence[Mappin
     # Rows: reference labels, header, then per group a heading and its patients, then the summaries.
     header_row = len(references)
     row = header_row + 1
-    placed_groups = []
-    for name, members in groups:
-        placed_groups.append((name, row, [(row + 1 + j, patient) for j, patient in enumerate(members)]))
-        row += 1 + len(members)
-    summary_heading_row = row + 0.3 if summaries else None
-    summary_rows = [summary_heading_row + 1 + j for j in range(len(summaries))] if summaries else []
+    placed_groups: list[tuple[str, int, list[tuple[int, Mapping[str, Any]]]]] = []
+    for name, group in groups:
+        placed_groups.append((name, row, [(row + 1 + j, patient) for j, patient in enumerate(group)]))
+        row += 1 + len(group)
+    summary_heading_row: float = row + 0.3
+    summary_rows = [summary_heading_row + 1 + j for j in range(len(summaries))]
     n_rows = (summary_rows[-1] + 1 if summaries else row) + 0.3
 
     layout = TableLayout(n_rows, left_width=3.2, plot_width=3.6, right_width=2.3, title=title,
@@ -86,11 +86,11 @@ def onset_plot(patients: Sequence[Mapping[str, Any]], summaries: Sequence[Mappin
         colour = UNGROUPED_COLOUR if name == NOT_REPORTED else GROUP_COLOURS[g % len(GROUP_COLOURS)]
         layout.text(layout.left, 0.0, heading_row + 0.5, f"{name} ({len(members)})", weight="bold",
                     colour="#666666" if colour == UNGROUPED_COLOUR else colour)  # grey text needs more contrast
-        for y, patient in members:
+        for row_of_patient, patient in members:
             patient_number += 1
-            y += 0.5
+            y = row_of_patient + 0.5
             layout.label(layout.left, 0.04, y, patient.get("label") or f"Patient {patient_number}", 38)
-            years = patient.get("years")
+            years: Any = patient.get("years")
             if _finite(years):
                 layout.text(layout.right, 0.98, y, fixed(years, digits), ha="right")
                 layout.plot.plot([years], [y], marker="o", ms=6.5, color=colour, mec="white", mew=0.6, ls="none",
@@ -100,12 +100,12 @@ def onset_plot(patients: Sequence[Mapping[str, Any]], summaries: Sequence[Mappin
 
     if summaries:
         layout.text(layout.left, 0.0, summary_heading_row + 0.5, "Summaries", weight="bold")
-        for i, (y, summary) in enumerate(zip(summary_rows, summaries)):
-            y += 0.5
+        for i, (row_of_summary, summary) in enumerate(zip(summary_rows, summaries)):
+            y = row_of_summary + 0.5
             layout.label(layout.left, 0.04, y, _summary_label(summary), 38)
             layout.text(layout.right, 0.98, y, _summary_value(summary, digits), ha="right",
                         weight="bold" if summary["kind"] == "pooled" else "normal")
-            estimate = summary.get("estimate")
+            estimate: Any = summary.get("estimate")
             if not _finite(estimate):
                 continue
             lower, upper = summary.get("ci_lower"), summary.get("ci_upper")
@@ -125,9 +125,10 @@ def onset_plot(patients: Sequence[Mapping[str, Any]], summaries: Sequence[Mappin
     return layout.figure
 
 
-def _groups(patients):
+def _groups(patients: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[Mapping[str, Any]]]]:
     """Patients grouped in order of first appearance; patients without a group come last."""
-    order, members = [], {}
+    order: list[str] = []
+    members: dict[str, list[Mapping[str, Any]]] = {}
     for patient in patients:
         name = patient.get("group")
         name = NOT_REPORTED if name is None or str(name).strip() == "" else str(name)
@@ -141,13 +142,13 @@ def _groups(patients):
     return [(name, members[name]) for name in order]
 
 
-def _summary_label(summary):
+def _summary_label(summary: Mapping[str, Any]) -> str:
     label = summary.get("label") or ""
     n = summary.get("n")
     return label if n is None else f"{label} (n = {int(n)})"
 
 
-def _summary_value(summary, digits):
+def _summary_value(summary: Mapping[str, Any], digits: int) -> str:
     estimate, lower, upper = summary.get("estimate"), summary.get("ci_lower"), summary.get("ci_upper")
     if not _finite(estimate):
         return "not estimable"
@@ -157,7 +158,7 @@ def _summary_value(summary, digits):
     return text
 
 
-def _footer(summaries):
+def _footer(summaries: Sequence[Mapping[str, Any]]) -> str:
     kinds = {summary["kind"] for summary in summaries}
     parts = ["Dots: one patient each, coloured by group."]
     if "pooled" in kinds:
@@ -168,7 +169,7 @@ def _footer(summaries):
     return " ".join(parts)
 
 
-def _finite(value):
+def _finite(value: Any) -> bool:
     """A usable number (numpy scalars included); None, NaN and text are not."""
     if value is None or isinstance(value, (str, bool)):
         return False

@@ -10,7 +10,7 @@ import re
 import textwrap
 from xml.sax.saxutils import escape, quoteattr
 
-from metacalc.data.prisma_flow import PrismaCounts
+from metacalc.data.prisma_flow import Box, PrismaCounts
 from metacalc.files import write_atomic
 from metacalc.review.words import ARM_TITLES
 
@@ -84,7 +84,8 @@ def _box_texts(counts: PrismaCounts) -> dict[str, tuple[list[str], str]]:
     return texts
 
 
-def _svg_box(box_id, x, y, width, lines, tooltip, link_prefix, height=None, bold=False):
+def _svg_box(box_id: str, x: float, y: float, width: float, lines: list[str], tooltip: str, link_prefix: str,
+             height: float | None = None, bold: bool = False) -> tuple[str, float]:
     height = height or (len(lines) * LINE_HEIGHT + 2 * PAD)
     out = [f'<g id="prisma-diagram-{escape(box_id)}" class="prisma-box">',
            f'<a href={quoteattr(link_prefix + box_id)}>',
@@ -101,7 +102,7 @@ def _svg_box(box_id, x, y, width, lines, tooltip, link_prefix, height=None, bold
     return "\n".join(out), height
 
 
-def _arrow(x1, y1, x2, y2):
+def _arrow(x1: float, y1: float, x2: float, y2: float) -> str:
     return (f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#000000" stroke-width="1.2" '
             'marker-end="url(#prisma-arrowhead)"/>')
 
@@ -122,11 +123,12 @@ def prisma_svg(counts: PrismaCounts, link_prefix: str = "#prisma-") -> str:
     x_of = {name: left + i * (BOX_WIDTH + GAP_X) for i, name in enumerate(columns)}
     width = x_of[columns[-1]] + BOX_WIDTH + MARGIN
 
-    def height_of(box):
+    def height_of(box: Box | None) -> int:
+        assert box is not None  # every box drawn exists (the update boxes only in an update)
         return len(texts[box.box_id][0]) * LINE_HEIGHT + 2 * PAD
 
     # rows: boxes side by side in a row share its height
-    row_boxes = {"identified": [], "screened": [], "sought": [], "assessed": []}
+    row_boxes: dict[str, list[Box]] = {"identified": [], "screened": [], "sought": [], "assessed": []}
     for arm in arms:
         row_boxes["identified"] += [arm.identified] + ([arm.removed] if arm.has_screening else [])
         if arm.has_screening:
@@ -145,7 +147,7 @@ def prisma_svg(counts: PrismaCounts, link_prefix: str = "#prisma-") -> str:
         if name == "identified" and counts.is_update:
             row_h[name] = max(row_h[name], height_of(counts.previous_studies) + height_of(counts.previous_reports))
         y += row_h[name] + GAP_Y
-    stack = [(counts.studies, counts.reports)]
+    stack: list[tuple[Box | None, Box | None]] = [(counts.studies, counts.reports)]
     if counts.is_update:
         stack.append((counts.new_studies, counts.new_reports))
     included_y = y
@@ -163,7 +165,7 @@ def prisma_svg(counts: PrismaCounts, link_prefix: str = "#prisma-") -> str:
         f'<rect x="0" y="0" width="{width:g}" height="{height:g}" fill="#ffffff"/>',
     ]
 
-    def label(x, y, w, h, text, rotate=False, stroke="1"):
+    def label(x: float, y: float, w: float, h: float, text: str, rotate: bool = False, stroke: str = "1") -> None:
         cx, cy = x + w / 2, y + h / 2
         turn = f' transform="rotate(-90 {cx:g} {cy:g})"' if rotate else ""
         parts.append(f'<rect x="{x:g}" y="{y:g}" width="{w:g}" height="{h:g}" fill="#ffffff" stroke="#000000" '
@@ -187,15 +189,16 @@ def prisma_svg(counts: PrismaCounts, link_prefix: str = "#prisma-") -> str:
         label(x_of[f"{arm.arm}:main"], header_y, 2 * BOX_WIDTH + GAP_X, header_height, ARM_TITLES[arm.arm],
               stroke="1.5")
 
-    def box(b, column, y, h):
+    def box(b: Box | None, column: str, y: float, h: float) -> None:
+        assert b is not None
         lines, tooltip = texts[b.box_id]
         parts.append(_svg_box(b.box_id, x_of[column], y, BOX_WIDTH, lines, tooltip, link_prefix, height=h)[0])
 
-    def arrow_right(column, row):
+    def arrow_right(column: str, row: str) -> None:
         mid = row_y[row] + row_h[row] / 2
         parts.append(_arrow(x_of[column] + BOX_WIDTH, mid, x_of[column] + BOX_WIDTH + GAP_X, mid))
 
-    def arrow_down(column, y_from, y_to):
+    def arrow_down(column: str, y_from: float, y_to: float) -> None:
         x = x_of[column] + BOX_WIDTH / 2
         parts.append(_arrow(x, y_from, x, y_to))
 

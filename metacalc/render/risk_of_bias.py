@@ -66,7 +66,7 @@ def traffic_light_plot(appraisal: ToolAppraisal, palette: str = "cochrane") -> F
 
     fig, ax = plt.subplots(figsize=(1.6 + 0.62 * n_cols + 2.6, 1.2 + 0.5 * max(n_rows, 1)))
     # One marker collection per judgement (not one artist per cell): drawing cost grows with artists.
-    cells = {level: [] for level in LEVEL_STYLE}
+    cells: dict[str, list[tuple[int, int]]] = {level: [] for level in LEVEL_STYLE}
     for row_index, study in enumerate(appraisal.studies):
         y = n_rows - 1 - row_index
         for col_index, (column, value) in enumerate(zip(columns, study.answers + (study.overall,))):

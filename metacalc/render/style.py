@@ -53,6 +53,7 @@ def tight_box(fig: Figure, fmt: str, dpi: int = 150) -> Any:
         return "tight"  # a layout engine positions axes only while drawing
     width, height = fig.get_size_inches()
     saved_dpi = fig.dpi
+    renderer: Any
     try:
         if fmt == "svg":
             from matplotlib.backends.backend_svg import RendererSVG

@@ -29,7 +29,7 @@ def _tool_appraisal(review: ReviewTables, tool: Tool, rows: list[Row], overall_r
         if row["item"] in tool.item_ids:
             by_study.setdefault(row["study_id"], {})[row["item"]] = as_text(row.get("answer")).lower()
     overall = {row["study_id"]: as_text(row.get("judgement")).lower() for row in overall_rows}
-    studies = tuple(AppraisedStudy(study, review.label.get(study, study),
+    studies = tuple(AppraisedStudy(study, review.label_of(study),
                                    tuple(given.get(item, "") for item in tool.item_ids), overall.get(study, ""))
                     for study, given in by_study.items())
     shares = []
@@ -53,7 +53,7 @@ def _tool_appraisal(review: ReviewTables, tool: Tool, rows: list[Row], overall_r
 def _judgement(review: ReviewTables, overall: Row, rows: list[Row]) -> Judgement:
     """An overall judgement with the answers of its report, sorted by item."""
     answered = sorted(rows, key=lambda r: str(r["item"]))
-    return Judgement(overall["study_id"], review.label.get(overall["study_id"], overall["study_id"]),
+    return Judgement(overall["study_id"], review.label_of(overall["study_id"]),
                      overall["judgement"], overall.get("rationale"),
                      tuple({"item": r["item"], "answer": r["answer"], "justification": r.get("justification")}
                            for r in answered))

@@ -8,6 +8,11 @@ Some items are filled only when the settings carry the text (e.g. ``registration
 methods section states it.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
 FILLED = "filled by metacalc"
 AUTHORS = "for the authors to write"
 
@@ -162,7 +167,7 @@ SETTINGS_ITEMS = {
 }
 
 
-def checklist_rows(settings=None):
+def checklist_rows(settings: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """One dict per PRISMA 2020 checklist item, in checklist order.
 
     Keys: ``item`` ("1", "10a", ...), ``section``, ``topic``, ``text`` (the checklist item), ``status``

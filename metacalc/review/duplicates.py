@@ -92,8 +92,8 @@ def duplicate_differences(review: ReviewTables) -> list[DuplicatePair]:
         else:
             pairs = [_patient_pair(original, duplicate, columns, courses)
                      for original, duplicate in zip(originals, duplicates)]
-        out.append(DuplicatePair(primary, study["study_id"], review.label.get(primary, primary),
-                                 review.label.get(study["study_id"], study["study_id"]), tuple(pairs), not_paired))
+        out.append(DuplicatePair(primary, study["study_id"], review.label_of(primary),
+                                 review.label_of(study["study_id"]), tuple(pairs), not_paired))
     return out
 
 

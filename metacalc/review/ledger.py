@@ -74,7 +74,7 @@ def provenance_quotes(review: ReviewTables, analyses: Sequence[RowsOfAnalysis], 
                       ) -> dict[str, list[Quote]]:
     """Quotes of every row a main analysis used, and of the series figures sensitivity variants add, keyed
     'table/row_id' (stored once, referenced by id)."""
-    wanted = set()
+    wanted: set[tuple[str, str]] = set()
     for entry in analyses:
         for table, ids in entry.used.items():
             wanted.update((table, row_id) for row_id in ids)

@@ -7,7 +7,7 @@ Every call into the statistical core for means is in this module (``summarise_va
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from metacalc.data.cells import as_text
@@ -93,7 +93,7 @@ def fit_time(review: ReviewTables, analysis: Analysis, settings: Settings, run: 
             named.add(reference.group)
 
     comparisons: dict[str, list[Comparison]] = {}
-    compared_patients = set()
+    compared_patients: set[str] = set()
     for reference in references:
         # Each published figure against the patients it describes: on the analysis' measure, and also on its
         # own measure when the two differ and some patients' reports give that measure too.
@@ -140,7 +140,7 @@ def _time_group(review: ReviewTables, name: str, patients: list[Row], outcome: s
             except (ValueError, ArithmeticError) as error:
                 not_pooled = str(error)
     contributors = tuple(
-        TimeContributor(p["patient_id"], p["study_id"], review.label.get(p["study_id"], p["study_id"]),
+        TimeContributor(p["patient_id"], p["study_id"], review.label_of(p["study_id"]),
                         float(p[outcome]), as_text(p.get(f"{outcome}_derivation")), as_text(p.get("lupus_panniculitis")))
         for p in patients)
     return TimeGroup(name, len(values), summary, tuple(comparisons), pooled, not_pooled, contributors, pooled_series)
@@ -175,7 +175,7 @@ def _series_means(review: ReviewTables, settings: Settings) -> tuple[list[Series
             excluded[row_id] = reason
             continue
         usable.append(SeriesMean(row_id, row["study_id"], int(row["n"]), float(mean), float(sd), how,  # type: ignore[arg-type]
-                                 review.label.get(row["study_id"], row["study_id"])))
+                                 review.label_of(row["study_id"])))
     return usable, excluded
 
 
@@ -187,19 +187,19 @@ def published_figures(review: ReviewTables, analysis: Analysis) -> list[Referenc
             population = as_text(row.get("population"))
             value = analysis.reference_populations.get(population)
             out.append(Reference(
-                row["aggregate_id"], row["study_id"], review.label.get(row["study_id"], row["study_id"]), population,
+                row["aggregate_id"], row["study_id"], review.label_of(row["study_id"]), population,
                 row["outcome"], row.get("n"), float(row["mean"]),
                 ALL_PATIENTS if value is None else subgroup_name(analysis.subgroup_by, value)))
     return sorted(out, key=lambda r: (r.mean, r.aggregate_id))
 
 
-def compare(reference: Reference, patients: list[Mapping[str, Any]], measure: str, level: float) -> Comparison:
+def compare(reference: Reference, patients: Sequence[Mapping[str, Any]], measure: str, level: float) -> Comparison:
     """One published figure against the patients of its group on one measure; no test on fewer than 2 patients."""
     from metacalc.meta import compare_with_published
 
     values = [float(p[measure]) for p in patients]
     caveat = measure_caveat(reference.outcome, measure)
-    base = {"reference": reference, "group": reference.group, "measure": measure,
+    base: dict[str, Any] = {"reference": reference, "group": reference.group, "measure": measure,
             "reference_measure": reference.outcome, "same_measure": not caveat, "caveat": caveat,
             "patient_ids": tuple(p["patient_id"] for p in patients), "n": len(values)}
     what = OUTCOME_LABELS[measure]

@@ -11,6 +11,7 @@ import copy
 import json
 import os
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from metacalc.errors import UserError
 
@@ -171,13 +172,13 @@ class Settings:
     include_series: bool
     duplicates: str
     exclude_high_risk: bool
-    population: dict
+    population: dict[str, tuple[str, ...]]
 
     @property
-    def kind(self):
+    def kind(self) -> Literal["proportion", "time"]:
         return "proportion" if self.outcome in RESPONSE_OUTCOMES else "time"
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return {
             "outcome": self.outcome,
             "method": self.method,
@@ -209,20 +210,20 @@ class Analysis:
     subgroup_by: str | None
     compare_with: tuple[str, ...]
     min_patients: int
-    reference_populations: dict = field(default_factory=dict)
+    reference_populations: dict[str, str] = field(default_factory=dict)
     variants: tuple[Variant, ...] = field(default=())
 
     @property
-    def kind(self):
+    def kind(self) -> Literal["proportion", "time"]:
         return self.main.kind
 
 
-def _location(error):
+def _location(error: Any) -> str:
     path = ".".join(str(part) for part in error.absolute_path)
     return path or "(top level)"
 
 
-def _message(error):
+def _message(error: Any) -> str:
     """A jsonschema error in words a reviewer can act on."""
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
@@ -232,7 +233,7 @@ def _message(error):
     return error.message
 
 
-def _schema_problems(name, document):
+def _schema_problems(name: str, document: Any) -> list[str]:
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(PLAN_SCHEMA)
@@ -249,7 +250,7 @@ def _schema_problems(name, document):
     return problems
 
 
-def _settings(values, base=None):
+def _settings(values: dict[str, Any], base: Settings | None = None) -> Settings:
     merged = dict(base.to_dict()) if base else {}
     for key in _VARIANT_KEYS:
         if key in values:
@@ -279,7 +280,7 @@ def _population_problems(name: str, where: str, settings: Settings) -> list[str]
             for column in settings.population if column not in columns]
 
 
-def parse_analysis(name, document):
+def parse_analysis(name: str, document: Any) -> Analysis:
     """Validate one plan document (already parsed from YAML) and return an :class:`Analysis`."""
     if not isinstance(document, dict):
         raise UserError([f"{name}: expected a mapping of keys to values, got {type(document).__name__}"])
@@ -306,6 +307,7 @@ def parse_analysis(name, document):
             problems.append(f"{name}:sensitivity: variant id {duplicate!r} is used more than once")
     if problems:
         raise UserError(problems)
+    assert main is not None  # the schema problems, the only way it stays None, were raised above
     values = {**DEFAULTS, **document}
     return Analysis(
         id=document["id"],
@@ -326,7 +328,7 @@ def parse_analysis(name, document):
     )
 
 
-def plan_files(directory):
+def plan_files(directory: str) -> list[str]:
     """The plan's YAML files in a stable order (so outputs do not depend on directory listing order)."""
     if not os.path.isdir(directory):
         raise UserError([f"{directory}: analysis plan directory not found"])
@@ -334,7 +336,7 @@ def plan_files(directory):
     return [os.path.join(directory, n) for n in names]
 
 
-def load_plan(directory):
+def load_plan(directory: str) -> list[Analysis]:
     """Read and validate every ``*.yaml`` in ``directory``; raises UserError listing all problems at once."""
     import yaml
 
@@ -359,7 +361,7 @@ def load_plan(directory):
             analyses.append(parse_analysis(name, document))
         except UserError as error:
             problems.extend(error.problems)
-    seen = {}
+    seen: dict[str, str] = {}
     for analysis in analyses:
         if analysis.id in seen:
             problems.append(f"{analysis.source}:id: {analysis.id!r} is already used by {seen[analysis.id]}")
@@ -369,6 +371,6 @@ def load_plan(directory):
     return sorted(analyses, key=lambda a: (a.order, a.id))
 
 
-def schema_json():
+def schema_json() -> str:
     """The schema as written to ``analyses/schema.json`` (sorted keys, so the file is stable)."""
     return json.dumps(PLAN_SCHEMA, indent=2, sort_keys=True) + "\n"

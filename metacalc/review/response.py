@@ -110,7 +110,7 @@ def fit_response(review: ReviewTables, analysis: Analysis, settings: Settings, r
 
 
 def _report(review: ReviewTables, study_id: str, patients: list[PatientUnit]) -> Contributor:
-    return Contributor("patients", study_id, review.label.get(study_id, study_id),
+    return Contributor("patients", study_id, review.label_of(study_id),
                        events=sum(p.responded for p in patients), total=len(patients),
                        patients=tuple(PatientResponse(p.patient_id, p.responded,
                                                       tuple(c["treatment_id"] for c in p.courses))
@@ -118,7 +118,7 @@ def _report(review: ReviewTables, study_id: str, patients: list[PatientUnit]) ->
 
 
 def _series_contributor(review: ReviewTables, figure: SeriesFigure, group_by: str) -> Contributor:
-    label = review.label.get(figure.study_id, figure.study_id)
+    label = review.label_of(figure.study_id)
     if group_by != "drug":
         label = f"{label} ({figure.drug})"
     return Contributor("series", figure.study_id, label, figure.events, figure.total, population=figure.population,
@@ -163,7 +163,7 @@ def _patient_units(review: ReviewTables, analysis: Analysis, settings: Settings
     per_patient: dict[tuple[str, str], PatientUnit] = {}
     for course in review.treatments:
         patient = review.patient.get(course["patient_id"], {})
-        study_id = patient.get("study_id")
+        study_id = as_text(patient.get("study_id"))
         reason = population_reason(settings, patient, review.study.get(study_id, {}))
         reason = reason or study_reason(review, settings, study_id)
         drug = as_text(course.get("drug"))

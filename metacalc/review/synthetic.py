@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import os
+from typing import Any
 
 from metacalc.files import atomic_path
 
@@ -34,7 +35,7 @@ def _quote(quotes, table, row_id, row, columns):
                            "location": "synthetic"})
 
 
-def synthetic_review(patients=10000, therapies=50, seed=1):
+def synthetic_review(patients: int = 10000, therapies: int = 50, seed: int = 1) -> dict[str, list[dict[str, Any]]]:
     """The tables of a synthetic review as lists of row dicts (keys: the schema's input columns)."""
     import numpy as np
 
@@ -55,12 +56,12 @@ def synthetic_review(patients=10000, therapies=50, seed=1):
         sizes.append(size)
         remaining -= size
 
-    tables = {name: [] for name in ("studies", "patients", "treatments", "aggregates", "records", "appraisal",
+    tables: dict[str, list[dict[str, Any]]] = {name: [] for name in ("studies", "patients", "treatments", "aggregates", "records", "appraisal",
                                     "appraisal_overall", "quotes", "vocabulary")}
     quotes = tables["quotes"]
     tables["vocabulary"] = [{"name": d, "drug": d, "drug_class": drug_class[d]} for d in drugs]
 
-    def add_study(study_id, index, design, duplicate_of=""):
+    def add_study(study_id: str, index: int, design: str, duplicate_of: str = "") -> None:
         row = {
             "study_id": study_id,
             "first_author": f"Author{index:05d}",
@@ -77,7 +78,7 @@ def synthetic_review(patients=10000, therapies=50, seed=1):
         _quote(quotes, "studies", study_id, row, ("first_author", "year", "title", "country"))
 
     patient_number = 0
-    case_reports = []
+    case_reports: list[str] = []
     for index, size in enumerate(sizes, start=1):
         study_id = f"s{index:05d}"
         duplicate_of = ""
@@ -168,7 +169,7 @@ def synthetic_review(patients=10000, therapies=50, seed=1):
     return tables
 
 
-def write_synthetic_review(outdir, patients=10000, therapies=50, seed=1):
+def write_synthetic_review(outdir: str, patients: int = 10000, therapies: int = 50, seed: int = 1) -> str:
     """Write the synthetic review as CSV sheets in ``outdir``; returns a one-line summary."""
     tables = synthetic_review(patients=patients, therapies=therapies, seed=seed)
     os.makedirs(outdir, exist_ok=True)

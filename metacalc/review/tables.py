@@ -56,5 +56,9 @@ class ReviewTables:
         """The tables of a validated dataset, in the form its JSON holds them."""
         return cls({name: dataset.rows(name) for name in ANALYSED_TABLES})
 
+    def label_of(self, study_id: str) -> str:
+        """The report's label ('Pérez Pampín 2011'); its id when the study is unknown."""
+        return self.label.get(study_id) or study_id
+
     def duplicate_of(self, study_id: str) -> str:
         return as_text(self.study.get(study_id, {}).get("duplicate_of"))

@@ -88,6 +88,7 @@ def test_not_an_xlsx(sheets, capsys):
     assert err.startswith("sheets.xlsx: not a valid .xlsx workbook (got BadZipFile")
 
 
+@pytest.mark.slow  # twelve validations of the whole fixture
 @pytest.mark.parametrize("seed", range(12))
 def test_random_corruption_never_shows_a_traceback(sheets, capsys, seed):
     """Cut, overwrite or re-encode a random file at a random place: exit 0 or 1, never a traceback."""

@@ -28,6 +28,7 @@ def test_fixture_csv_and_xlsx_give_identical_datasets(tmp_path, infer_types, to_
 
 
 @pytest.mark.skipif(not (BUNDLED / "patients.csv").exists(), reason="bundled extraction sheets not present")
+@pytest.mark.slow
 def test_bundled_csv_and_xlsx_give_identical_datasets(tmp_path, to_xlsx):
     to_xlsx(BUNDLED, tmp_path / "review.xlsx")
     assert same_data(load_dataset(BUNDLED), load_dataset(tmp_path / "review.xlsx"))

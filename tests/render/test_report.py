@@ -90,6 +90,7 @@ def test_closest_reference_answers_the_headline_question_with_its_caveats():
     assert closest_reference(analysis([literature])) is None
 
 
+@pytest.mark.slow  # the whole bundled review, rendered
 def test_report_sections_methods_and_provenance(bundled_report):
     html = (bundled_report / "index.html").read_text(encoding="utf-8")
     text_only = " ".join(html.split())

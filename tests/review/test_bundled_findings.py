@@ -8,6 +8,8 @@ import pytest
 from metacalc.render.sentences import closest_reference
 from metacalc.review.results import AnalysisResult
 
+pytestmark = pytest.mark.slow  # the bundled review, validated and analysed
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHEETS = os.path.join(ROOT, "extraction_sheets")
 

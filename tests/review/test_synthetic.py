@@ -3,11 +3,14 @@
 import filecmp
 import os
 
+import pytest
+
 from metacalc.cli import main
 from metacalc.data import load_dataset
 from metacalc.review.synthetic import synthetic_review, write_synthetic_review
 
 
+@pytest.mark.slow
 def test_synthetic_review_is_valid_and_reproducible(tmp_path):
     write_synthetic_review(str(tmp_path / "a"), patients=300, therapies=12, seed=7)
     write_synthetic_review(str(tmp_path / "b"), patients=300, therapies=12, seed=7)
