@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from metacalc.data.cells import json_cell
+from metacalc.errors import UserError
 from metacalc.review.changes import changes_since
 from metacalc.review.plan import parse_analysis
 from metacalc.review.results_io import write_results
@@ -343,3 +344,15 @@ def test_the_analyse_step_validates_first_and_writes_nothing_on_a_data_problem(t
                      sheets=str(sheets))
     assert any("no record in records.csv includes it" in p for p in error.value.problems)
     assert not (tmp_path / "dataset.json").exists() and not (tmp_path / "tables").exists()
+
+
+@pytest.mark.xfail(strict=True, raises=UserError,
+                   reason="the core raises GlmmNotEstimable as a UserError until its issue-8 branch makes it a "
+                          "ValueError; remove this mark when that branch lands")
+def test_a_model_the_core_cannot_estimate_leaves_its_group_unpooled():
+    glmm = parse_analysis("glmm.yaml", {"id": "glmm", "title": "GLMM", "outcome": "complete_response",
+                                        "group_by": "drug", "method": "glmm"})
+    none_complete = dataset()
+    none_complete.treatments = TREATMENTS.assign(complete_response=pd.array([0, 0, 0, None, 0, 0], dtype="Int64"))
+    (diltiazem,) = run_plan(none_complete, [glmm])["analyses"][0]["groups"]
+    assert diltiazem["result"] is None and "not estimable" in diltiazem["not_pooled"]

@@ -134,3 +134,15 @@ def test_defaults_fill_the_main_settings(tmp_path):
         "population": {"lupus_panniculitis": ("yes",)},
     }
     assert analysis.group_by == "drug" and analysis.variants == ()
+
+
+def test_a_population_names_a_column_of_the_patients_or_studies(tmp_path):
+    write(tmp_path, "p.yaml", "id: p\ntitle: P\noutcome: any_response\npopulation: {lupus_panniculitys: 'yes'}\n"
+          "sensitivity:\n  - {id: v, label: V, population: {desing: 'case report'}}\n")
+    with pytest.raises(UserError) as error:
+        load_plan(str(tmp_path))
+    name = os.path.relpath(tmp_path / "p.yaml")
+    assert error.value.problems == [
+        f"{name}:population.lupus_panniculitys: no such column in the patients or studies table",
+        f"{name}:sensitivity.0.population.desing: no such column in the patients or studies table",
+    ]

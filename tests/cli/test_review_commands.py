@@ -1,0 +1,67 @@
+"""`metacalc analyse`, `figures`, `report`: choices and defaults come from the modules that own them, bad values
+are located errors, and the report step (like --help) does not import the scientific stack."""
+
+import inspect
+import subprocess
+import sys
+
+import pytest
+
+from metacalc.cli import main
+from metacalc.meta.heterogeneity import TAU2_METHODS
+from metacalc.meta.proportions import METHODS
+from metacalc.meta.transforms import MEASURES
+from metacalc.render.figures import FigureOptions
+from metacalc.render.risk_of_bias import PALETTES
+from metacalc.review.settings import RunSettings
+
+
+def help_of(capsys, command):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_choices_are_the_core_constants(capsys):
+    text = help_of(capsys, "analyse")
+    for choices in (METHODS, MEASURES, TAU2_METHODS):
+        assert f"one of {', '.join(choices)}" in text
+
+
+def test_run_defaults_are_the_core_defaults():
+    from metacalc.meta import pool_proportions
+
+    parameters = inspect.signature(pool_proportions).parameters
+    defaults = RunSettings()
+    assert (defaults.method, defaults.measure, defaults.tau2_method, defaults.knha, defaults.level) == tuple(
+        parameters[name].default for name in ("method", "measure", "tau2_method", "knha", "level"))
+
+
+def test_figure_defaults_and_palettes(capsys):
+    text = help_of(capsys, "figures")
+    assert f"(default: {FigureOptions().palette})" in text and f"(default: {FigureOptions().max_rows})" in text
+    assert "{" + ",".join(PALETTES) + "}" in text
+
+
+def test_a_value_outside_the_core_choices_is_refused(capsys):
+    with pytest.raises(SystemExit) as exit_code:
+        main(["analyse", "dataset.json", "--method", "bayes"])
+    assert exit_code.value.code == 2
+    assert "invalid choice: 'bayes' (choose from 'auto', 'exact', 'iv', 'glmm')" in capsys.readouterr().err
+
+
+def test_bad_numbers_are_located_errors_and_nothing_is_written(tmp_path, capsys):
+    code = main(["analyse", str(tmp_path / "dataset.json"), "--level", "95", "--jobs", "0",
+                 "--outdir", str(tmp_path / "tables")])
+    assert code == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "--level: got 95.0, expected a number between 0 and 1 (e.g. 0.95)", "--jobs: got 0, expected at least 1"]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["report", "--help"]])
+def test_help_and_report_do_not_import_the_scientific_stack(argv):
+    code = ("import sys\nfrom metacalc.cli import main\ntry:\n    main(%r)\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('numpy', 'pandas', 'scipy', 'matplotlib') if m in sys.modules))" % argv)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
