@@ -166,7 +166,7 @@ class PrismaCounts:
 # reading the log
 
 
-def _rows(table: Any) -> list[dict[str, str]]:
+def text_rows(table: Any) -> list[dict[str, str]]:
     """Rows of a table (a DataFrame, or row dicts as in a dataset's JSON) as dicts of stripped text."""
     if table is None:
         return []
@@ -299,8 +299,8 @@ def flow_counts(records: Any, studies: Any) -> PrismaCounts:
     (in log order). Returns a
     ``PrismaCounts``; each box keeps the record_ids behind it, in log order.
     """
-    record_rows = _rows(records)
-    roots = study_roots(_rows(studies))
+    record_rows = text_rows(records)
+    roots = study_roots(text_rows(studies))
     previous_rows = [r for r in record_rows if _low(r, "previous_review") == "yes"]
     current_rows = [r for r in record_rows if _low(r, "previous_review") != "yes"]
 
@@ -356,7 +356,7 @@ def flow_counts(records: Any, studies: Any) -> PrismaCounts:
 
 def records_behind_boxes(counts: PrismaCounts, records: Any) -> dict[str, list[dict[str, str]]]:
     """box_id -> list of {record_id, citation, reason} for every box of the diagram, in log order."""
-    by_id = {row["record_id"]: row for row in _rows(records)}
+    by_id = {row["record_id"]: row for row in text_rows(records)}
     listing = {}
     for box_id, box in counts.boxes().items():
         entries = []
@@ -391,5 +391,5 @@ def included_report_ids(counts: PrismaCounts, records: Any) -> list[str]:
 
     The reports that the appraisal must cover and that analyses may use.
     """
-    study_of_record = {row["record_id"]: row.get("study_id", "") for row in _rows(records)}
+    study_of_record = {row["record_id"]: row.get("study_id", "") for row in text_rows(records)}
     return [study_of_record[i] for i in counts.reports.record_ids if study_of_record.get(i)]

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from metacalc.data.cells import as_text
-from metacalc.data.prisma_flow import ARM_SOURCE_TYPES, PrismaCounts, flow_counts, study_roots
+from metacalc.data.prisma_flow import ARM_SOURCE_TYPES, PrismaCounts, flow_counts, study_roots, text_rows
 from metacalc.data.problems import Collector, show
 
 if TYPE_CHECKING:
@@ -61,9 +60,7 @@ def _stages_in_order(records: pd.DataFrame, file: str, out: Collector) -> None:
 
 def _text_rows(frame: pd.DataFrame) -> list[tuple[int, dict[str, str]]]:
     """(spreadsheet row, {column: text}) for every row of a frame indexed by spreadsheet row."""
-    columns = list(frame.columns)
-    return [(int(row), {column: as_text(value) for column, value in zip(columns, values)})
-            for row, values in zip(frame.index, frame.itertuples(index=False, name=None))]
+    return [(int(row), values) for row, values in zip(frame.index, text_rows(frame))]
 
 
 def _reconcile(frames: dict[str, pd.DataFrame], files: dict[str, str], out: Collector) -> None:

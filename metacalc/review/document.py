@@ -267,7 +267,9 @@ class ReviewResults:
     format: int = RESULTS_FORMAT
 
     def to_dict(self) -> JSON:
-        out = {key: _plain(value) for key, value in self.__dict__.items() if key != "changes_since_last_run"}
+        rows = ("studies", "patients", "treatments")  # already JSON rows: listed, not copied (large reviews)
+        out = {key: list(value) if key in rows else _plain(value)
+               for key, value in self.__dict__.items() if key != "changes_since_last_run"}
         if self.changes_since_last_run is not None:
             out["changes_since_last_run"] = self.changes_since_last_run.to_dict()
         return out

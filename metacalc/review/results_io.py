@@ -138,7 +138,8 @@ def write_results(results: ReviewResults, outdir: str, history: str | None = Non
     previous = _read_history(history)
     comparable = results.to_dict()
     comparable.pop("changes_since_last_run", None)
-    document = results.with_changes(changes_since(previous, comparable)).to_dict()
+    # A shallow copy: on a large review the JSON form is hundreds of megabytes, built once.
+    document = {**comparable, "changes_since_last_run": changes_since(previous, comparable).to_dict()}
     written = []
 
     def write(name: str, text: str) -> None:
