@@ -293,11 +293,3 @@ class ReviewResults:
             dataset_warnings=tuple(data.get("dataset_warnings", ())),
             changes_since_last_run=None if changes is None else ChangeLog.from_dict(changes),
             format=data["format"])
-
-    def with_changes(self, changes: ChangeLog) -> ReviewResults:
-        from dataclasses import replace
-
-        return replace(self, changes_since_last_run=changes)
-
-    def label_of(self, study_id: str) -> str:
-        return next((s["label"] for s in self.studies if s["study_id"] == study_id), study_id)
