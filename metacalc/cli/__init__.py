@@ -13,7 +13,7 @@ from metacalc.errors import UserError
 # Sub-command modules, in the order ``metacalc --help`` lists them.
 COMMAND_MODULES = (
     "metacalc.data.commands",
-    "metacalc.meta.commands",
+    "metacalc.cli.meta",
     "metacalc.review.commands",
 )
 
