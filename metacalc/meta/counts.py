@@ -43,3 +43,37 @@ def _problem(label: str, xi: float, ni: float) -> str:
     if ni < 1:
         return f"{label}: total must be at least 1 (got {ni:g})"
     return f"{label}: events must be between 0 and the total (got {xi:g} of {ni:g})"
+
+
+def check_counts_many(events_list: Sequence[Sequence[float] | np.ndarray], totals_list: Sequence[Sequence[float] | np.ndarray],
+                      labels_list: Sequence[Sequence[str] | None] | None = None
+                      ) -> list[tuple[np.ndarray, np.ndarray, list[str]] | InvalidInput]:
+    """:func:`check_counts` for many analyses, checked in one pass; an analysis with problems gets its
+    :class:`InvalidInput` (the same one ``check_counts`` raises for it) in its place."""
+    x_rows = [np.asarray(events, dtype=float).ravel() for events in events_list]
+    n_rows = [np.asarray(totals, dtype=float).ravel() for totals in totals_list]
+    labels_of = [None] * len(x_rows) if labels_list is None else list(labels_list)
+    sound = [x.shape == n.shape and x.size > 0 and (labels is None or len(labels) == x.size)
+             for x, n, labels in zip(x_rows, n_rows, labels_of)]
+    kept = [i for i, ok in enumerate(sound) if ok]
+    bad_rows: set[int] = set()
+    if kept:
+        x = np.concatenate([x_rows[i] for i in kept])
+        n = np.concatenate([n_rows[i] for i in kept])
+        with np.errstate(invalid="ignore"):
+            bad = ~(np.isfinite(x) & np.isfinite(n)) | (x != np.round(x)) | (n != np.round(n)) | (n < 1) | (x < 0) | (
+                x > n)
+        if bad.any():
+            starts = np.cumsum([0] + [x_rows[i].size for i in kept])
+            bad_rows = {kept[j] for j in np.searchsorted(starts, np.flatnonzero(bad), side="right") - 1}
+    out: list[tuple[np.ndarray, np.ndarray, list[str]] | InvalidInput] = []
+    for i, (x_row, n_row, labels) in enumerate(zip(x_rows, n_rows, labels_of)):
+        if not sound[i] or i in bad_rows:
+            try:
+                check_counts(x_row, n_row, labels)
+            except InvalidInput as error:
+                out.append(error)
+                continue
+        names = [f"Study {j + 1}" for j in range(x_row.size)] if labels is None else [str(v) for v in labels]
+        out.append((x_row.astype(int), n_row.astype(int), names))
+    return out

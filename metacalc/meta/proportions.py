@@ -45,7 +45,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from metacalc.meta.counts import check_counts
+from metacalc.meta.counts import check_counts, check_counts_many
 from metacalc.meta.errors import ERROR_MODES, GlmmNotEstimable, InvalidInput, MetaError, settle
 from metacalc.meta.glmm import rma_glmm_batch
 from metacalc.meta.intervals import proportion_interval
@@ -142,11 +142,11 @@ def pool_with(events_list: Sequence[Counts], totals_list: Sequence[Counts],
         raise InvalidInput("events, totals and labels must have one entry per analysis")
     out: list[ProportionResult | MetaError | None] = [None] * len(events_list)
     data: dict[int, tuple[np.ndarray, np.ndarray, list[str]]] = {}
-    for i, (events, totals) in enumerate(zip(events_list, totals_list)):
-        try:
-            data[i] = check_counts(events, totals, None if labels_list is None else labels_list[i])
-        except MetaError as error:
-            out[i] = error
+    for i, checked in enumerate(check_counts_many(events_list, totals_list, labels_list)):
+        if isinstance(checked, MetaError):
+            out[i] = checked
+        else:
+            data[i] = checked
     studies = _study_tables(data, options)
     requested = (options.method, f"requested (method={options.method!r})")
     chosen = {i: _choose(x, n) if options.method == "auto" else requested for i, (x, n, _) in data.items()}

@@ -116,11 +116,17 @@ class StudyTable(Sequence[Any]):
 
     def to_dicts(self) -> list[dict[str, Any]]:
         kinds = self._KINDS[self.row_type]
-        keys = ["label", *self.columns]
         columns: list[Sequence[Any]] = [self.labels]
         for name, column in self.columns.items():
             columns.append([None] * len(self) if column is None else _json_column(column, kinds.get(name, "float")))
-        return [dict(zip(keys, row)) for row in zip(*columns)]
+        # dict displays with the keys written out: several times faster than dict(zip(keys, row)) per study
+        if self.row_type is StudyProportion:
+            return [{"label": label, "events": events, "total": total, "estimate": estimate, "ci_lower": lower,
+                     "ci_upper": upper, "weight": weight}
+                    for label, events, total, estimate, lower, upper, weight in zip(*columns)]
+        return [{"label": label, "n": n, "mean": mean, "sd": sd, "estimate": estimate, "ci_lower": lower,
+                 "ci_upper": upper, "weight": weight}
+                for label, n, mean, sd, estimate, lower, upper, weight in zip(*columns)]
 
 
 def proportion_table(events: np.ndarray, totals: np.ndarray, labels: Sequence[str], columns: Mapping[str, np.ndarray],
