@@ -22,6 +22,7 @@ Viechtbauer 2005 (ML/REML, Fisher scoring); Viechtbauer 2007 (Q-profile); Higgin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -48,12 +49,18 @@ class Rows:
     mask: np.ndarray
     k: np.ndarray
 
+    @cached_property
+    def full(self) -> bool:
+        """No padding at all (a single fit, or a bucket of equal k)."""
+        return bool(self.mask.all())
+
     def take(self, rows: np.ndarray) -> Rows:
         return Rows(self.y[rows], self.v[rows], self.mask[rows], self.k[rows])
 
     def weights(self, tau2: np.ndarray) -> np.ndarray:
         """1 / (v + tau²) per study, 0 for padding."""
-        return np.where(self.mask, 1.0 / (self.v + np.asarray(tau2)[..., None]), 0.0)
+        w = 1.0 / (self.v + np.asarray(tau2)[..., None])
+        return w if self.full else np.where(self.mask, w, 0.0)
 
 
 def weighted_mean(rows: Rows, w: np.ndarray) -> np.ndarray:
@@ -118,7 +125,7 @@ def _paule_mandel(rows: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         sub = rows.take(search)
 
         def excess(values: np.ndarray, which: np.ndarray) -> np.ndarray:
-            part = sub.take(which)
+            part = sub if len(which) == len(sub.k) else sub.take(which)  # rows come in increasing order
             return q_statistic(part, values) - (part.k - 1)
 
         # metafor passes its maxiter (100) to uniroot
@@ -262,8 +269,12 @@ def tau2_profile_interval(rows: Rows, tau2: np.ndarray, level: float) -> tuple[n
         """Root of Q(tau²) = crit for the rows ``which`` (nan where the search fails)."""
         sub = rows.take(which)
 
+        target = crit[which]
+
         def excess(values: np.ndarray, inner: np.ndarray) -> np.ndarray:
-            return q_statistic(sub.take(inner), values) - crit[which][inner]
+            if len(inner) == len(sub.k):  # rows come in increasing order: all of them
+                return q_statistic(sub, values) - target
+            return q_statistic(sub.take(inner), values) - target[inner]
 
         root, _ = zeroin(excess, lower_search[which], upper_search[which], q_min[which] - crit[which],
                          q_max[which] - crit[which])

@@ -16,7 +16,7 @@ import numpy as np
 DBL_EPSILON = float(np.finfo(float).eps)
 UNIROOT_TOL = DBL_EPSILON**0.25  # R's default tol for uniroot, about 1.2e-4
 
-# f(values, rows) -> f at values[i] for row rows[i]
+# f(values, rows) -> f at values[i] for row rows[i]; ``rows`` is always in increasing order
 RowFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
@@ -39,6 +39,8 @@ def zeroin(f: RowFunction, lower: np.ndarray, upper: np.ndarray, f_lower: np.nda
     rows = np.flatnonzero(bracketed & (fa != 0.0) & (fb != 0.0))
     a, b, fa, fb = a[rows], b[rows], fa[rows], fb[rows]
     c, fc = a.copy(), fa.copy()
+    # (the branches below are skipped when no row takes them: with few rows, numpy's per-call cost is the
+    # search's whole cost)
     with np.errstate(divide="ignore", invalid="ignore"):
         for _ in range(maxiter + 1):
             if rows.size == 0:
@@ -46,8 +48,9 @@ def zeroin(f: RowFunction, lower: np.ndarray, upper: np.ndarray, f_lower: np.nda
             prev_step = b - a
             # keep b the best estimate: swap b and c when c is closer to the root
             swap = np.abs(fc) < np.abs(fb)
-            a, b, c = np.where(swap, b, a), np.where(swap, c, b), np.where(swap, b, c)
-            fa, fb, fc = np.where(swap, fb, fa), np.where(swap, fc, fb), np.where(swap, fb, fc)
+            if swap.any():
+                a, b, c = np.where(swap, b, a), np.where(swap, c, b), np.where(swap, b, c)
+                fa, fb, fc = np.where(swap, fb, fa), np.where(swap, fc, fb), np.where(swap, fb, fc)
             tol_act = 2 * DBL_EPSILON * np.abs(b) + tol / 2
             new_step = (c - b) / 2
             finished = (np.abs(new_step) <= tol_act) | (fb == 0.0)
@@ -61,27 +64,30 @@ def zeroin(f: RowFunction, lower: np.ndarray, upper: np.ndarray, f_lower: np.nda
             # interpolation (secant when a == c, else inverse quadratic) where the last step was large enough
             # and is improving; the other branch's values are computed and discarded
             interpolate = (np.abs(prev_step) >= tol_act) & (np.abs(fa) > np.abs(fb))
-            cb = c - b
-            secant = a == c
-            t1_secant = fb / fa
-            q0 = fa / fc
-            t1 = fb / fc
-            t2 = fb / fa
-            p = np.where(secant, cb * t1_secant, t2 * (cb * q0 * (q0 - t1) - (b - a) * (t1 - 1.0)))
-            q = np.where(secant, 1.0 - t1_secant, (q0 - 1.0) * (t1 - 1.0) * (t2 - 1.0))
-            positive = p > 0
-            q = np.where(positive, -q, q)
-            p = np.where(positive, p, -p)
-            accept = interpolate & (p < (0.75 * cb * q - np.abs(tol_act * q) / 2)) & (p < np.abs(prev_step * q / 2))
-            new_step = np.where(accept, p / q, new_step)
+            if interpolate.any():
+                cb = c - b
+                secant = a == c
+                t1_secant = fb / fa
+                q0 = fa / fc
+                t1 = fb / fc
+                t2 = fb / fa
+                p = np.where(secant, cb * t1_secant, t2 * (cb * q0 * (q0 - t1) - (b - a) * (t1 - 1.0)))
+                q = np.where(secant, 1.0 - t1_secant, (q0 - 1.0) * (t1 - 1.0) * (t2 - 1.0))
+                positive = p > 0
+                q = np.where(positive, -q, q)
+                p = np.where(positive, p, -p)
+                accept = interpolate & (p < (0.75 * cb * q - np.abs(tol_act * q) / 2)) & (p < np.abs(prev_step * q / 2))
+                new_step = np.where(accept, p / q, new_step)
             too_small = np.abs(new_step) < tol_act
-            new_step = np.where(too_small, np.where(new_step > 0, tol_act, -tol_act), new_step)
+            if too_small.any():
+                new_step = np.where(too_small, np.where(new_step > 0, tol_act, -tol_act), new_step)
             a, fa = b, fb
             b = b + new_step
             fb = np.asarray(f(b, rows), dtype=float)
             # keep the root bracketed between b and c
             same_side = ((fb > 0) & (fc > 0)) | ((fb < 0) & (fc < 0))
-            c = np.where(same_side, a, c)
-            fc = np.where(same_side, fa, fc)
+            if same_side.any():
+                c = np.where(same_side, a, c)
+                fc = np.where(same_side, fa, fc)
     roots[rows] = b
     return roots, bracketed
