@@ -6,11 +6,11 @@ metacalc. Refusals are ``ValueError`` subclasses (``InvalidInput``, ``Estimation
 into user messages. Names are imported lazily so that ``metacalc`` sub-commands that never fit a model do not
 pay for numpy/scipy at start-up.
 
-Modules, in the order data flows through them: ``counts``, ``intervals``, ``transforms`` (per-study data);
-``arrays``, ``rootfind``, ``heterogeneity``, ``random_effects`` (the inverse-variance engine);
-``glmm_likelihood``, ``glmm_heterogeneity``, ``glmm`` (the GLMM engine); ``proportions``, ``proportions_iv``,
-``means``, ``summaries``, ``quantiles``, ``comparison`` (what a review reports); ``sensitivity`` (verbs on a
-fitted result); ``results``, ``study_rows``, ``errors`` (what comes back).
+Modules, in the order data flows through them: ``options`` (choices and defaults, no numpy); ``counts``,
+``intervals``, ``transforms`` (per-study data); ``arrays``, ``distributions``, ``rootfind``, ``heterogeneity``,
+``random_effects`` (the inverse-variance engine); ``glmm_likelihood``, ``glmm_heterogeneity``, ``glmm`` (the GLMM
+engine); ``proportions``, ``proportions_iv``, ``means``, ``summaries``, ``quantiles``, ``comparison`` (what a review
+reports); ``sensitivity`` (verbs on a fitted result); ``results``, ``study_rows``, ``errors`` (what comes back).
 """
 
 import importlib

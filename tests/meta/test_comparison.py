@@ -1,7 +1,6 @@
 """compare_with_published against R's t.test, wilcox.test and binom.test (tests/fixtures/metafor/means_reference.json)."""
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np

@@ -1,10 +1,8 @@
 """Mean and SD from median, range and quartiles (Wan 2014, Luo 2018) against the published formulas."""
 
 import json
-import math
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from metacalc.meta.quantiles import mean_sd_from_quantiles

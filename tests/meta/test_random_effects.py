@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from metacalc.meta import heterogeneity
 from metacalc.meta.errors import EstimationError
 from metacalc.meta.random_effects import rma
 

@@ -1,7 +1,6 @@
 """summarise_values, median_interval and study_from_patients against R (tests/fixtures/metafor/means_reference.json)."""
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
