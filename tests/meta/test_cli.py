@@ -357,3 +357,21 @@ def test_every_group_the_model_refuses_is_named_at_once(capsys, tmp_path):
     assert len(lines) == 2
     assert lines[0].startswith(f"{path}: g = 'a': GLMM not estimable: every study has 0 events")
     assert lines[1].startswith(f"{path}: g = 'c': GLMM not estimable: every study has all events")
+
+
+def test_by_makes_one_call_to_the_batch_engine(capsys, groups_csv, monkeypatch):
+    import metacalc.meta.proportions as proportions
+
+    calls = []
+    engine = proportions.pool_proportions_many
+
+    def counted(events_list, *args, **kwargs):
+        calls.append(len(events_list))
+        return engine(events_list, *args, **kwargs)
+
+    monkeypatch.setattr(proportions, "pool_proportions_many", counted)
+    monkeypatch.setattr(proportions, "pool_proportions", None)  # a per-group loop would fail
+    code, _, err = run(capsys, "meta", "proportions", groups_csv, "--events", "x", "--total", "n", "--by", "drug",
+                       "--format", "json")
+    assert code == 0, err
+    assert calls == [len(GROUPS)]

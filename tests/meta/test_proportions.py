@@ -11,7 +11,7 @@ from metacalc.meta.errors import InvalidInput
 from metacalc.meta.proportions import PFT_HARMONIC_MEAN_WARNING, pool_proportions
 
 REFERENCE = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "metafor" / "iv_reference.json").read_text())
-KNIFE_EDGE = {("generated_18_mixed_k2", "PR", "ML")}  # see test_meta_random_effects.py
+KNIFE_EDGE = {("generated_18_mixed_k2", "PR", "ML")}  # see test_random_effects.py
 KEYS = {"k", "method", "measure", "tau2_method", "level", "estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper",
         "transformed", "tau2", "tau2_ci", "i2", "h2", "q", "q_df", "q_pvalue", "studies", "reason", "warnings",
         "nulls"}
