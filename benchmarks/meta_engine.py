@@ -1,32 +1,34 @@
-"""Benchmark the metacalc meta-analysis engine against R's metafor on the same generated data.
+"""Benchmark metacalc's command line against R's metafor on the same generated data, side by side in one run.
 
     .venv/bin/python benchmarks/meta_engine.py            # writes benchmarks/meta_engine_results.md
     .venv/bin/python benchmarks/meta_engine.py --quick    # smaller batches, for a smoke test
 
-Two batches, generated once with a fixed seed and given to both sides as one CSV:
-* 1,000 inverse-variance random-effects fits on the logit (PLO, REML, k = 20 studies each): metacalc's
-  vectorised ``rma_batch`` when it exists (else a loop over ``rma``) vs a loop over metafor's ``rma()``;
-* 200 binomial-normal GLMM fits (k = 5..30, single-patient reports mixed with series): ``rma_glmm_batch`` vs a
-  loop over ``rma.glmm(measure="PLO")`` (lme4::glmer, nAGQ = 7).
+Two batches, generated once with a fixed seed and given to both programs as one CSV (dataset, events, totals):
+* 1,000 inverse-variance random-effects fits on the logit (PLO, REML, k = 20 studies each):
+  ``metacalc meta proportions FILE --by dataset --method iv --format json --output OUT`` against a loop of
+  metafor's ``rma()`` + ``confint()`` (the fields the command writes: estimate, SE, CI, tau² with its Q-profile
+  interval, I², H², Q; metacalc also writes the prediction interval and every study's interval and weight);
+* 200 binomial-normal GLMM fits (k = 5..30, single-patient reports mixed with series): the same command with
+  ``--method glmm`` against a loop of ``rma.glmm(measure="PLO")`` (lme4::glmer, nAGQ = 7).
 
-Each side runs in its own process (``Rscript benchmarks/meta_engine.R`` / this script with ``--worker``) and
-reports the time of the fitting loop alone (R: proc.time(); Python: perf_counter()). Fitting time without
-process start-up and imports is (time of the whole batch) - (time of a batch of one dataset), on each side,
-both for the in-process loop time and for the whole-process wall time. The results of the two sides are
-compared (maximum relative difference). Without Rscript the R part is skipped with a note.
+Each program runs as a whole process, as a user runs it. "Net of start-up" is the time of the whole batch minus
+the time of a batch of one dataset, on each side, so that start-up, imports and reading the file cancel out.
+Times are CPU seconds of the process (user + system, from wait4) -- on a busy shared machine wall time also
+counts other people's work -- and wall seconds beside them; each is the best of several runs. The two programs'
+numbers are compared (maximum relative differences). Without Rscript the R part is skipped with a note.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -34,10 +36,13 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "meta_engine_results.md"
 SEED = 20261121
-NOISE_SECONDS = 0.25
+TASKS = {  # label, metacalc options, target speed-up
+    "reml": ("PLO-REML, k = 20, vs rma + confint", ["--method", "iv", "--measure", "PLO", "--tau2", "REML"], 20),
+    "glmm": ("GLMM (rma.glmm PLO)", ["--method", "glmm"], 25),
+}
 
 
-def generate(n_reml, n_glmm, seed=SEED):
+def generate(n_reml: int, n_glmm: int, seed: int = SEED) -> tuple[list, list]:
     """Rows (dataset, events, totals) of the two batches; GLMM datasets always have a case series with an event
     and a non-event somewhere, so that both programs have a finite maximum to find."""
     rng = np.random.default_rng(seed)
@@ -63,163 +68,105 @@ def generate(n_reml, n_glmm, seed=SEED):
     return reml, glmm
 
 
-def write_csv(path, rows):
+def write_csv(path: Path, rows: list) -> None:
     with open(path, "w") as f:
         f.write("dataset,events,totals\n")
         f.writelines(f"{d},{x},{n}\n" for d, x, n in rows)
 
 
-def read_datasets(path, limit):
-    data = np.loadtxt(path, delimiter=",", skiprows=1, dtype=int, ndmin=2)
-    ids = np.unique(data[:, 0])[:limit]
-    return [(int(i), data[data[:, 0] == i, 1], data[data[:, 0] == i, 2]) for i in ids]
+def run(command: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of one whole process."""
+    start = dt.datetime.now().timestamp()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = dt.datetime.now().timestamp() - start
+    stdout, stderr = process.stdout.read(), process.stderr.read()  # type: ignore[union-attr]
+    process.stdout.close()  # type: ignore[union-attr]
+    process.stderr.close()  # type: ignore[union-attr]
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{(stderr or stdout).decode()[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime
 
 
-def fit_python(task, datasets):
-    """Fit with metacalc; return (rows of dataset, estimate, se, tau2; seconds of the fitting itself; engine)."""
-    if task == "glmm":
-        from metacalc.meta.glmm import rma_glmm_batch
-
-        start = time.perf_counter()
-        fits = rma_glmm_batch([x for _, x, _ in datasets], [n for _, _, n in datasets], errors="return")
-        seconds = time.perf_counter() - start
-        rows = [(i, *(_glmm_numbers(f))) for (i, _, _), f in zip(datasets, fits)]
-        return rows, seconds, "metacalc.meta.glmm.rma_glmm_batch"
-    from metacalc.meta.transforms import escalc_proportion
-
-    start = time.perf_counter()
-    events = np.array([x for _, x, _ in datasets])
-    totals = np.array([n for _, _, n in datasets])
-    yi, vi = escalc_proportion(events, totals, measure="PLO", to="only0")
-    try:
-        from metacalc.meta.batch import rma_batch
-    except ImportError:
-        rma_batch = None
-    if rma_batch is not None:
-        res = rma_batch(yi, vi, method="REML")
-        seconds = time.perf_counter() - start
-        rows = [(i, float(res.estimate[j]), float(res.se[j]), float(res.tau2[j])) for j, (i, _, _) in enumerate(datasets)]
-        return rows, seconds, "metacalc.meta.batch.rma_batch (vectorised)"
-    from metacalc.meta.random_effects import rma
-
-    fits = [rma(yi[j], vi[j], method="REML") for j in range(len(datasets))]
-    seconds = time.perf_counter() - start
-    rows = [(i, f.estimate, f.se, f.tau2) for (i, _, _), f in zip(datasets, fits)]
-    return rows, seconds, "loop over metacalc.meta.random_effects.rma (rma_batch not available yet)"
+def best(command: list[str], repeats: int) -> dict[str, float]:
+    times = [run(command) for _ in range(repeats)]
+    return {"wall": min(t[0] for t in times), "cpu": min(t[1] for t in times)}
 
 
-def _glmm_numbers(fit):
-    if isinstance(fit, Exception):
-        return (float("nan"),) * 3
-    return fit.estimate, fit.se, fit.tau2
+def metacalc_command(executable: str, task: str, csv: Path, out: Path) -> list[str]:
+    return [executable, "meta", "proportions", str(csv), "--events", "events", "--total", "totals", "--by", "dataset",
+            "--format", "json", "--output", str(out), *TASKS[task][1]]
 
 
-def worker(task, csv, out, limit):
-    """One whole process: import, read, fit, write; prints the in-process fitting time.
-
-    One untimed warm-up fit first loads the lazily imported scipy modules, as the R side loads lme4."""
-    datasets = read_datasets(csv, limit)
-    fit_python(task, datasets[:1])
-    rows, seconds, engine = fit_python(task, datasets)
-    with open(out, "w") as f:
-        f.write("dataset,estimate,se,tau2\n")
-        f.writelines(f"{i},{e!r},{s!r},{t!r}\n" for i, e, s, t in rows)
-    print(f"fit_seconds {seconds:.6f}")
-    print(f"engine {engine}")
-
-
-def run_side(command, out):
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, command))} failed:\n{done.stderr}")
-    fit = float(next(line.split()[1] for line in done.stdout.splitlines() if line.startswith("fit_seconds")))
-    engine = next((line.split(" ", 1)[1] for line in done.stdout.splitlines() if line.startswith("engine ")), "")
-    results = np.genfromtxt(out, delimiter=",", names=True, dtype=float)
-    return {"wall": wall, "fit": fit, "engine": engine, "results": np.atleast_1d(results)}
-
-
-def measure(task, csv, n, tmp, rscript, repeats):
-    """Best-of-``repeats`` times of the whole batch and of a batch of one, for Python and R."""
-    sides = {"metacalc": lambda lim, out: [sys.executable, str(Path(__file__).resolve()), "--worker", task,
-                                            str(csv), str(out), str(lim)]}
-    if rscript:
-        sides["metafor"] = lambda lim, out: [rscript, str(HERE / "meta_engine.R"), task, str(csv), str(out), str(lim)]
-    timings = {}
-    for side, command in sides.items():
-        runs = {}
-        for lim in (n, 1):
-            best = None
-            for r in range(repeats if side == "metacalc" or lim == 1 else 1):
-                out = tmp / f"{side}_{task}_{lim}_{r}.csv"
-                got = run_side(command(lim, out), out)
-                if best is None or got["wall"] < best["wall"]:
-                    best = got
-            runs[lim] = best
-        timings[side] = {
-            "engine": runs[n]["engine"],
-            "fit_all": runs[n]["fit"], "fit_one": runs[1]["fit"], "wall_all": runs[n]["wall"],
-            "wall_one": runs[1]["wall"], "results": runs[n]["results"],
-        }
-    return timings
-
-
-def agreement(a, b, tau2_floor):
-    """Maximum relative differences of se and tau2 (tau2 relative to max(|tau2|, floor)) and of the estimate
-    relative to max(|estimate|, se): a pooled logit near 0 makes a plain relative difference meaningless."""
-    both = np.isfinite(a["estimate"]) & np.isfinite(b["estimate"])
-    out = {"compared": int(both.sum()), "failed_metacalc": int((~np.isfinite(a["estimate"])).sum()),
-           "failed_metafor": int((~np.isfinite(b["estimate"])).sum())}
-    out["estimate"] = float(np.max(np.abs(a["estimate"][both] - b["estimate"][both])
-                                   / np.maximum(np.abs(b["estimate"][both]), b["se"][both])))
-    out["se"] = float(np.max(np.abs(a["se"][both] - b["se"][both]) / np.abs(b["se"][both])))
-    out["tau2"] = float(np.max(np.abs(a["tau2"][both] - b["tau2"][both]) / np.maximum(np.abs(b["tau2"][both]), tau2_floor)))
+def read_metacalc(path: Path) -> dict[str, np.ndarray]:
+    results = json.loads(path.read_text())
+    def pick(r: dict, key: str) -> float:
+        value = r["transformed"][key] if key in ("estimate", "se") else r[key]
+        return np.nan if value is None else float(value)
+    out = {key: np.array([pick(r, key) for r in results]) for key in ("estimate", "se", "tau2")}
+    ci = [r["tau2_ci"] or [None, None] for r in results]
+    out["tau2_lb"] = np.array([np.nan if c[0] is None else c[0] for c in ci], dtype=float)
+    out["tau2_ub"] = np.array([np.nan if c[1] is None else c[1] for c in ci], dtype=float)
     return out
 
 
-def cli_comparison(tmp, rscript, repeats):
-    """Whole-process times of `metacalc meta proportions` and the Rscript one-liner on a small CSV."""
-    csv = tmp / "small.csv"
-    csv.write_text("study,events,total\nA,1,1\nB,0,1\nC,1,1\nD,9,17\nE,22,28\nF,3,8\nG,1,1\nH,5,12\n")
-    metacalc = shutil.which("metacalc", path=str(Path(sys.executable).parent)) or shutil.which("metacalc")
-    commands = {}
-    if metacalc:
-        commands["metacalc meta proportions --method glmm"] = [
-            metacalc, "meta", "proportions", str(csv), "--events", "events", "--total", "total", "--study", "study",
-            "--method", "glmm", "--format", "json"]
-    if rscript:
-        commands["Rscript -e rma.glmm"] = [
-            rscript, "-e", (f"suppressPackageStartupMessages(library(metafor)); d <- read.csv('{csv}'); "
-            "print(rma.glmm(measure='PLO', xi=events, ni=total, data=d))")]
-    times = {}
-    for name, command in commands.items():
-        best = float("inf")
-        for _ in range(repeats):
-            start = time.perf_counter()
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
-            best = min(best, time.perf_counter() - start)
-            if done.returncode != 0:
-                times[name] = f"failed: {(done.stderr or done.stdout).strip().splitlines()[-1:]}"
-                break
-        else:
-            times[name] = best
-    return times
+def read_metafor(path: Path) -> dict[str, np.ndarray]:
+    table = np.genfromtxt(path, delimiter=",", names=True, dtype=float)
+    return {key: np.atleast_1d(table[key]) for key in ("estimate", "se", "tau2", "tau2_lb", "tau2_ub")}
 
 
-def versions(rscript):
+def agreement(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, float | int]:
+    """Maximum relative differences: the estimate relative to max(|estimate|, SE) (a pooled logit near 0 makes a
+    plain relative difference meaningless), tau² and its bounds relative to max(value, 1e-6), the SE relative."""
+    both = np.isfinite(a["estimate"]) & np.isfinite(b["estimate"])
+    out: dict[str, float | int] = {"compared": int(both.sum()), "failed_metacalc": int((~np.isfinite(a["estimate"])).sum()),
+                                   "failed_metafor": int((~np.isfinite(b["estimate"])).sum())}
+    out["estimate"] = float(np.max(np.abs(a["estimate"][both] - b["estimate"][both])
+                                   / np.maximum(np.abs(b["estimate"][both]), b["se"][both])))
+    out["se"] = float(np.max(np.abs(a["se"][both] - b["se"][both]) / b["se"][both]))
+    for key in ("tau2", "tau2_lb", "tau2_ub"):
+        ok = both & np.isfinite(a[key]) & np.isfinite(b[key])
+        out[key] = float(np.max(np.abs(a[key][ok] - b[key][ok]) / np.maximum(np.abs(b[key][ok]), 1e-6))) if ok.any() \
+            else float("nan")
+    return out
+
+
+def in_process_seconds(task: str, rows: list) -> float:
+    """The same fits inside one Python process (pool_proportions_many), for the record."""
+    import time
+
+    from metacalc.meta.proportions import pool_proportions_many
+
+    data: dict[int, tuple[list, list]] = {}
+    for d, x, n in rows:
+        data.setdefault(d, ([], []))[0].append(x)
+        data[d][1].append(n)
+    options = {"method": "iv", "measure": "PLO", "tau2_method": "REML"} if task == "reml" else {"method": "glmm"}
+    events, totals = [v[0] for v in data.values()], [v[1] for v in data.values()]
+    pool_proportions_many(events[:1], totals[:1], **options)
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        pool_proportions_many(events, totals, **options)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def versions(rscript: str | None) -> dict[str, str]:
     import scipy
 
     out = {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__}
     if rscript:
         done = subprocess.run([rscript, "-e", ("cat(R.version.string, as.character(packageVersion('metafor')), "
-                               "as.character(packageVersion('lme4')), sep='|')")], capture_output=True, text=True, check=True)
+                               "as.character(packageVersion('lme4')), sep='|')")], capture_output=True, text=True,
+                              check=True)
         r, metafor, lme4 = done.stdout.strip().split("|")
         out.update({"R": r, "metafor": metafor, "lme4": lme4})
     return out
 
 
-def cpu_model():
+def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -229,102 +176,105 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
-def report(args, batches, cli, info, rscript, load):
+def measure(task: str, rows: list, tmp: Path, executable: str, rscript: str | None, repeats: int) -> dict:
+    csv_all, csv_one = tmp / f"{task}_all.csv", tmp / f"{task}_one.csv"
+    first = rows[0][0]
+    write_csv(csv_all, rows)
+    write_csv(csv_one, [r for r in rows if r[0] == first])
+    out = {"fits": len({r[0] for r in rows})}
+    json_all, json_one = tmp / f"{task}_all.json", tmp / f"{task}_one.json"
+    out["metacalc"] = {"all": best(metacalc_command(executable, task, csv_all, json_all), repeats),
+                       "one": best(metacalc_command(executable, task, csv_one, json_one), repeats)}
+    out["metacalc_results"] = read_metacalc(json_all)
+    out["in_process"] = in_process_seconds(task, rows)
+    if rscript:
+        r_all, r_one = tmp / f"{task}_r_all.csv", tmp / f"{task}_r_one.csv"
+        script = str(HERE / "meta_engine.R")
+        out["metafor"] = {"all": best([rscript, script, task, str(csv_all), str(r_all)], 1),
+                          "one": best([rscript, script, task, str(csv_one), str(r_one)], repeats)}
+        out["agreement"] = agreement(out["metacalc_results"], read_metafor(r_all))
+    return out
+
+
+def _diff(value: float) -> str:
+    return "-" if value != value else f"{value:.1e}"  # nan: no such interval (rma.glmm has no confint)
+
+
+def net(side: dict, clock: str) -> float:
+    return side["all"][clock] - side["one"][clock]
+
+
+def report(args: argparse.Namespace, measured: dict, info: dict, rscript: str | None, load: str) -> str:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    rerun = f".venv/bin/python benchmarks/meta_engine.py{' --quick' if args.quick else ''}"
     lines = [
-        "# Meta-analysis engine benchmark: metacalc vs metafor",
+        "# Meta-analysis engine benchmark: the metacalc command line vs metafor",
         "",
         f"- date: {now}",
-        f"- machine: {cpu_model()}, nproc = {os.cpu_count()}, {platform.system()} {platform.release()}",
+        f"- machine: {cpu_model()}, nproc = {os.cpu_count()}, {platform.system()} {platform.release()}; load average "
+        f"(1, 5, 15 min) before the run: {load} (a shared 2-core machine)",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in info.items()),
-        (f"- rerun: `.venv/bin/python benchmarks/meta_engine.py{' --quick' if args.quick else ''}` "
-        f"(seed {SEED}; best of {args.repeats} runs for metacalc and for the batches of one, a single run for "
-        "metafor's full batches)"),
+        f"- rerun: `{rerun}` (seed {SEED}; best of {args.repeats} runs, metafor's full batches run once)",
         "",
-        ("Fitting time = time of the whole batch minus time of a batch of one dataset, on each side, so that "
-        "process start-up, imports and reading the CSV cancel out. *In-process* times are measured around the "
-        "fitting loop inside each program (R `proc.time()`, Python `perf_counter()`); *whole-process* times are "
-        "wall-clock times of the complete `Rscript` / `python` process."),
+        ("Both sides run as whole processes: `metacalc meta proportions FILE --by dataset --format json --output OUT` "
+         "and `Rscript benchmarks/meta_engine.R` (a loop of `rma` + `confint`, or of `rma.glmm`). *Net of start-up* = "
+         "time of the whole batch minus time of a batch of one dataset, so start-up, imports and reading the file "
+         "cancel out. CPU = user + system seconds of the process; wall = elapsed seconds."),
         "",
     ]
     if not rscript:
         lines += ["**R part skipped: `Rscript` not found on PATH.** Only metacalc's times are shown.", ""]
-    header = "| batch | side | engine | in-process: all | one | fitting (all - one) | whole process: all | one | fitting (all - one) |"
-    lines += [header, "|" + "---|" * 9]
-    ratios = []
-    for label, (n, timings, agree, target) in batches.items():
-        for side, t in timings.items():
-            lines.append(
-                f"| {label} | {side} | {t['engine'] or ('metafor ' + info.get('metafor', ''))} | "
-                f"{t['fit_all']:.3f} s | {t['fit_one']:.3f} s | **{t['fit_all'] - t['fit_one']:.3f} s** | "
-                f"{t['wall_all']:.3f} s | {t['wall_one']:.3f} s | {t['wall_all'] - t['wall_one']:.3f} s |")
-        if "metafor" in timings:
-            py, r = timings["metacalc"], timings["metafor"]
-            inproc = (r["fit_all"] - r["fit_one"]) / max(py["fit_all"] - py["fit_one"], 1e-9)
-            py_whole = py["wall_all"] - py["wall_one"]
-            # a whole-process difference smaller than the run-to-run spread of Python's start-up says nothing
-            whole = (r["wall_all"] - r["wall_one"]) / py_whole if py_whole > NOISE_SECONDS else None
-            entire = r["wall_all"] / py["wall_all"]
-            ratios.append((label, n, inproc, whole, entire, target, agree))
+    lines += ["| batch | fits | side | CPU: all | one | net | wall: all | one | net |", "|" + "---|" * 9]
+    for task, m in measured.items():
+        for side in ("metacalc", "metafor"):
+            if side not in m:
+                continue
+            s = m[side]
+            lines.append(f"| {TASKS[task][0]} | {m['fits']} | {side} | {s['all']['cpu']:.3f} s | {s['one']['cpu']:.3f} s | "
+                         f"**{net(s, 'cpu'):.3f} s** | {s['all']['wall']:.3f} s | {s['one']['wall']:.3f} s | "
+                         f"{net(s, 'wall'):.3f} s |")
     lines.append("")
-    if ratios:
-        lines += [("| batch | fits | speed-up, in-process fitting (all - one) | speed-up, whole-process fitting "
-                  "(all - one) | whole processes, entire batch incl. start-up | target | datasets compared | "
-                  "max diff estimate | se | tau² |"), "|" + "---|" * 10]
-        for label, n, inproc, whole, entire, target, agree in ratios:
-            whole_text = f"{whole:.1f}x" if whole is not None else (
-                f"n/a: metacalc's difference is below the {NOISE_SECONDS} s noise of its start-up")
+    if rscript:
+        lines += ["| batch | speed-up, CPU net of start-up | wall net of start-up | target | metacalc in-process "
+                  "(pool_proportions_many) | datasets compared | max diff estimate | se | tau² | tau² CI lower | upper |",
+                  "|" + "---|" * 11]
+        for task, m in measured.items():
+            cpu = net(m["metafor"], "cpu") / max(net(m["metacalc"], "cpu"), 1e-9)
+            wall = net(m["metafor"], "wall") / max(net(m["metacalc"], "wall"), 1e-9)
+            a = m["agreement"]
+            target = TASKS[task][2]
             lines.append(
-                f"| {label} | {n} | **{inproc:.1f}x** | {whole_text} | {entire:.1f}x | {target}x "
-                f"({'met' if inproc >= target else 'NOT met'}) | {agree['compared']} "
-                f"(metacalc failed {agree['failed_metacalc']}, metafor failed {agree['failed_metafor']}) | "
-                f"{agree['estimate']:.1e} | {agree['se']:.1e} | {agree['tau2']:.1e} |")
-        lines += ["", ("Differences: the estimate relative to max(|estimate|, SE) (a pooled logit near 0 makes a plain "
-                  "relative difference meaningless), tau² relative to max(tau², 1e-6), the SE relative. The GLMM "
-                  "differences are glmer's own optimiser tolerance (its deviance is noisy at about 1e-6, see "
-                  "tests/test_meta_glmm.py); metacalc's optimum is tighter."),
-                  "",
-                  "Whole-process times include Python's imports (numpy, scipy.stats: about 1 s here) and R's "
-                  "(metafor, Matrix, lme4: 1.5-2.5 s); they vary by a few 0.1 s from run to run, more so when the "
-                  "machine is busy (load average over 1, 5, 15 min just before the run: " + load + ")."]
-    lines += ["", "## Whole-process time of one small analysis (8 studies, GLMM)", "",
-              ("What a user of the command line pays per call, including Python's or R's start-up and imports "
-              f"(best of {args.repeats})."), "", "| command | wall time |", "|---|---|"]
-    if not cli:
-        lines.append("| (skipped: neither `metacalc` nor `Rscript` found) | |")
-    for name, t in cli.items():
-        lines.append(f"| `{name}` | {t:.3f} s |" if isinstance(t, float) else f"| `{name}` | {t} |")
+                f"| {TASKS[task][0]} | **{cpu:.1f}x** ({'met' if cpu >= target else 'NOT met'}) | {wall:.1f}x | "
+                f"{target}x | {m['in_process']:.3f} s | {a['compared']} (metacalc failed {a['failed_metacalc']}, "
+                f"metafor failed {a['failed_metafor']}) | {a['estimate']:.1e} | {a['se']:.1e} | {a['tau2']:.1e} | "
+                f"{_diff(a['tau2_lb'])} | {_diff(a['tau2_ub'])} |")
+        lines += ["", ("Differences: the estimate (logit) relative to max(|estimate|, SE), tau² and its bounds relative "
+                  "to max(value, 1e-6), the SE relative. The GLMM differences are glmer's own optimiser tolerance (its "
+                  "deviance is noisy at about 1e-6, see tests/meta/test_glmm.py); metacalc's optimum is tighter.")]
     lines.append("")
-    RESULTS.write_text("\n".join(lines))
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    if not args.quick:
+        RESULTS.write_text(text)
+    return text
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="100 REML and 20 GLMM fits instead of 1,000 and 200")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--worker", nargs=4, metavar=("TASK", "CSV", "OUT", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="100 REML and 20 GLMM fits; the results file is kept")
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
-    if args.worker:
-        task, csv, out, n = args.worker
-        worker(task, csv, out, int(n))
-        return 0
-    n_reml, n_glmm = (100, 20) if args.quick else (1000, 200)
+    executable = shutil.which("metacalc", path=str(Path(sys.executable).parent)) or shutil.which("metacalc")
+    if executable is None:
+        parser.error("no `metacalc` command found beside this Python or on PATH (make test installs it)")
     rscript = shutil.which("Rscript")
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        reml_rows, glmm_rows = generate(n_reml, n_glmm)
-        write_csv(tmp / "reml.csv", reml_rows)
-        write_csv(tmp / "glmm.csv", glmm_rows)
-        batches = {}
-        for label, task, n, target, floor in (("PLO-REML, k = 20", "reml", n_reml, 20, 1e-6),
-                                               ("GLMM (rma.glmm PLO)", "glmm", n_glmm, 10, 1e-6)):
-            timings = measure(task, tmp / f"{task}.csv", n, tmp, rscript, args.repeats)
-            agree = agreement(timings["metacalc"]["results"], timings["metafor"]["results"], floor) if rscript else None
-            batches[label] = (n, timings, agree, target)
-        cli = cli_comparison(tmp, rscript, args.repeats)
-    print(report(args, batches, cli, versions(rscript), rscript, load))
+    n_reml, n_glmm = (100, 20) if args.quick else (1000, 200)
+    reml_rows, glmm_rows = generate(n_reml, n_glmm)
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        measured = {task: measure(task, rows, tmp, executable, rscript, args.repeats)
+                    for task, rows in (("reml", reml_rows), ("glmm", glmm_rows))}
+    print(report(args, measured, versions(rscript), rscript, load))
     return 0
 
 

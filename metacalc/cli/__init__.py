@@ -17,7 +17,7 @@ from metacalc.errors import UserError
 # Sub-command modules, in the order ``metacalc --help`` lists them.
 COMMAND_MODULES = (
     "metacalc.cli.data",
-    "metacalc.meta.commands",  # moves to metacalc.cli.meta with the statistical core's branch
+    "metacalc.cli.meta",
     "metacalc.cli.review",
 )
 

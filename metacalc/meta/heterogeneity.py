@@ -1,15 +1,19 @@
-"""Between-study variance (tau²) estimators, Cochran's Q, I², H² and the Q-profile interval for tau².
+"""Between-study variance (tau²) estimators, Cochran's Q, I², H² and the Q-profile interval for tau², for many
+intercept-only analyses at once.
 
-All for the intercept-only model, reproducing metafor 3.8's ``rma.uni`` and ``confint.rma.uni`` step by step,
-including their numerical choices, so that the numbers agree to ~1e-10 rather than to the solvers' tolerances:
+Every function takes :class:`Rows`: analyses as rows of a padded matrix (see ``arrays``). The numbers reproduce
+metafor 3.8's ``rma.uni`` and ``confint.rma.uni`` step by step, including their numerical choices, so that they
+agree to ~1e-10 rather than to the solvers' tolerances:
 
 - REML and ML use metafor's Fisher scoring (start at the Hedges (HE) estimate truncated at 0, stop when the change
   is at most 1e-5, step-halving to stay >= 0, at most 100 iterations, then metafor's check that the likelihood at
-  tau² = 0 is not higher);
-- PM (Paule-Mandel) and the Q-profile interval solve with R's ``uniroot`` (Brent's zeroin with tol =
-  eps^0.25 ≈ 1.2e-4), ported below, on metafor's search ranges ([0, max(100, 10 mad(yi)²)] for PM;
-  [min(0, tau²), max(100, 10 tau²)] for the profile);
+  tau² = 0 is not higher); each row stops at its own iteration;
+- PM (Paule-Mandel) and the Q-profile interval solve with R's ``uniroot`` (``rootfind.zeroin``) on metafor's
+  search ranges ([0, max(100, 10 mad(yi)²)] for PM; [min(0, tau²), max(100, 10 tau²)] for the profile);
 - DL, HE and SJ are closed forms, truncated at 0 as metafor does.
+
+Where metafor stops with an error (Fisher scoring not converging, PM beyond tau2.max) the row's tau² is nan and
+its message is returned, so that one analysis cannot stop the others.
 
 References: DerSimonian & Laird 1986; Hedges & Olkin 1985 (HE); Sidik & Jonkman 2005; Paule & Mandel 1982;
 Viechtbauer 2005 (ML/REML, Fisher scoring); Viechtbauer 2007 (Q-profile); Higgins & Thompson 2002 (I², H²).
@@ -17,263 +21,280 @@ Viechtbauer 2005 (ML/REML, Fisher scoring); Viechtbauer 2007 (Q-profile); Higgin
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-TAU2_METHODS = ("FE", "DL", "REML", "ML", "PM", "HE", "SJ")
+from metacalc.meta.arrays import study_sum
+from metacalc.meta.distributions import chi2_isf, chi2_ppf
+from metacalc.meta.errors import InvalidInput
+from metacalc.meta.options import TAU2_METHODS  # noqa: F401 (re-exported: the estimators of this module)
+from metacalc.meta.rootfind import UNIROOT_TOL, zeroin
 
 # metafor's rma.uni control defaults
 THRESHOLD = 1e-5
 MAXITER = 100
 TAU2_MAX = 100.0
-UNIROOT_TOL = np.finfo(float).eps ** 0.25
-DBL_EPSILON = np.finfo(float).eps
+
+FISHER_NOT_CONVERGED = "Fisher scoring algorithm did not converge"
 
 
-class EstimationError(ValueError):
-    """metafor would stop with an error here (non-convergence, tau2.max too low)."""
+@dataclass(frozen=True)
+class Rows:
+    """Analyses as rows: ``y`` effect sizes and ``v`` sampling variances (padding: y = 0, v = 1, ``mask`` False)."""
+
+    y: np.ndarray
+    v: np.ndarray
+    mask: np.ndarray
+    k: np.ndarray
+
+    @cached_property
+    def full(self) -> bool:
+        """No padding at all (a single fit, or a bucket of equal k)."""
+        return bool(self.mask.all())
+
+    def take(self, rows: np.ndarray) -> Rows:
+        return Rows(self.y[rows], self.v[rows], self.mask[rows], self.k[rows])
+
+    def weights(self, tau2: np.ndarray) -> np.ndarray:
+        """1 / (v + tau²) per study, 0 for padding."""
+        w = 1.0 / (self.v + np.asarray(tau2)[..., None])
+        return w if self.full else np.where(self.mask, w, 0.0)
 
 
-def zeroin(f, lower, upper, f_lower, f_upper, tol=UNIROOT_TOL, maxiter=1000):
-    """R's ``uniroot`` (R_zeroin2 from R's stats/src/zeroin.c), step for step, so roots agree with R exactly.
-
-    Returns the root estimate. After ``maxiter`` iterations without convergence R only warns and returns the
-    current estimate, and so does this function; end points of the same sign raise EstimationError (R's error).
-    """
-    if f_lower * f_upper > 0:
-        raise EstimationError("f() values at end points not of opposite sign")
-    a, b = lower, upper
-    fa, fb = f_lower, f_upper
-    c, fc = a, fa
-    if fa == 0.0:
-        return a
-    if fb == 0.0:
-        return b
-    for _ in range(maxiter + 1):
-        prev_step = b - a
-        if abs(fc) < abs(fb):
-            a, b, c = b, c, b
-            fa, fb, fc = fb, fc, fb
-        tol_act = 2 * DBL_EPSILON * abs(b) + tol / 2
-        new_step = (c - b) / 2
-        if abs(new_step) <= tol_act or fb == 0.0:
-            return b
-        if abs(prev_step) >= tol_act and abs(fa) > abs(fb):
-            cb = c - b
-            if a == c:
-                t1 = fb / fa
-                p = cb * t1
-                q = 1.0 - t1
-            else:
-                q = fa / fc
-                t1 = fb / fc
-                t2 = fb / fa
-                p = t2 * (cb * q * (q - t1) - (b - a) * (t1 - 1.0))
-                q = (q - 1.0) * (t1 - 1.0) * (t2 - 1.0)
-            if p > 0:
-                q = -q
-            else:
-                p = -p
-            if p < (0.75 * cb * q - abs(tol_act * q) / 2) and p < abs(prev_step * q / 2):
-                new_step = p / q
-        if abs(new_step) < tol_act:
-            new_step = tol_act if new_step > 0 else -tol_act
-        a, fa = b, fb
-        b += new_step
-        fb = f(b)
-        if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
-            c, fc = a, fa
-    return b
+def weighted_mean(rows: Rows, w: np.ndarray) -> np.ndarray:
+    return study_sum(w * rows.y) / study_sum(w)
 
 
-def weighted_mean(yi, wi):
-    return float(np.sum(wi * yi) / np.sum(wi))
+def q_statistic(rows: Rows, tau2: np.ndarray) -> np.ndarray:
+    """Generalised Q: sum of w_i (y_i - mu_w)² with w_i = 1/(v_i + tau²). tau² = 0 gives Cochran's Q."""
+    w = rows.weights(tau2)
+    mu = weighted_mean(rows, w)
+    return study_sum(w * (rows.y - mu[..., None]) ** 2)
 
 
-def q_statistic(yi, vi, tau2=0.0):
-    """Generalised Q: sum of w_i (y_i - mu_w)^2 with w_i = 1/(v_i + tau2). tau2 = 0 gives Cochran's Q."""
-    wi = 1.0 / (vi + tau2)
-    mu = weighted_mean(yi, wi)
-    return float(np.sum(wi * (yi - mu) ** 2))
+def _hedges(rows: Rows) -> tuple[np.ndarray, np.ndarray]:
+    """The HE estimate and the plain variance of y (metafor's var(yi) * (k - 1) / k, used by SJ)."""
+    k = rows.k
+    ybar = study_sum(rows.y) / k
+    rss = study_sum(np.where(rows.mask, (rows.y - ybar[:, None]) ** 2, 0.0))
+    sum_v = study_sum(np.where(rows.mask, rows.v, 0.0))
+    return (rss - sum_v * (k - 1) / k) / (k - 1), rss / k
 
 
-def _hedges(yi, vi):
-    k = len(yi)
-    centred = yi - yi.mean()
-    return (float(np.sum(centred**2)) - float(np.sum(vi)) * (k - 1) / k) / (k - 1)
+def _trace_p(rows: Rows) -> np.ndarray:
+    w = rows.weights(np.zeros(len(rows.k)))
+    sw = study_sum(w)
+    return sw - study_sum(w * w) / sw
 
 
-def _dersimonian_laird(yi, vi):
-    k = len(yi)
-    wi = 1.0 / vi
-    trace_p = float(np.sum(wi) - np.sum(wi**2) / np.sum(wi))
-    return (q_statistic(yi, vi) - (k - 1)) / trace_p
+def _dersimonian_laird(rows: Rows) -> np.ndarray:
+    return (q_statistic(rows, np.zeros(len(rows.k))) - (rows.k - 1)) / _trace_p(rows)
 
 
-def _sidik_jonkman(yi, vi):
-    k = len(yi)
-    tau2_0 = float(np.var(yi))  # metafor: var(yi) * (k - 1) / k
-    return tau2_0 * q_statistic(yi, vi, tau2_0) / (k - 1)
+def _sidik_jonkman(rows: Rows, spread: np.ndarray) -> np.ndarray:
+    return spread * q_statistic(rows, spread) / (rows.k - 1)
 
 
-def _paule_mandel(yi, vi):
-    k = len(yi)
-    target = k - 1
-
-    def excess(tau2):
-        return q_statistic(yi, vi, tau2) - target
-
-    at_zero = excess(0.0)
-    if at_zero < 0:
-        return 0.0
-    upper = search_limit(yi)
-    at_max = excess(upper)
-    if at_max > 0:
-        raise EstimationError(f"Paule-Mandel: value of 'tau2.max' ({upper:g}) too low")
-    return zeroin(excess, 0.0, upper, at_zero, at_max, maxiter=MAXITER)  # metafor passes its maxiter (100)
+def _row_median(values: np.ndarray, mask: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """np.median of each row's real values (padding sorted to the end)."""
+    ordered = np.sort(np.where(mask, values, np.inf), axis=1)
+    index = np.arange(len(k))
+    return (ordered[index, (k - 1) // 2] + ordered[index, k // 2]) / 2
 
 
-def search_limit(yi):
+def search_limit(rows: Rows) -> np.ndarray:
     """metafor's default tau2.max for rma.uni's root searches: max(100, 10 * mad(yi)²), R's mad (constant 1.4826)."""
-    median = np.median(yi)
-    mad = 1.4826 * float(np.median(np.abs(yi - median)))
-    return max(TAU2_MAX, 10 * mad**2)
+    median = _row_median(rows.y, rows.mask, rows.k)
+    mad = 1.4826 * _row_median(np.abs(rows.y - median[:, None]), rows.mask, rows.k)
+    return np.maximum(TAU2_MAX, 10 * mad**2)
 
 
-def log_likelihood(yi, vi, tau2, reml):
+def _paule_mandel(rows: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """PM tau² (0 where Q at 0 is already below k - 1), the search limits, and the rows where metafor's
+    tau2.max is too low (their tau² is nan)."""
+    target = (rows.k - 1).astype(float)
+    at_zero = q_statistic(rows, np.zeros(len(rows.k))) - target
+    upper = search_limit(rows)
+    at_max = q_statistic(rows, upper) - target
+    tau2 = np.zeros(len(rows.k))
+    too_low = (at_zero >= 0) & (at_max > 0)
+    search = np.flatnonzero((at_zero >= 0) & ~too_low)
+    if search.size:
+        sub = rows.take(search)
+
+        def excess(values: np.ndarray, which: np.ndarray) -> np.ndarray:
+            part = sub if len(which) == len(sub.k) else sub.take(which)  # rows come in increasing order
+            return q_statistic(part, values) - (part.k - 1)
+
+        # metafor passes its maxiter (100) to uniroot
+        tau2[search], _ = zeroin(excess, np.zeros(search.size), upper[search], at_zero[search], at_max[search],
+                                 maxiter=MAXITER)
+    tau2[too_low] = np.nan
+    return tau2, upper, too_low
+
+
+def log_likelihood(rows: Rows, tau2: np.ndarray, reml: bool) -> np.ndarray:
     """metafor's (restricted) log-likelihood of the intercept-only model."""
-    k = len(yi)
-    wi = 1.0 / (vi + tau2)
-    mu = weighted_mean(yi, wi)
-    rss = float(np.sum(wi * (yi - mu) ** 2))
+    k = rows.k
+    w = rows.weights(tau2)
+    sw = study_sum(w)
+    mu = study_sum(w * rows.y) / sw
+    rss = study_sum(w * (rows.y - mu[:, None]) ** 2)
+    log_v = study_sum(np.where(rows.mask, np.log(rows.v + tau2[:, None]), 0.0))
     if reml:
-        return -0.5 * (k - 1) * math.log(2 * math.pi) - 0.5 * float(np.sum(np.log(vi + tau2))) - 0.5 * math.log(
-            float(np.sum(wi))
-        ) - 0.5 * rss
-    return -0.5 * k * math.log(2 * math.pi) - 0.5 * float(np.sum(np.log(vi + tau2))) - 0.5 * rss
+        return -0.5 * (k - 1) * np.log(2 * np.pi) - 0.5 * log_v - 0.5 * np.log(sw) - 0.5 * rss
+    return -0.5 * k * np.log(2 * np.pi) - 0.5 * log_v - 0.5 * rss
 
 
-def _fisher_scoring(yi, vi, reml):
-    tau2 = max(0.0, _hedges(yi, vi))
-    change = THRESHOLD + 1
-    iterations = 0
-    while change > THRESHOLD:
-        iterations += 1
-        old = tau2
-        wi = 1.0 / (vi + tau2)
-        sw = wi.sum()
-        residual = yi - np.sum(wi * yi) / sw
-        ypp_y = float(np.sum(wi**2 * residual**2))
-        if reml:
-            sw2 = float(np.sum(wi**2))
-            trace_p = sw - sw2 / sw
-            trace_pp = sw2 - 2 * float(np.sum(wi**3)) / sw + sw2**2 / sw**2
-            adj = (ypp_y - trace_p) / trace_pp
-        else:
-            adj = (ypp_y - sw) / float(np.sum(wi**2))
-        if not math.isfinite(adj):
-            adj = 0.0
-        if tau2 == 0 and adj < 0:
-            adj = 0.0  # what metafor's halving reaches (the step underflows to -0.0), without ~1075 halvings
-        while tau2 + adj < 0:
-            adj /= 2
-        tau2 = tau2 + adj
-        change = abs(old - tau2)
-        if iterations > MAXITER:
-            raise EstimationError("Fisher scoring algorithm did not converge")
+def _fisher_scoring(rows: Rows, start: np.ndarray, reml: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """metafor's Fisher scoring for ML / REML; returns tau², converged and iterations per row."""
+    tau2 = np.maximum(0.0, start)
+    active = np.ones(len(rows.k), dtype=bool)
+    converged = np.ones(len(rows.k), dtype=bool)
+    iterations = np.zeros(len(rows.k), dtype=int)
+    while np.any(active):
+        iterations[active] += 1
+        w = rows.weights(tau2)
+        sw = study_sum(w)
+        w2 = w * w
+        sw2 = study_sum(w2)
+        ypp_y = study_sum(w2 * (rows.y - (study_sum(w * rows.y) / sw)[:, None]) ** 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if reml:
+                trace_p = sw - sw2 / sw
+                trace_pp = sw2 - 2 * study_sum(w2 * w) / sw + sw2**2 / sw**2
+                adj = (ypp_y - trace_p) / trace_pp
+            else:
+                adj = (ypp_y - sw) / sw2
+        adj = np.where(np.isfinite(adj) & active, adj, 0.0)
+        # metafor halves the step until tau² stays >= 0; from tau² = 0 a negative step halves until it underflows
+        # to -0.0, i.e. tau² stays 0, which is set directly (the same number, without ~1075 halvings)
+        adj = np.where((tau2 == 0) & (adj < 0), 0.0, adj)
+        while np.any(tau2 + adj < 0):
+            adj = np.where(tau2 + adj < 0, adj / 2, adj)
+        new = tau2 + adj
+        change = np.abs(tau2 - new)
+        tau2 = np.where(active, new, tau2)
+        # as metafor: past maxiter the fit fails, even when this last step met the threshold
+        failed = active & (iterations > MAXITER)
+        converged &= ~failed
+        active &= ~failed & (change > THRESHOLD)
     # metafor's guard against a local maximum: fall back to 0 when the likelihood there is higher
-    if log_likelihood(yi, vi, 0.0, reml) - log_likelihood(yi, vi, tau2, reml) > UNIROOT_TOL and tau2 > THRESHOLD:
-        tau2 = 0.0
-    return tau2
+    check = converged & (tau2 > THRESHOLD)
+    if np.any(check):
+        gain = log_likelihood(rows, np.zeros_like(tau2), reml) - log_likelihood(rows, tau2, reml)
+        tau2 = np.where(check & (gain > UNIROOT_TOL), 0.0, tau2)
+    return tau2, converged, iterations
 
 
-def estimate_tau2(yi, vi, method="REML"):
-    """tau² by ``method`` (one of TAU2_METHODS), truncated at 0; k = 1 and "FE" give 0 as metafor does."""
-    yi = np.asarray(yi, dtype=float)
-    vi = np.asarray(vi, dtype=float)
-    if method not in TAU2_METHODS:
-        raise ValueError(f"unknown tau2 method {method!r}; expected one of {', '.join(TAU2_METHODS)}")
-    if method == "FE" or len(yi) == 1:
-        return 0.0
-    if method == "DL":
-        tau2 = _dersimonian_laird(yi, vi)
-    elif method == "HE":
-        tau2 = _hedges(yi, vi)
-    elif method == "SJ":
-        tau2 = _sidik_jonkman(yi, vi)
-    elif method == "PM":
-        tau2 = _paule_mandel(yi, vi)
-    else:
-        tau2 = _fisher_scoring(yi, vi, reml=(method == "REML"))
-    return max(0.0, float(tau2))
+def estimate_tau2(rows: Rows, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """tau² by ``method`` (one of TAU2_METHODS) per row, truncated at 0; k = 1 and "FE" give 0 as metafor does.
 
-
-def i2_h2(q, k, vi, tau2, common_effect):
-    """metafor's I² (percent) and H²: from Q for a common-effect model, else from tau² and the typical
-    within-study variance (k - 1) / tr(P) (Higgins & Thompson 2002, metafor's i2def "1")."""
-    if k <= 1:
-        return 0.0, 1.0
-    if common_effect:
-        i2 = max(0.0, 100 * (q - (k - 1)) / q) if q > 0 else 0.0
-        return i2, q / (k - 1)
-    typical = typical_variance(vi)
-    return 100 * tau2 / (typical + tau2), tau2 / typical + 1
-
-
-def typical_variance(vi):
-    wi = 1.0 / np.asarray(vi, dtype=float)
-    k = len(wi)
-    return (k - 1) / float(np.sum(wi) - np.sum(wi**2) / np.sum(wi))
-
-
-def tau2_profile_interval(yi, vi, tau2, level=0.95):
-    """Q-profile confidence interval for tau² (Viechtbauer 2007) as metafor's ``confint(rma)``.
-
-    Bounds are truncated at 0; the search is over [min(0, tau2), max(100, 10 tau2)], and a bound beyond the
-    upper end is reported as that end (metafor prints it with ">"). Needs k >= 2 (k = 1 raises ValueError;
-    ``rma`` then reports no interval); k = 2 works as any other k, with 1 degree of freedom. A bound whose search
-    fails is nan, as metafor gives NA with a warning.
+    Returns ``(tau2, errors, iterations)``: ``errors`` holds metafor's message where it would stop (else None)
+    and that row's tau² is nan; ``iterations`` counts Fisher scoring steps (0 for the other methods).
     """
-    from scipy.stats import chi2
+    count = len(rows.k)
+    errors = np.full(count, None, dtype=object)
+    iterations = np.zeros(count, dtype=int)
+    tau2 = np.zeros(count)
+    several = np.flatnonzero(rows.k > 1)
+    if method == "FE" or several.size == 0:
+        return tau2, errors, iterations
+    sub = rows.take(several)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hedges, spread = _hedges(sub)
+        if method == "HE":
+            value = hedges
+        elif method == "DL":
+            value = _dersimonian_laird(sub)
+        elif method == "SJ":
+            value = _sidik_jonkman(sub, spread)
+        elif method == "PM":
+            value, limits, too_low = _paule_mandel(sub)
+            for position in np.flatnonzero(too_low):
+                errors[several[position]] = f"Paule-Mandel: value of 'tau2.max' ({limits[position]:g}) too low"
+        else:
+            value, converged, steps = _fisher_scoring(sub, hedges, reml=(method == "REML"))
+            iterations[several] = steps
+            errors[several[~converged]] = FISHER_NOT_CONVERGED
+    # truncated at 0; a closed form that is not a number (0/0 on degenerate data) counts as 0
+    tau2[several] = np.maximum(0.0, np.where(np.isnan(value), 0.0, value))
+    tau2[errors != None] = np.nan  # noqa: E711 (elementwise comparison of an object array)
+    return tau2, errors, iterations
 
-    yi = np.asarray(yi, dtype=float)
-    vi = np.asarray(vi, dtype=float)
-    k = len(yi)
-    if k < 2:
-        raise ValueError("the Q-profile interval needs at least 2 studies")
+
+def typical_variance(rows: Rows) -> np.ndarray:
+    """The "typical" within-study variance (k - 1) / tr(P) of Higgins & Thompson 2002 (metafor's i2def "1")."""
+    return (rows.k - 1) / _trace_p(rows)
+
+
+def i2_h2(rows: Rows, q: np.ndarray, tau2: np.ndarray, common_effect: bool) -> tuple[np.ndarray, np.ndarray]:
+    """metafor's I² (percent) and H²: from Q for a common-effect model, else from tau² and the typical variance.
+    k = 1 gives I² = 0 and H² = 1."""
+    k = rows.k
+    single = k <= 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if common_effect:
+            i2 = np.where(q > 0, np.maximum(0.0, 100 * (q - (k - 1)) / q), 0.0)
+            h2 = q / (k - 1)
+        else:
+            typical = typical_variance(rows)
+            i2 = 100 * tau2 / (typical + tau2)
+            h2 = tau2 / typical + 1
+    return np.where(single, 0.0, i2), np.where(single, 1.0, h2)
+
+
+def tau2_profile_interval(rows: Rows, tau2: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Q-profile confidence interval for tau² (Viechtbauer 2007) as metafor's ``confint(rma)``, per row.
+
+    Needs k >= 2 in every row (k = 2 works as any other k, with 1 degree of freedom). Bounds are truncated at 0;
+    the search is over [min(0, tau2), max(100, 10 tau2)], and a bound beyond the upper end is reported as that
+    end (metafor prints it with ">"). A bound whose search fails is nan, as metafor gives NA with a warning.
+    The chi² quantiles depend only on k, so they are computed once per distinct k.
+    """
+    if np.any(rows.k < 2):
+        raise InvalidInput("the Q-profile interval needs at least 2 studies")
     alpha = 1 - level
-    lower_search = min(0.0, tau2)
-    upper_search = max(TAU2_MAX, tau2 * 10, lower_search * 10)
-    crit_upper = float(chi2.isf(alpha / 2, k - 1))
-    crit_lower = float(chi2.ppf(alpha / 2, k - 1))
+    distinct, position = np.unique(rows.k, return_inverse=True)
+    crit_upper = np.asarray(chi2_isf(alpha / 2, distinct - 1), dtype=float)[position]
+    crit_lower = np.asarray(chi2_ppf(alpha / 2, distinct - 1), dtype=float)[position]
+    lower_search = np.minimum(0.0, tau2)
+    upper_search = np.maximum(np.maximum(TAU2_MAX, tau2 * 10), lower_search * 10)
+    q_max = q_statistic(rows, upper_search)
+    q_min = q_statistic(rows, lower_search)
 
-    def q_at(value):
-        return q_statistic(yi, vi, value)
+    def bound(crit: np.ndarray, which: np.ndarray) -> np.ndarray:
+        """Root of Q(tau²) = crit for the rows ``which`` (nan where the search fails)."""
+        sub = rows.take(which)
 
-    q_max = q_at(upper_search)
-    q_min = q_at(lower_search)
-    ci_low = ci_high = math.nan
+        target = crit[which]
 
-    if q_min < crit_lower:
-        ci_low = ci_high = lower_search
-    elif q_max > crit_lower:
-        ci_high = upper_search
-    else:
-        try:
-            ci_high = zeroin(lambda t: q_at(t) - crit_lower, lower_search, upper_search, q_min - crit_lower,
-                             q_max - crit_lower)
-        except EstimationError:
-            ci_high = math.nan
+        def excess(values: np.ndarray, inner: np.ndarray) -> np.ndarray:
+            if len(inner) == len(sub.k):  # rows come in increasing order: all of them
+                return q_statistic(sub, values) - target
+            return q_statistic(sub.take(inner), values) - target[inner]
 
-    if q_max > crit_upper:
-        ci_low = ci_high = upper_search
-    elif q_min < crit_upper:
-        ci_low = lower_search
-    else:
-        try:
-            ci_low = zeroin(lambda t: q_at(t) - crit_upper, lower_search, upper_search, q_min - crit_upper,
-                            q_max - crit_upper)
-        except EstimationError:
-            ci_low = math.nan
+        root, _ = zeroin(excess, lower_search[which], upper_search[which], q_min[which] - crit[which],
+                         q_max[which] - crit[which])
+        return root
+
+    ci_low = np.full(len(rows.k), np.nan)
+    ci_high = np.full(len(rows.k), np.nan)
+    below = q_min < crit_lower
+    ci_low[below] = ci_high[below] = lower_search[below]
+    beyond = ~below & (q_max > crit_lower)
+    ci_high[beyond] = upper_search[beyond]
+    search = np.flatnonzero(~below & ~beyond)
+    if search.size:
+        ci_high[search] = bound(crit_lower, search)
+
+    beyond = q_max > crit_upper
+    ci_low[beyond] = ci_high[beyond] = upper_search[beyond]
+    at_lower = ~beyond & (q_min < crit_upper)
+    ci_low[at_lower] = lower_search[at_lower]
+    search = np.flatnonzero(~beyond & ~at_lower)
+    if search.size:
+        ci_low[search] = bound(crit_upper, search)
     return ci_low, ci_high

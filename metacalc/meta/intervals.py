@@ -18,12 +18,16 @@ for 0/10); the other methods already satisfy it (Wilson up to rounding, which is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-METHODS = ("clopper-pearson", "wilson", "wilson-cc", "agresti-coull", "jeffreys")
+from metacalc.meta.errors import InvalidInput
+from metacalc.meta.options import INTERVAL_METHODS as METHODS
 
 
-def _counts(events, totals):
+def _counts(events: Sequence[float] | np.ndarray | float,
+            totals: Sequence[float] | np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(events, dtype=float)
     n = np.asarray(totals, dtype=float)
     x, n = np.broadcast_arrays(x, n)
@@ -37,18 +41,19 @@ def _counts(events, totals):
     elif np.any(x != np.round(x)) or np.any(n != np.round(n)):
         problems.append("events and totals must be whole numbers")
     if problems:
-        raise ValueError("; ".join(problems))
+        raise InvalidInput(problems)
     return x, n
 
 
-def proportion_interval(events, totals, method="clopper-pearson", level=0.95):
+def proportion_interval(events: Sequence[float] | np.ndarray | float, totals: Sequence[float] | np.ndarray | float,
+                        method: str = "clopper-pearson", level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper confidence bounds for events/totals (arrays broadcast; scalars give 0-d arrays)."""
     from scipy.stats import beta, norm
 
     if method not in METHODS:
-        raise ValueError(f"unknown interval method {method!r}; expected one of {', '.join(METHODS)}")
+        raise InvalidInput(f"unknown interval method {method!r}; expected one of {', '.join(METHODS)}")
     if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1 (got {level})")
+        raise InvalidInput(f"level must be between 0 and 1 (got {level})")
     x, n = _counts(events, totals)
     alpha = 1 - level
     z = norm.isf(alpha / 2)

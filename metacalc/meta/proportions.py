@@ -1,7 +1,9 @@
 """Pooled proportions (e.g. the response rate to one therapy) from case reports and case series.
 
 ``pool_proportions(events, totals)`` chooses, fits and back-transforms; every result says which method was used
-and why (``reason``), and what a reader must know (``warnings``).
+and why (``reason``), and what a reader must know (``warnings``). ``pool_proportions_many`` does the same for
+many analyses at once through the batch engines (one GLMM batch, one inverse-variance batch, one call for all
+study intervals); ``pool_proportions`` is it on one analysis, so both give the same numbers.
 
 Methods
 -------
@@ -9,10 +11,9 @@ Methods
     No between-study model: tau², Q, I², H² and the prediction interval are null.
 "iv": two-step inverse-variance model on ``measure`` (PLO logit, PR raw, PAS arcsine, PFT Freeman-Tukey) with
     metafor's escalc continuity correction (``cc``/``add``), tau² by ``tau2_method`` ("FE" for a common-effect
-    model), optional Hartung-Knapp (``knha``), back-transformed as metafor (expit, sin², Miller's inverse with the
-    harmonic mean of n, identity). Numbers agree with metafor 3.8.1 ``escalc`` + ``rma`` + ``predict`` +
-    ``confint`` (tests/fixtures/metafor/iv_reference.json).
-"glmm": the binomial-normal random-intercept model (``metacalc.meta.glmm.rma_glmm``, metafor's
+    model), optional Hartung-Knapp (``knha``), back-transformed as metafor (see ``proportions_iv``). Numbers agree
+    with metafor 3.8.1 ``escalc`` + ``rma`` + ``predict`` + ``confint`` (tests/fixtures/metafor/iv_reference.json).
+"glmm": the binomial-normal random-intercept model (``metacalc.meta.glmm``, metafor's
     ``rma.glmm(measure="PLO")``).
 "auto" (the default) is the rule for case-report data:
     - every study a single patient (n = 1) -> "exact". A random-effects model over single patients cannot
@@ -30,32 +31,33 @@ Studies: every result lists each study's raw proportion x/n with its ``ci_method
 default, whatever the pooling method) and its weight in percent (n_i/N for "exact", the model's inverse-variance
 weight for "iv", null for "glmm", which has none).
 
-Freeman-Tukey warning: Miller's inverse is evaluated at the harmonic mean n_hm of the study sizes. Any pooled
-value below the transform of 0 events at n_hm back-transforms to exactly 0 (and above that of n_hm events to 1);
-that dead zone is about 1/(4 (n_hm + 1)) wide on the proportion scale: 14.6% at n_hm = 1, 4.2% at 5, 2.3% at 10.
-Below n_hm = 10 the dead zone exceeds 2% and covers the rates a case-report review is often about, so the result
-carries a warning (PFT_HARMONIC_MEAN_WARNING); values that actually fall there, or where Miller's formula has no
-solution, get their own warning.
-
 Edge cases (all finite, never NaN in ``to_dict()``): k = 1 (tau² = 0, no tau² interval); every study 0 or all
 events ("exact" under auto; under "iv" the continuity correction makes the model fit); tau² = 0 (I² = 0, H² = 1,
 tau² interval [0, 0] or [0, upper]); identical studies (Q = 0). Counts that are impossible (x > n, n < 1,
-fractional) raise ``UserError``; so does "iv" with ``cc="none"`` when a study has 0 or all events under PLO or PR
-(its logit or variance is infinite/zero; metafor would silently drop it).
+fractional) raise ``InvalidInput``; so does "iv" with ``cc="none"`` when a study has 0 or all events under PLO or
+PR (its logit or variance is infinite/zero; metafor would silently drop it).
 """
 
 from __future__ import annotations
 
 import math
-import warnings as warnings_module
+from collections.abc import Sequence
 
 import numpy as np
 
-from metacalc.errors import UserError
-from metacalc.meta.results import ProportionResult, StudyProportion
+from metacalc.meta.counts import check_counts, check_counts_many
+from metacalc.meta.errors import ERROR_MODES, GlmmNotEstimable, InvalidInput, MetaError, settle
+from metacalc.meta.glmm import rma_glmm_batch
+from metacalc.meta.intervals import proportion_interval
+from metacalc.meta.options import CORRECTIONS, INTERVAL_METHODS, MEASURES, PROPORTION_METHODS, TAU2_METHODS
+from metacalc.meta.options import ProportionSettings
+from metacalc.meta.proportions_iv import PFT_HARMONIC_MEAN_WARNING, pool_iv
+from metacalc.meta.results import CLOPPER_PEARSON, Z, ConfidenceInterval, GlmmResult, ProportionResult
+from metacalc.meta.study_rows import proportion_table
 
-METHODS = ("auto", "exact", "iv", "glmm")
-PFT_HARMONIC_MEAN_WARNING = 10.0
+__all__ = ["METHODS", "PFT_HARMONIC_MEAN_WARNING", "check_counts", "pool_proportions", "pool_proportions_many"]
+
+METHODS = PROPORTION_METHODS
 
 REASON_ALL_REPORTS = (
     "every study is a single-patient report (n = 1): between-study variance cannot be identified from single "
@@ -71,69 +73,15 @@ REASON_SERIES = (
     "at least one case series (n > 1): binomial-normal GLMM (random-intercept logistic model, maximum likelihood, "
     "adaptive Gauss-Hermite quadrature), which uses the exact binomial likelihood without continuity correction"
 )
+FALLBACK = "; so the pooled count with an exact Clopper-Pearson interval is used"
+
+Counts = Sequence[float] | np.ndarray
 
 
-def check_counts(events, totals, labels=None):
-    """Events and totals as integer arrays with study labels; every bad study is listed in one UserError."""
-    x = np.asarray(events, dtype=float).ravel()
-    n = np.asarray(totals, dtype=float).ravel()
-    if x.shape != n.shape:
-        raise UserError([f"events and totals differ in length ({x.size} and {n.size})"])
-    if x.size == 0:
-        raise UserError(["no studies to pool"])
-    if labels is None:
-        labels = [f"Study {i + 1}" for i in range(x.size)]
-    labels = [str(label) for label in labels]
-    if len(labels) != x.size:
-        raise UserError([f"{len(labels)} labels for {x.size} studies"])
-    problems = []
-    for label, xi, ni in zip(labels, x, n):
-        if not (math.isfinite(xi) and math.isfinite(ni)):
-            problems.append(f"{label}: events and total must both be given (got {xi:g} of {ni:g})")
-        elif xi != round(xi) or ni != round(ni):
-            problems.append(f"{label}: events and total must be whole numbers (got {xi:g} of {ni:g})")
-        elif ni < 1:
-            problems.append(f"{label}: total must be at least 1 (got {ni:g})")
-        elif xi < 0 or xi > ni:
-            problems.append(f"{label}: events must be between 0 and the total (got {xi:g} of {ni:g})")
-    if problems:
-        raise UserError(problems)
-    return x.astype(int), n.astype(int), labels
-
-
-def _studies(x, n, labels, weights, ci_method, level):
-    from metacalc.meta.intervals import proportion_interval
-
-    lower, upper = proportion_interval(x, n, ci_method, level)
-    return tuple(
-        StudyProportion(label, int(xi), int(ni), xi / ni, float(lo), float(hi), None if weights is None else float(w))
-        for label, xi, ni, lo, hi, w in zip(labels, x, n, lower, upper,
-                                            weights if weights is not None else [None] * len(x))
-    )
-
-
-def _choose(x, n):
-    if np.all(n == 1):
-        return "exact", REASON_ALL_REPORTS
-    if np.all(x == 0):
-        return "exact", REASON_ALL_ZERO
-    if np.all(x == n):
-        return "exact", REASON_ALL_EVENTS
-    return "glmm", REASON_SERIES
-
-
-def pool_proportions(events, totals, method="auto", measure="PLO", tau2_method="REML", knha=False, cc="only0",
-                     add=None, level=0.95, ci_method="clopper-pearson", labels=None) -> ProportionResult:
-    """Pool x_i/n_i across studies. See the module docstring for the methods and the "auto" rule.
-
-    ``add=None`` means metafor's default for the measure (1/2 for PLO and PR, 0 for PAS and PFT).
-    ``ci_method`` is the per-study interval (see ``metacalc.meta.intervals``); the pooled interval of "exact" is
-    always Clopper-Pearson. ``level`` is a fraction (0.95).
-    """
-    from metacalc.meta.transforms import CORRECTIONS, MEASURES
-    from metacalc.meta.heterogeneity import TAU2_METHODS
-    from metacalc.meta.intervals import METHODS as INTERVAL_METHODS
-
+def settings(method: str = "auto", measure: str = "PLO", tau2_method: str = "REML", knha: bool = False,
+             cc: str = "only0", add: float | None = None, level: float = 0.95,
+             ci_method: str = "clopper-pearson") -> ProportionSettings:
+    """The options of ``pool_proportions``, checked (every problem in one :class:`InvalidInput`)."""
     problems = []
     if method not in METHODS:
         problems.append(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
@@ -150,144 +98,156 @@ def pool_proportions(events, totals, method="auto", measure="PLO", tau2_method="
     if not (isinstance(level, (int, float)) and 0 < level < 1):
         problems.append(f"level must be a fraction between 0 and 1 (got {level!r})")
     if problems:
-        raise UserError(problems)
-    x, n, labels = check_counts(events, totals, labels)
-
-    if method == "auto":
-        chosen, reason = _choose(x, n)
-        if chosen == "glmm":
-            from metacalc.meta.glmm import GlmmNotEstimable
-
-            try:
-                return _pool_glmm(x, n, labels, level, ci_method, reason)
-            except GlmmNotEstimable as error:
-                fallback = "; ".join(error.problems)
-                return _pool_exact(x, n, labels, level, ci_method,
-                                   f"{fallback}; so the pooled count with an exact Clopper-Pearson interval is used")
-        return _pool_exact(x, n, labels, level, ci_method, reason)
-    requested = f"requested (method={method!r})"
-    if method == "exact":
-        return _pool_exact(x, n, labels, level, ci_method, requested)
-    if method == "glmm":
-        return _pool_glmm(x, n, labels, level, ci_method, requested)
-    return _pool_iv(x, n, labels, measure, tau2_method, knha, cc, add, level, ci_method, requested)
+        raise InvalidInput(problems)
+    return ProportionSettings(method, measure, tau2_method, bool(knha), cc, add, float(level), ci_method)
 
 
-def _pool_exact(x, n, labels, level, ci_method, reason):
-    from metacalc.meta.intervals import proportion_interval
+def pool_proportions(events: Counts, totals: Counts, method: str = "auto", measure: str = "PLO",
+                     tau2_method: str = "REML", knha: bool = False, cc: str = "only0", add: float | None = None,
+                     level: float = 0.95, ci_method: str = "clopper-pearson",
+                     labels: Sequence[str] | None = None) -> ProportionResult:
+    """Pool x_i/n_i across studies. See the module docstring for the methods and the "auto" rule.
 
-    events, total = int(x.sum()), int(n.sum())
-    p = events / total
-    lower, upper = (float(v) for v in proportion_interval(events, total, "clopper-pearson", level))
+    ``add=None`` means metafor's default for the measure (1/2 for PLO and PR, 0 for PAS and PFT).
+    ``ci_method`` is the per-study interval (see ``metacalc.meta.intervals``); the pooled interval of "exact" is
+    always Clopper-Pearson. ``level`` is a fraction (0.95). Raises ``InvalidInput`` or ``EstimationError``.
+    """
+    options = settings(method, measure, tau2_method, knha, cc, add, level, ci_method)
+    result = pool_with([events], [totals], [labels], options, errors="raise")[0]
+    assert isinstance(result, ProportionResult)
+    return result
+
+
+def pool_proportions_many(events_list: Sequence[Counts], totals_list: Sequence[Counts],
+                          labels_list: Sequence[Sequence[str] | None] | None = None, method: str = "auto",
+                          measure: str = "PLO", tau2_method: str = "REML", knha: bool = False, cc: str = "only0",
+                          add: float | None = None, level: float = 0.95, ci_method: str = "clopper-pearson",
+                          errors: str = "return") -> list[ProportionResult | MetaError]:
+    """``pool_proportions`` for many analyses with the same options, fitted together.
+
+    Returns one result per analysis, in order; with ``errors="return"`` (the default) an analysis that cannot be
+    pooled has its ``InvalidInput`` / ``EstimationError`` in its place, with "raise" the first one is raised.
+    """
+    options = settings(method, measure, tau2_method, knha, cc, add, level, ci_method)
+    return pool_with(events_list, totals_list, labels_list, options, errors)
+
+
+def pool_with(events_list: Sequence[Counts], totals_list: Sequence[Counts],
+              labels_list: Sequence[Sequence[str] | None] | None, options: ProportionSettings,
+              errors: str = "return") -> list[ProportionResult | MetaError]:
+    """The engine behind both: ``options`` already checked (see :func:`settings`)."""
+    if errors not in ERROR_MODES:
+        raise InvalidInput(f"errors must be 'raise' or 'return' (got {errors!r})")
+    if len(events_list) != len(totals_list) or (labels_list is not None and len(labels_list) != len(events_list)):
+        raise InvalidInput("events, totals and labels must have one entry per analysis")
+    out: list[ProportionResult | MetaError | None] = [None] * len(events_list)
+    data: dict[int, tuple[np.ndarray, np.ndarray, list[str]]] = {}
+    for i, checked in enumerate(check_counts_many(events_list, totals_list, labels_list)):
+        if isinstance(checked, MetaError):
+            out[i] = checked
+        else:
+            data[i] = checked
+    studies = _study_tables(data, options)
+    requested = (options.method, f"requested (method={options.method!r})")
+    chosen = {i: _choose(x, n) if options.method == "auto" else requested for i, (x, n, _) in data.items()}
+    glmm = [i for i in data if chosen[i][0] == "glmm"]
+    for i, result in zip(glmm, _pool_glmm([data[i] for i in glmm], studies, glmm, chosen, options)):
+        if isinstance(result, GlmmNotEstimable) and options.method == "auto":
+            chosen[i] = ("exact", "; ".join(result.problems) + FALLBACK)
+        else:
+            out[i] = result
+    iv = [i for i in data if chosen[i][0] == "iv"]
+    for i, result in zip(iv, pool_iv([data[i] for i in iv], [studies[i] for i in iv], [chosen[i][1] for i in iv],
+                                     options)):
+        out[i] = result
+    exact = [i for i in data if chosen[i][0] == "exact"]
+    for i, result in zip(exact, _pool_exact([data[i] for i in exact], [studies[i] for i in exact],
+                                            [chosen[i][1] for i in exact], options)):
+        out[i] = result
+    return settle(out, errors)
+
+
+def _choose(x: np.ndarray, n: np.ndarray) -> tuple[str, str]:
+    if np.all(n == 1):
+        return "exact", REASON_ALL_REPORTS
+    if np.all(x == 0):
+        return "exact", REASON_ALL_ZERO
+    if np.all(x == n):
+        return "exact", REASON_ALL_EVENTS
+    return "glmm", REASON_SERIES
+
+
+def _study_tables(data: dict[int, tuple[np.ndarray, np.ndarray, list[str]]],
+                  options: ProportionSettings) -> dict[int, dict[str, np.ndarray]]:
+    """Each study's raw proportion and ``ci_method`` interval, for every analysis in one vectorised call."""
+    if not data:
+        return {}
+    x = np.concatenate([d[0] for d in data.values()])
+    n = np.concatenate([d[1] for d in data.values()])
+    lower, upper = proportion_interval(x, n, options.ci_method, options.level)
+    estimate = x / n
+    tables, start = {}, 0
+    for i, (xi, _, _) in data.items():
+        part = slice(start, start + len(xi))
+        tables[i] = {"estimate": estimate[part], "ci_lower": lower[part], "ci_upper": upper[part]}
+        start += len(xi)
+    return tables
+
+
+def _pool_exact(data: list[tuple[np.ndarray, np.ndarray, list[str]]], studies: list[dict[str, np.ndarray]],
+                reasons: list[str], options: ProportionSettings) -> list[ProportionResult]:
+    if not data:
+        return []
+    events = np.array([int(x.sum()) for x, _, _ in data])
+    totals = np.array([int(n.sum()) for _, n, _ in data])
+    lower, upper = proportion_interval(events, totals, "clopper-pearson", options.level)
     no_model = "pooled count: no between-study model"
-    nulls = {name: no_model for name in ("tau2", "tau2_ci", "i2", "h2", "q", "q_df", "q_pvalue")}
-    nulls["pi_lower"] = nulls["pi_upper"] = "pooled count: no prediction interval without a between-study model"
-    warnings = []
-    if len(x) > 1 and np.any(n > 1):
-        warnings.append("the pooled count weights studies by their size and ignores differences between studies")
-    return ProportionResult(
-        k=len(x), method="exact", measure=None, tau2_method=None, level=level,
-        estimate=p, ci_lower=lower, ci_upper=upper, pi_lower=None, pi_upper=None,
-        transformed={"estimate": p, "se": math.sqrt(p * (1 - p) / total), "ci_lower": lower, "ci_upper": upper},
-        tau2=None, tau2_ci=None, i2=None, h2=None, q=None, q_df=None, q_pvalue=None,
-        studies=_studies(x, n, labels, 100 * n / total, ci_method, level),
-        reason=reason, warnings=tuple(warnings), nulls=nulls,
-    )
+    results = []
+    for j, ((x, n, labels), columns, reason) in enumerate(zip(data, studies, reasons)):
+        total = int(totals[j])
+        p = int(events[j]) / total
+        low, high = float(lower[j]), float(upper[j])
+        nulls = {name: no_model for name in ("tau2", "tau2_ci", "i2", "h2", "q", "q_df", "q_pvalue")}
+        nulls["pi_lower"] = nulls["pi_upper"] = "pooled count: no prediction interval without a between-study model"
+        warnings = []
+        if len(x) > 1 and np.any(n > 1):
+            warnings.append("the pooled count weights studies by their size and ignores differences between studies")
+        results.append(ProportionResult(
+            k=len(x), method="exact", measure=None, tau2_method=None, level=options.level, estimate=p,
+            ci=ConfidenceInterval(low, high, options.level, CLOPPER_PEARSON), pi=None,
+            transformed={"estimate": p, "se": math.sqrt(p * (1 - p) / total), "ci_lower": low, "ci_upper": high},
+            tau2=None, tau2_ci=None, i2=None, h2=None, q=None, q_df=None, q_pvalue=None,
+            studies=proportion_table(x, n, labels, columns, 100 * n / total),
+            reason=reason, warnings=tuple(warnings), nulls=nulls, settings=options,
+        ))
+    return results
 
 
-def _pool_glmm(x, n, labels, level, ci_method, reason):
+def _pool_glmm(data: list[tuple[np.ndarray, np.ndarray, list[str]]], studies: dict[int, dict[str, np.ndarray]],
+               positions: list[int], chosen: dict[int, tuple[str, str]],
+               options: ProportionSettings) -> list[ProportionResult | MetaError]:
     from scipy.special import expit
 
-    from metacalc.meta.glmm import rma_glmm
-
-    with warnings_module.catch_warnings():
-        warnings_module.simplefilter("ignore")  # the same messages are kept in fit.warnings
-        fit = rma_glmm(x, n, level=level, labels=labels)
+    if not data:
+        return []
+    fits = rma_glmm_batch([x for x, _, _ in data], [n for _, n, _ in data], level=options.level,
+                          labels=[labels for _, _, labels in data], errors="return")
     nulls = {"tau2_ci": "no profile interval for tau² is computed for the GLMM",
              "studies.weight": "the GLMM has no inverse-variance study weights"}
-    return ProportionResult(
-        k=len(x), method="glmm", measure="PLO", tau2_method="ML", level=level,
-        estimate=float(expit(fit.estimate)), ci_lower=float(expit(fit.ci_lower)), ci_upper=float(expit(fit.ci_upper)),
-        pi_lower=float(expit(fit.pi_lower)), pi_upper=float(expit(fit.pi_upper)),
-        transformed={"estimate": fit.estimate, "se": fit.se, "ci_lower": fit.ci_lower, "ci_upper": fit.ci_upper},
-        tau2=fit.tau2, tau2_ci=None, i2=fit.i2, h2=fit.h2, q=fit.q, q_df=fit.q_df, q_pvalue=fit.q_pvalue,
-        studies=_studies(x, n, labels, None, ci_method, level),
-        reason=reason, warnings=tuple(fit.warnings), nulls=nulls, model=fit,
-    )
-
-
-def _pool_iv(x, n, labels, measure, tau2_method, knha, cc, add, level, ci_method, reason):
-    from metacalc.meta.heterogeneity import EstimationError
-    from metacalc.meta.random_effects import rma
-    from metacalc.meta.transforms import back_transform, corrected_counts, escalc_proportion, harmonic_mean
-
-    _, _, corrected = corrected_counts(x, n, measure, cc, add)
-    yi, vi = escalc_proportion(x, n, measure, cc, add)
-    unusable = ~(np.isfinite(yi) & np.isfinite(vi) & (vi > 0))
-    if np.any(unusable):
-        names = ", ".join(label for label, bad in zip(labels, unusable) if bad)
-        raise UserError([f"measure {measure} with continuity correction {cc!r} cannot use studies with 0 or all "
-                         f"events ({names}): use cc='only0', or method 'exact' or 'glmm'"])
-    try:
-        fit = rma(yi, vi, method=tau2_method, test="knha" if knha else "z", level=level, labels=labels)
-    except EstimationError as error:
-        raise UserError([f"the {tau2_method} estimate of tau² could not be computed for these data ({error}); "
-                         "try tau2_method='DL' or 'PM', or method 'glmm'"]) from None
-
-    warnings, nulls = [], {}
-    values = np.array([fit.estimate, fit.ci_lower, fit.ci_upper, fit.pi_lower, fit.pi_upper])
-    with np.errstate(invalid="ignore"):
-        back = back_transform(values, measure, totals=n)
-    if measure == "PR":
-        outside = np.isfinite(back) & ((back < 0) | (back > 1))
-        if np.any(outside):
-            warnings.append("the raw-proportion (PR) interval reached beyond [0, 1] and was clipped; unclipped "
-                            "values are in 'transformed' (metafor reports them unclipped)")
-            back = np.where(np.isfinite(back), np.clip(back, 0.0, 1.0), back)
-    if measure == "PFT":
-        hm = harmonic_mean(n)
-        if hm < PFT_HARMONIC_MEAN_WARNING:
-            warnings.append(
-                f"Freeman-Tukey back-transformation uses the harmonic mean of the study sizes ({hm:.3g}), which is "
-                f"below {PFT_HARMONIC_MEAN_WARNING:g}: pooled values within about {1 / (4 * (hm + 1)):.1%} of 0 or "
-                "1 are returned as exactly 0 or 1 and the interval can be distorted (Schwarzer et al. 2019); "
-                "prefer PLO or the GLMM")
-        from metacalc.meta.transforms import freeman_tukey
-
-        finite = np.isfinite(values)
-        at_edge = finite & ((values < freeman_tukey(0.0, hm)) | (values > freeman_tukey(1.0, hm)))
-        if np.any(at_edge):
-            warnings.append("part of the Freeman-Tukey result lies beyond the transform of 0 or all events at the "
-                            "harmonic mean n and was back-transformed to exactly 0 or 1")
-        if np.any(finite & ~np.isfinite(back)):
-            warnings.append("Miller's inverse Freeman-Tukey formula has no solution for part of the result at the "
-                            "harmonic mean n; those values are null")
-            for name, value in zip(("estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper"), back):
-                if not math.isfinite(value):
-                    nulls[name] = "Miller's inverse Freeman-Tukey formula has no solution at the harmonic mean n"
-    if fit.method == "FE":
-        nulls["pi_lower"] = nulls["pi_upper"] = "a common-effect model has no prediction interval"
-        nulls["tau2_ci"] = "a common-effect model has no between-study variance"
-        if knha:
-            warnings.append("the Hartung-Knapp adjustment is not meant for a common-effect model (metafor warns too)")
-    elif fit.tau2_ci is None:
-        nulls["tau2_ci"] = "a single study: no interval for tau²"
-    if knha and fit.k == 1:
-        warnings.append("Hartung-Knapp needs at least 2 studies; a z test was used (as metafor)")
-    if np.any(corrected):
-        added = add if add is not None else (0.0 if measure in ("PAS", "PFT") else 0.5)
-        message = (f"continuity correction: {added:g} added to the events and non-events of "
-                   f"{int(corrected.sum())} of {len(x)} studies (cc={cc!r})")
-        if np.any(corrected & (n == 1)):
-            message += "; this moves single-patient reports to 0.25 or 0.75"
-        warnings.append(message)
-
-    return ProportionResult(
-        k=fit.k, method="iv", measure=measure, tau2_method=tau2_method, level=level,
-        estimate=float(back[0]), ci_lower=float(back[1]), ci_upper=float(back[2]),
-        pi_lower=float(back[3]), pi_upper=float(back[4]),
-        transformed={"estimate": fit.estimate, "se": fit.se, "ci_lower": fit.ci_lower, "ci_upper": fit.ci_upper},
-        tau2=fit.tau2, tau2_ci=fit.tau2_ci, i2=fit.i2, h2=fit.h2, q=fit.q, q_df=fit.q_df, q_pvalue=fit.q_pvalue,
-        studies=_studies(x, n, labels, fit.weights, ci_method, level),
-        reason=reason, warnings=tuple(warnings), nulls=nulls, model=fit,
-    )
+    results: list[ProportionResult | MetaError] = []
+    for i, (x, n, labels), fit in zip(positions, data, fits):
+        if not isinstance(fit, GlmmResult):
+            results.append(fit)
+            continue
+        level = options.level
+        results.append(ProportionResult(
+            k=len(x), method="glmm", measure="PLO", tau2_method="ML", level=level,
+            estimate=float(expit(fit.estimate)),
+            ci=ConfidenceInterval(float(expit(fit.ci.lower)), float(expit(fit.ci.upper)), level, Z),
+            pi=ConfidenceInterval(float(expit(fit.pi.lower)), float(expit(fit.pi.upper)), level, Z),
+            transformed={"estimate": fit.estimate, "se": fit.se, "ci_lower": fit.ci.lower, "ci_upper": fit.ci.upper},
+            tau2=fit.tau2, tau2_ci=None, i2=fit.i2, h2=fit.h2, q=fit.q, q_df=fit.q_df, q_pvalue=fit.q_pvalue,
+            studies=proportion_table(x, n, labels, studies[i], None),
+            reason=chosen[i][1], warnings=tuple(fit.warnings), nulls=dict(nulls), settings=options, model=fit,
+        ))
+    return results

@@ -1,13 +1,12 @@
-"""Analyses around one model: subgroups, leave-one-out and cumulative meta-analysis (metafor's verbs).
+"""Analyses around one fitted model: leave-one-out, cumulative meta-analysis and subgroups (metafor's verbs).
 
-Each verb has two forms:
+As metafor's ``leave1out(res)`` and ``cumul(res)``, the verbs take a fitted result, which knows its data and
+settings: a :class:`RandomEffectsResult` (``rma``), :class:`ProportionResult` (``pool_proportions``),
+:class:`MeanResult` (``pool_means``) or :class:`GlmmResult` (``rma_glmm``). Every subset is refitted with the
+same settings, all of them in one batch of the engine that made the result (:func:`refit_many`).
 
-- on effect sizes ``yi`` and sampling variances ``vi``, fitted with :func:`metacalc.meta.random_effects.rma`
-  (``subgroups``, ``leave_one_out``, ``cumulative``) -- these match metafor's separate subgroup fits,
-  ``leave1out()`` and ``cumul()``;
-- on any fitting callable ``fit(indices) -> result`` (``*_by``), e.g.
-  ``lambda idx: pool_proportions(events[idx], totals[idx], method="glmm")``, so that the same verbs run on
-  events/totals with whatever pooling method the review uses.
+Behind them are generic forms on any fitting callable ``fit(indices) -> result`` (``*_by``), e.g.
+``lambda idx: pool_proportions(events[idx], totals[idx], method="glmm")``.
 
 Test for subgroup differences: every subgroup is fitted on its own (its own tau^2, as R meta's
 ``subgroup=`` does with ``tau.common=FALSE``); the subgroup estimates are then combined by a fixed-effect
@@ -19,25 +18,215 @@ scale (logit, arcsine, ...) are the ones combined.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from functools import singledispatch
+from typing import Any
 
 import numpy as np
 
-from metacalc.meta.results import json_number
+from metacalc.meta.errors import InvalidInput, MetaError, settle
+from metacalc.meta.glmm import rma_glmm_batch
+from metacalc.meta.means import pool_means_many
+from metacalc.meta.proportions import pool_with
+from metacalc.meta.random_effects import rma_batch
+from metacalc.meta.results import (
+    STEP_FIELDS,
+    GlmmResult,
+    MeanResult,
+    ProportionResult,
+    RandomEffectsResult,
+    StepTable,
+    SubgroupAnalysis,
+    model_value,
+)
 
-# Per-step quantities in leave-one-out / cumulative tables, as metafor lists them.
-STEP_FIELDS = ("estimate", "se", "statistic", "pvalue", "ci_lower", "ci_upper", "q", "q_pvalue", "tau2", "i2", "h2")
+Fit = Callable[[np.ndarray], Any]
+Result = RandomEffectsResult | ProportionResult | MeanResult | GlmmResult
 
 
-def _attribute(result, name):
-    value = getattr(result, name, None)
-    if value is None and name == "se":
-        # pooled proportions keep their SE on the model scale only
-        value = (getattr(result, "transformed", None) or {}).get("se")
-    return np.nan if value is None else float(value)
+# --------------------------------------------------------------------------------------------------------------
+# Refitting a result on subsets of its studies
+# --------------------------------------------------------------------------------------------------------------
 
 
-def _model_scale(result):
+@singledispatch
+def refit_many(result: Any, index_sets: Sequence[np.ndarray]) -> list[Any]:
+    """The result refitted on each subset of its studies (positions), with its own settings, in one batch;
+    a subset that cannot be fitted has its error (``InvalidInput`` / ``EstimationError``) in its place."""
+    raise InvalidInput(f"cannot refit a {type(result).__name__}: expected a result of rma, pool_proportions, "
+                       "pool_means or rma_glmm")
+
+
+@refit_many.register
+def _(result: RandomEffectsResult, index_sets: Sequence[np.ndarray]) -> list[Any]:
+    labels = result.labels
+    batch = rma_batch([result.yi[s] for s in index_sets], [result.vi[s] for s in index_sets], method=result.method,
+                      test=result.test, level=result.level)
+    out: list[Any] = []
+    for row, subset in enumerate(index_sets):
+        try:
+            out.append(batch.result(row, None if labels is None else [labels[i] for i in subset]))
+        except MetaError as error:
+            out.append(error)
+    return out
+
+
+@refit_many.register
+def _(result: ProportionResult, index_sets: Sequence[np.ndarray]) -> list[Any]:
+    events = result.studies.columns["events"]
+    totals = result.studies.columns["total"]
+    labels = result.studies.labels
+    assert events is not None and totals is not None
+    return list(pool_with([events[s] for s in index_sets], [totals[s] for s in index_sets],
+                          [[labels[i] for i in s] for s in index_sets], result.settings, errors="return"))
+
+
+@refit_many.register
+def _(result: MeanResult, index_sets: Sequence[np.ndarray]) -> list[Any]:
+    columns = result.studies.columns
+    labels = result.studies.labels
+    mean, sd, n = columns["mean"], columns["sd"], columns["n"]
+    assert mean is not None and sd is not None and n is not None
+    options = result.settings
+    return list(pool_means_many([mean[s] for s in index_sets], [sd[s] for s in index_sets], [n[s] for s in index_sets],
+                                [[labels[i] for i in s] for s in index_sets], options.tau2_method, options.knha,
+                                options.level, errors="return"))
+
+
+@refit_many.register
+def _(result: GlmmResult, index_sets: Sequence[np.ndarray]) -> list[Any]:
+    labels = result.labels
+    return list(rma_glmm_batch([result.events[s] for s in index_sets], [result.totals[s] for s in index_sets],
+                               level=result.level, nagq=result.nagq,
+                               labels=[None if labels is None else [labels[i] for i in s] for s in index_sets],
+                               errors="return"))
+
+
+def _study_labels(result: Any) -> tuple[str, ...]:
+    if isinstance(result, (ProportionResult, MeanResult)):
+        return result.studies.labels
+    labels = getattr(result, "labels", None)
+    return tuple(labels) if labels is not None else tuple(f"study {i + 1}" for i in range(result.k))
+
+
+def _refits(result: Any, index_sets: Sequence[np.ndarray]) -> list[Any]:
+    """``refit_many``, raising the first subset's error (in step order) as a single fit would."""
+    return settle(refit_many(result, index_sets), "raise")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The verbs
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _labels(labels: Sequence[str] | None, k: int) -> tuple[str, ...]:
+    if labels is None:
+        return tuple(f"study {i + 1}" for i in range(k))
+    names = tuple(str(label) for label in labels)
+    if len(names) != k:
+        raise InvalidInput(f"labels has {len(names)} entries for {k} studies")
+    return names
+
+
+def _leave_one_out_sets(k: int) -> list[np.ndarray]:
+    if k < 2:
+        raise InvalidInput(f"leave-one-out needs at least 2 studies (got {k})")
+    everything = np.arange(k)
+    return [everything[everything != i] for i in range(k)]
+
+
+def _cumulative_sets(k: int, order: Sequence[float] | np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The order studies are added in, and the studies of each step."""
+    if k < 1:
+        raise InvalidInput("no studies")
+    if order is None:
+        sequence = np.arange(k)
+    else:
+        keys = np.asarray(order)
+        if keys.shape != (k,):
+            raise InvalidInput(f"order has {keys.size} entries for {k} studies")
+        sequence = np.argsort(keys, kind="stable")
+    return sequence, [sequence[: i + 1] for i in range(k)]
+
+
+def _subgroup_sets(groups: Sequence[Any]) -> tuple[tuple[Any, ...], list[np.ndarray]]:
+    """Subgroup values in order of first appearance, and the studies of each."""
+    values = np.asarray(groups, dtype=object)
+    if values.ndim != 1 or len(values) == 0:
+        raise InvalidInput("groups must be a non-empty 1-d sequence, one value per study")
+    levels = tuple(dict.fromkeys(values.tolist()))
+    return levels, [np.flatnonzero(values == level_value) for level_value in levels]
+
+
+def _step_table(kind: str, labels: Sequence[str], index_sets: Sequence[np.ndarray], fits: Sequence[Any]) -> StepTable:
+    columns = {name: np.array([model_value(f, name) for f in fits]) for name in STEP_FIELDS}
+    return StepTable(kind=kind, labels=tuple(labels), indices=tuple(tuple(map(int, s)) for s in index_sets),
+                     fits=tuple(fits), **columns)
+
+
+def leave_one_out(result: Result) -> StepTable:
+    """metafor's ``leave1out(res)``: ``result`` refitted without each study in turn."""
+    index_sets = _leave_one_out_sets(result.k)
+    return _step_table("leave_one_out", _study_labels(result), index_sets, _refits(result, index_sets))
+
+
+def leave_one_out_by(fit: Fit, k: int, labels: Sequence[str] | None = None) -> StepTable:
+    """Refit without each study in turn (metafor's ``leave1out``); ``fit(indices)`` fits the given studies."""
+    index_sets = _leave_one_out_sets(k)
+    return _step_table("leave_one_out", _labels(labels, k), index_sets, [fit(s) for s in index_sets])
+
+
+def cumulative(result: Result, order: Sequence[float] | np.ndarray | None = None) -> StepTable:
+    """metafor's ``cumul(res, order=order)``: ``result`` refitted adding one study at a time, in data order or
+    sorted by ``order`` (e.g. publication year; a stable sort, ties keep data order as R's ``order()``)."""
+    sequence, index_sets = _cumulative_sets(result.k, order)
+    names = _study_labels(result)
+    return _step_table("cumulative", [names[i] for i in sequence], index_sets, _refits(result, index_sets))
+
+
+def cumulative_by(fit: Fit, k: int, order: Sequence[float] | np.ndarray | None = None,
+                  labels: Sequence[str] | None = None) -> StepTable:
+    """Add one study at a time (metafor's ``cumul``), in data order or sorted by ``order`` (e.g. publication
+    year; a stable sort, so ties keep data order as R's ``order()`` does); ``fit(indices)`` fits the studies."""
+    sequence, index_sets = _cumulative_sets(k, order)
+    names = _labels(labels, k)
+    return _step_table("cumulative", [names[i] for i in sequence], index_sets, [fit(s) for s in index_sets])
+
+
+def subgroups(result: Result, groups: Sequence[Any]) -> SubgroupAnalysis:
+    """Separate fits of ``result``'s model per subgroup, plus the fixed-effect test for subgroup differences."""
+    if len(groups) != result.k:
+        raise InvalidInput(f"groups has {len(groups)} entries for {result.k} studies")
+    levels, index_sets = _subgroup_sets(groups)
+    return _subgroup_analysis(levels, _refits(result, index_sets))
+
+
+def subgroups_by(fit: Fit, groups: Sequence[Any]) -> SubgroupAnalysis:
+    """Fit each subgroup with ``fit(indices)`` and test for subgroup differences."""
+    levels, index_sets = _subgroup_sets(groups)
+    return _subgroup_analysis(levels, [fit(s) for s in index_sets])
+
+
+def subgroup_difference(estimates: Sequence[float] | np.ndarray,
+                        ses: Sequence[float] | np.ndarray) -> tuple[float, int, float]:
+    """Q between subgroups: the fixed-effect heterogeneity statistic of the subgroup estimates.
+
+    Returns ``(q, df, pvalue)``; metafor: ``rma(estimates, sei=ses, method="FE")`` -> QE, k - 1, QEp.
+    """
+    from scipy import stats
+
+    values = np.asarray(estimates, dtype=float)
+    errors = np.asarray(ses, dtype=float)
+    if len(values) < 2:
+        raise InvalidInput("a test for subgroup differences needs at least 2 subgroups")
+    w = 1 / errors**2
+    pooled = np.sum(w * values) / np.sum(w)
+    q = float(np.sum(w * (values - pooled) ** 2))
+    df = len(values) - 1
+    return q, df, float(stats.chi2.sf(q, df))
+
+
+def _model_scale(result: Any) -> tuple[float, float]:
     """Estimate and SE on the scale the model was fitted on."""
     transformed = getattr(result, "transformed", None)
     if isinstance(transformed, dict) and "estimate" in transformed and "se" in transformed:
@@ -47,185 +236,11 @@ def _model_scale(result):
     return (np.nan if estimate is None else float(estimate)), (np.nan if se is None else float(se))
 
 
-def _rma_fitter(yi, vi, method, test, level):
-    from metacalc.meta.random_effects import rma
-
-    yi = np.asarray(yi, dtype=float)
-    vi = np.asarray(vi, dtype=float)
-    if yi.shape != vi.shape or yi.ndim != 1:
-        raise ValueError(f"yi and vi must be 1-d arrays of one length (got {yi.shape} and {vi.shape})")
-    if len(yi) == 0:
-        raise ValueError("no studies")
-
-    def fit(indices):
-        return rma(yi[indices], vi[indices], method=method, test=test, level=level)
-
-    return fit, len(yi)
-
-
-def _labels(labels, k):
-    if labels is None:
-        return tuple(f"study {i + 1}" for i in range(k))
-    labels = tuple(str(label) for label in labels)
-    if len(labels) != k:
-        raise ValueError(f"labels has {len(labels)} entries for {k} studies")
-    return labels
-
-
-@dataclass(frozen=True)
-class StepTable:
-    """One fit per step: leave-one-out (step i = all studies but study i) or cumulative (step i = first i).
-
-    ``labels[i]`` names the study left out / added at step i; ``indices[i]`` are the studies in fit i (positions
-    in the original data); every array in :data:`STEP_FIELDS` has one entry per step (NaN where the fit has no
-    such quantity); ``fits`` keeps the full results.
-    """
-
-    kind: str
-    labels: tuple[str, ...]
-    indices: tuple[tuple[int, ...], ...]
-    estimate: np.ndarray
-    se: np.ndarray
-    statistic: np.ndarray
-    pvalue: np.ndarray
-    ci_lower: np.ndarray
-    ci_upper: np.ndarray
-    q: np.ndarray
-    q_pvalue: np.ndarray
-    tau2: np.ndarray
-    i2: np.ndarray
-    h2: np.ndarray
-    fits: tuple = field(repr=False, compare=False, default=())
-
-    def __len__(self):
-        return len(self.labels)
-
-    def to_dict(self):
-        """JSON-safe: one object per step, non-finite numbers as null."""
-        label_key = "omitted" if self.kind == "leave_one_out" else "added"
-        rows = []
-        for i, label in enumerate(self.labels):
-            row = {label_key: label, "k": len(self.indices[i])}
-            row.update({name: json_number(getattr(self, name)[i]) for name in STEP_FIELDS})
-            rows.append(row)
-        return {"kind": self.kind, "steps": rows}
-
-
-def _step_table(kind, labels, index_sets, fit):
-    fits = tuple(fit(np.asarray(indices, dtype=int)) for indices in index_sets)
-    columns = {name: np.array([_attribute(f, name) for f in fits]) for name in STEP_FIELDS}
-    return StepTable(kind=kind, labels=tuple(labels), indices=tuple(tuple(map(int, s)) for s in index_sets),
-                     fits=fits, **columns)
-
-
-def leave_one_out_by(fit, k, labels=None):
-    """Refit without each study in turn (metafor's ``leave1out``); ``fit(indices)`` fits the given studies."""
-    if k < 2:
-        raise ValueError(f"leave-one-out needs at least 2 studies (got {k})")
-    labels = _labels(labels, k)
-    everything = np.arange(k)
-    index_sets = [everything[everything != i] for i in range(k)]
-    return _step_table("leave_one_out", labels, index_sets, fit)
-
-
-def leave_one_out(yi, vi, method="REML", test="z", level=0.95, labels=None):
-    """metafor's ``leave1out(rma(yi, vi, method=method, test=test, level=level))``."""
-    fit, k = _rma_fitter(yi, vi, method, test, level)
-    return leave_one_out_by(fit, k, labels)
-
-
-def cumulative_by(fit, k, order=None, labels=None):
-    """Add one study at a time (metafor's ``cumul``), in data order or sorted by ``order`` (e.g. publication
-    year; a stable sort, so ties keep data order as R's ``order()`` does)."""
-    if k < 1:
-        raise ValueError("no studies")
-    labels = _labels(labels, k)
-    if order is None:
-        sequence = np.arange(k)
-    else:
-        order = np.asarray(order)
-        if order.shape != (k,):
-            raise ValueError(f"order has {order.size} entries for {k} studies")
-        sequence = np.argsort(order, kind="stable")
-    index_sets = [sequence[: i + 1] for i in range(k)]
-    return _step_table("cumulative", [labels[i] for i in sequence], index_sets, fit)
-
-
-def cumulative(yi, vi, order=None, method="REML", test="z", level=0.95, labels=None):
-    """metafor's ``cumul(rma(yi, vi, method=method, test=test, level=level), order=order)``."""
-    fit, k = _rma_fitter(yi, vi, method, test, level)
-    return cumulative_by(fit, k, order, labels)
-
-
-@dataclass(frozen=True)
-class SubgroupAnalysis:
-    """Separate fits per subgroup and the test for subgroup differences (see the module docstring).
-
-    ``groups`` lists the subgroup values in order of first appearance; ``fits[g]`` is that subgroup's result.
-    ``q_between`` is None with fewer than two subgroups that have a finite estimate and a positive SE;
-    ``excluded`` names subgroups left out of the test and why.
-    """
-
-    groups: tuple
-    fits: dict = field(compare=False)
-    estimates: np.ndarray
-    ses: np.ndarray
-    q_between: float | None
-    q_between_df: int | None
-    q_between_pvalue: float | None
-    excluded: dict = field(default_factory=dict)
-
-    def to_dict(self, fit_to_dict=None):
-        """JSON-safe summary; ``fit_to_dict(result)`` serialises a subgroup fit (default: estimate, SE, CI, k)."""
-
-        def default(result):
-            return {name: json_number(_attribute(result, name))
-                    for name in ("estimate", "se", "ci_lower", "ci_upper", "tau2", "i2", "q")} | {
-                "k": int(result.k)}
-
-        serialise = fit_to_dict or default
-        return {
-            "subgroups": [{"by": group, **serialise(self.fits[group])} for group in self.groups],
-            "test_for_subgroup_differences": {
-                "q_between": json_number(self.q_between),
-                "df": self.q_between_df,
-                "pvalue": json_number(self.q_between_pvalue),
-                "method": "fixed-effect Q across subgroup estimates (separate tau2 per subgroup)",
-                "excluded": dict(self.excluded),
-            },
-        }
-
-
-def subgroup_difference(estimates, ses):
-    """Q between subgroups: the fixed-effect heterogeneity statistic of the subgroup estimates.
-
-    Returns ``(q, df, pvalue)``; metafor: ``rma(estimates, sei=ses, method="FE")`` -> QE, k - 1, QEp.
-    """
-    from scipy import stats
-
-    estimates = np.asarray(estimates, dtype=float)
-    ses = np.asarray(ses, dtype=float)
-    if len(estimates) < 2:
-        raise ValueError("a test for subgroup differences needs at least 2 subgroups")
-    w = 1 / ses**2
-    pooled = np.sum(w * estimates) / np.sum(w)
-    q = float(np.sum(w * (estimates - pooled) ** 2))
-    df = len(estimates) - 1
-    return q, df, float(stats.chi2.sf(q, df))
-
-
-def subgroups_by(fit, groups):
-    """Fit each subgroup with ``fit(indices)`` and test for subgroup differences."""
-    groups = np.asarray(groups, dtype=object)
-    if groups.ndim != 1 or len(groups) == 0:
-        raise ValueError("groups must be a non-empty 1-d sequence, one value per study")
-    levels = tuple(dict.fromkeys(groups.tolist()))
-    fits = {}
+def _subgroup_analysis(levels: tuple[Any, ...], results: Sequence[Any]) -> SubgroupAnalysis:
+    fits = dict(zip(levels, results))
     estimates, ses, excluded = [], [], {}
     tested = []
-    for level_value in levels:
-        result = fit(np.flatnonzero(groups == level_value))
-        fits[level_value] = result
+    for level_value, result in fits.items():
         estimate, se = _model_scale(result)
         estimates.append(estimate)
         ses.append(se)
@@ -233,17 +248,10 @@ def subgroups_by(fit, groups):
             excluded[str(level_value)] = "no finite estimate with a positive standard error"
         else:
             tested.append(len(estimates) - 1)
-    estimates, ses = np.array(estimates), np.array(ses)
-    q = df = p = None
+    estimate_array, se_array = np.array(estimates), np.array(ses)
+    q = p = None
+    df = None
     if len(tested) >= 2:
-        q, df, p = subgroup_difference(estimates[tested], ses[tested])
-    return SubgroupAnalysis(groups=levels, fits=fits, estimates=estimates, ses=ses, q_between=q,
+        q, df, p = subgroup_difference(estimate_array[tested], se_array[tested])
+    return SubgroupAnalysis(groups=levels, fits=fits, estimates=estimate_array, ses=se_array, q_between=q,
                             q_between_df=df, q_between_pvalue=p, excluded=excluded)
-
-
-def subgroups(yi, vi, groups, method="REML", test="z", level=0.95):
-    """Separate random-effects fits per subgroup plus the fixed-effect test for subgroup differences."""
-    fit, k = _rma_fitter(yi, vi, method, test, level)
-    if len(groups) != k:
-        raise ValueError(f"groups has {len(groups)} entries for {k} studies")
-    return subgroups_by(fit, groups)

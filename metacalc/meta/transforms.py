@@ -18,21 +18,31 @@ Transforms: PLO log(p/(1-p)); PAS asin(sqrt(p)); PFT (asin(sqrt(x/(n+1))) + asin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-MEASURES = ("PR", "PLO", "PAS", "PFT")
-CORRECTIONS = ("only0", "all", "if0all", "none")
+from metacalc.meta.errors import InvalidInput
+from metacalc.meta.options import CORRECTIONS, MEASURES
+
+Array = Sequence[float] | np.ndarray
 
 
-def default_add(measure):
+def default_add(measure: str) -> float:
     """metafor's default ``add`` when the caller gives none: 1/2 for PR and PLO, 0 for PAS and PFT."""
     return 0.0 if measure in ("PAS", "PFT") else 0.5
 
 
-def corrected_counts(events, totals, measure="PLO", to="only0", add=None):
-    """Events and totals after metafor's continuity correction (floats), and which studies were corrected."""
+def corrected_counts(events: Array, totals: Array, measure: str = "PLO", to: str = "only0",
+                     add: float | None = None,
+                     starts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Events and totals after metafor's continuity correction (floats), and which studies were corrected.
+
+    ``starts``: the studies of many analyses one after another, each analysis starting at these positions (for
+    "if0all", which looks at the whole analysis); by default all studies are one analysis.
+    """
     if to not in CORRECTIONS:
-        raise ValueError(f"unknown continuity correction {to!r}; expected one of {', '.join(CORRECTIONS)}")
+        raise InvalidInput(f"unknown continuity correction {to!r}; expected one of {', '.join(CORRECTIONS)}")
     if add is None:
         add = default_add(measure)
     x = np.asarray(events, dtype=float)
@@ -44,7 +54,11 @@ def corrected_counts(events, totals, measure="PLO", to="only0", add=None):
     elif to == "only0":
         corrected = zero_cell
     elif to == "if0all":
-        corrected = np.full(x.shape, bool(np.any(zero_cell)))
+        if starts is None:
+            corrected = np.full(x.shape, bool(np.any(zero_cell)))
+        else:
+            any_zero = np.logical_or.reduceat(zero_cell, starts)
+            corrected = np.repeat(any_zero, np.diff(np.append(starts, x.size)))
     else:
         corrected = np.zeros(x.shape, dtype=bool)
     if add == 0:
@@ -54,15 +68,17 @@ def corrected_counts(events, totals, measure="PLO", to="only0", add=None):
     return x, x + m, corrected
 
 
-def escalc_proportion(events, totals, measure="PLO", to="only0", add=None):
-    """metafor's ``escalc(measure, xi=events, ni=totals, add=, to=)``: returns (yi, vi) as float arrays.
+def escalc_proportion(events: Array, totals: Array, measure: str = "PLO", to: str = "only0",
+                      add: float | None = None, starts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """metafor's ``escalc(measure, xi=events, ni=totals, add=, to=)``: returns (yi, vi) as float arrays
+    (``starts``: many analyses one after another, as for ``corrected_counts``).
 
     Without a correction, PLO gives infinite yi/vi for 0 or n events and PR gives vi = 0 there; callers must
     handle those studies (metafor drops non-finite ones with a warning; ``pool_proportions`` refuses them).
     """
     if measure not in MEASURES:
-        raise ValueError(f"unknown measure {measure!r}; expected one of {', '.join(MEASURES)}")
-    x, n, _ = corrected_counts(events, totals, measure, to, add)
+        raise InvalidInput(f"unknown measure {measure!r}; expected one of {', '.join(MEASURES)}")
+    x, n, _ = corrected_counts(events, totals, measure, to, add, starts)
     p = x / n
     with np.errstate(divide="ignore", invalid="ignore"):
         if measure == "PR":
@@ -80,13 +96,13 @@ def escalc_proportion(events, totals, measure="PLO", to="only0", add=None):
     return np.asarray(yi, dtype=float), np.broadcast_to(np.asarray(vi, dtype=float), np.shape(yi)).copy()
 
 
-def freeman_tukey(p, n):
+def freeman_tukey(p: Array | float, n: float | np.ndarray) -> np.ndarray:
     """metafor's ``transf.pft``: the Freeman-Tukey value of proportion p for sample size n."""
     x = np.asarray(p, dtype=float) * n
     return 0.5 * (np.arcsin(np.sqrt(x / (n + 1))) + np.arcsin(np.sqrt((x + 1) / (n + 1))))
 
 
-def inverse_freeman_tukey(values, n):
+def inverse_freeman_tukey(values: Array | float, n: float | np.ndarray) -> np.ndarray:
     """Miller's (1978) inverse of the Freeman-Tukey transform for sample size n (metafor's ``transf.ipft``).
 
     Values below the transform of p = 0 give 0, above that of p = 1 give 1, as metafor. Where Miller's formula
@@ -102,12 +118,12 @@ def inverse_freeman_tukey(values, n):
     return p
 
 
-def harmonic_mean(totals):
-    totals = np.asarray(totals, dtype=float)
-    return float(1 / np.mean(1 / totals))
+def harmonic_mean(totals: Array) -> float:
+    values = np.asarray(totals, dtype=float)
+    return float(1 / np.mean(1 / values))
 
 
-def back_transform(values, measure, totals=None):
+def back_transform(values: Array | float, measure: str, totals: Array | None = None) -> np.ndarray:
     """Estimates on the ``measure`` scale back to proportions, as metafor's transf functions:
 
     PLO: expit (``transf.ilogit``); PAS: sin² with values below 0 giving 0 and above pi/2 giving 1
@@ -127,6 +143,6 @@ def back_transform(values, measure, totals=None):
         return np.where(values > np.arcsin(1.0), 1.0, p)
     if measure == "PFT":
         if totals is None:
-            raise ValueError("the Freeman-Tukey back-transformation needs the studies' totals")
+            raise InvalidInput("the Freeman-Tukey back-transformation needs the studies' totals")
         return inverse_freeman_tukey(values, harmonic_mean(totals))
-    raise ValueError(f"unknown measure {measure!r}; expected one of {', '.join(MEASURES)}")
+    raise InvalidInput(f"unknown measure {measure!r}; expected one of {', '.join(MEASURES)}")

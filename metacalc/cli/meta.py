@@ -2,23 +2,32 @@
 
 FILE is a CSV file or an .xlsx workbook (first sheet), one row per study; options name its columns. Every
 problem in the file is reported at once, one line each, as ``FILE:ROW:COLUMN: what is wrong`` (ROW counts the
-header as row 1, like a spreadsheet). Heavy libraries are imported inside the handlers: ``metacalc --help``
-must stay fast.
+header as row 1, like a spreadsheet). With ``--by`` every group is one analysis, and all of them are fitted
+together by the core's batch engines (``pool_proportions_many``, ``pool_means_many``): a group gives the numbers
+it gives alone. The core's refusals (``ValueError`` subclasses) become located messages here. Heavy libraries
+are imported inside the handlers: ``metacalc --help`` must stay fast.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from metacalc.errors import UserError
 from metacalc.files import write_atomic
+from metacalc.meta.options import CORRECTIONS, MEASURES, PROPORTION_METHODS, TAU2_METHODS, ProportionSettings
 
-TAU2_METHODS = ("DL", "REML", "ML", "PM", "HE", "SJ")
+PROPORTIONS = ProportionSettings()  # the core's defaults
+# The command line offers the random-effects estimators; a common-effect model is not what case data need.
+CLI_TAU2_METHODS = tuple(method for method in TAU2_METHODS if method != "FE")
+QUANTILE_OPTIONS = ("median", "q1", "q3", "min", "max")
 
 
-def register(subparsers):
+def register(subparsers: Any) -> None:
     meta = subparsers.add_parser(
         "meta",
         help="pool proportions or means from a table of studies (CSV or XLSX)",
@@ -35,17 +44,17 @@ def register(subparsers):
     _add_common(proportions)
     proportions.add_argument("--events", required=True, metavar="COL", help="column with the number of events")
     proportions.add_argument("--total", required=True, metavar="COL", help="column with the number of patients")
-    proportions.add_argument("--method", choices=("auto", "exact", "glmm", "iv"), default="auto",
+    proportions.add_argument("--method", choices=PROPORTION_METHODS, default=PROPORTIONS.method,
                              help="auto (default): pooled count when every study has one patient, else GLMM")
-    proportions.add_argument("--measure", choices=("PLO", "PR", "PAS", "PFT"), default="PLO",
-                             help="scale of the inverse-variance model (default PLO, the logit)")
-    proportions.add_argument("--cc", choices=("only0", "all", "if0all", "none"), default="only0",
-                             help="continuity correction of 0.5, with metafor's semantics (default only0)")
+    proportions.add_argument("--measure", choices=MEASURES, default=PROPORTIONS.measure,
+                             help=f"scale of the inverse-variance model (default {PROPORTIONS.measure}, the logit)")
+    proportions.add_argument("--cc", choices=CORRECTIONS, default=PROPORTIONS.cc,
+                             help=f"continuity correction of 0.5, with metafor's semantics (default {PROPORTIONS.cc})")
     proportions.set_defaults(handler=run_proportions)
 
     means = analyses.add_parser(
         "means",
-        help="pool means (e.g. years from SLE diagnosis to onset)",
+        help="pool means (e.g. years from diagnosis to onset)",
         description="Pool study means by inverse-variance random effects (metafor's measure MN).",
     )
     _add_common(means)
@@ -62,26 +71,27 @@ def register(subparsers):
     meta.set_defaults(handler=lambda args: _print_help(meta))
 
 
-def _print_help(parser):
+def _print_help(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
     return 2
 
 
-def _add_common(parser):
+def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="CSV file or .xlsx workbook (first sheet), one row per study")
     parser.add_argument("--study", metavar="COL", help="column with study labels (default: row numbers)")
     parser.add_argument("--by", metavar="COL", help="fit one analysis per value of this column")
-    parser.add_argument("--tau2", choices=TAU2_METHODS, default="REML",
-                        help="between-study variance estimator (default REML)")
+    parser.add_argument("--tau2", choices=CLI_TAU2_METHODS, default=PROPORTIONS.tau2_method,
+                        help=f"between-study variance estimator (default {PROPORTIONS.tau2_method})")
     parser.add_argument("--knha", action="store_true", help="Hartung-Knapp adjustment of the pooled interval")
-    parser.add_argument("--level", type=_level, default=0.95, help="confidence level (default 0.95)")
+    parser.add_argument("--level", type=_level, default=PROPORTIONS.level,
+                        help=f"confidence level (default {PROPORTIONS.level})")
     parser.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    parser.add_argument("--indent", type=_indent, metavar="N",
+                        help="indent JSON by N spaces for reading (default: compact, one line)")
     parser.add_argument("--output", metavar="PATH", help="write to this file (atomically) instead of stdout")
 
 
-def _level(text):
-    import argparse
-
+def _level(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -91,22 +101,30 @@ def _level(text):
     return value
 
 
+def _indent(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a whole number of spaces: {text!r}")
+    return int(text)
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Reading the table
 # ----------------------------------------------------------------------------------------------------------------
 
 
 class Table:
-    """The file's cells as stripped text, with each row's spreadsheet row number (header = row 1)."""
+    """The file's cells as stripped text, column by column, with each row's spreadsheet row number (header = 1)."""
 
-    def __init__(self, path, columns, rows, row_numbers):
+    def __init__(self, path: str, columns: dict[str, list[str]], row_numbers: list[int]):
         self.path = path
         self.columns = columns
-        self.rows = rows  # list of dicts column -> text
         self.row_numbers = row_numbers
 
+    def __len__(self) -> int:
+        return len(self.row_numbers)
 
-def _cell_text(value):
+
+def _cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
@@ -116,29 +134,29 @@ def _cell_text(value):
     return str(value).strip()
 
 
-def _csv_records(file):
+def _csv_records(file: Path) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells) per record; the row number is the file line where the record ends (header = 1)."""
     import csv
 
     with open(file, newline="", encoding="utf-8-sig") as stream:
         reader = csv.reader(stream)
         for cells in reader:
-            yield reader.line_num, cells
+            yield reader.line_num, [cell.strip() for cell in cells]
 
 
-def _xlsx_records(file):
+def _xlsx_records(file: Path) -> Iterator[tuple[int, list[str]]]:
     import openpyxl
 
     workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
         for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(cells)
+            yield number, [_cell_text(cell) for cell in cells]
     finally:
         workbook.close()
 
 
-def read_table(path):
+def read_table(path: str) -> Table:
     """Read FILE with the standard library (CSV) or openpyxl (.xlsx): no pandas, to keep the command quick."""
     import zipfile
 
@@ -150,13 +168,12 @@ def read_table(path):
         raise UserError(f"{name}: the file is empty")
     excel = file.suffix.lower() in (".xlsx", ".xlsm")
     try:
-        records = list(_xlsx_records(file) if excel else _csv_records(file))
+        records = [(number, cells) for number, cells in (_xlsx_records(file) if excel else _csv_records(file))
+                   if any(cells)]
     except (UnicodeDecodeError, zipfile.BadZipFile, OSError, ValueError, KeyError) as error:
         kind = "an Excel workbook" if excel else "a UTF-8 CSV file"
         detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise UserError(f"{name}: cannot be read as {kind} ({detail})") from None
-    records = [(number, [_cell_text(cell) for cell in cells]) for number, cells in records]
-    records = [(number, cells) for number, cells in records if any(cells)]
     if not records:
         raise UserError(f"{name}: the file is empty")
     header_number, header = records[0]
@@ -169,24 +186,24 @@ def read_table(path):
     duplicates = sorted({column for column in header if header.count(column) > 1})
     if duplicates:
         problems.append(f"{name}:{header_number}: duplicate column names: {', '.join(duplicates)}")
+    width = len(header)
     rows, numbers = [], []
     for number, cells in records[1:]:
-        extra = [cell for cell in cells[len(header):] if cell]
+        extra = [cell for cell in cells[width:] if cell]
         if extra:
-            problems.append(f"{name}:{number}: {len(header) + len(extra)} or more cells but the header names "
-                            f"{len(header)} columns")
+            problems.append(f"{name}:{number}: {width + len(extra)} or more cells but the header names {width} "
+                            "columns")
             continue
-        cells = cells[: len(header)] + [""] * (len(header) - len(cells))
-        rows.append(dict(zip(header, cells)))
+        rows.append(cells[:width] + [""] * (width - len(cells)))
         numbers.append(number)
     if problems:
         raise UserError(problems)
     if not rows:
         raise UserError(f"{name}: no data rows (the file has only a header)")
-    return Table(name, header, rows, numbers)
+    return Table(name, {column: list(values) for column, values in zip(header, zip(*rows))}, numbers)
 
 
-def _check_columns(table, wanted):
+def _check_columns(table: Table, wanted: Sequence[tuple[str, str | None]]) -> None:
     missing = [f"{table.path}: no column {column!r} (given as {option}); the columns are: "
                f"{', '.join(table.columns)}"
                for option, column in wanted if column is not None and column not in table.columns]
@@ -194,11 +211,18 @@ def _check_columns(table, wanted):
         raise UserError(missing)
 
 
-def _numbers(table, column, problems, whole=False, minimum=None, above=None, blank_ok=False):
+Problems = list[tuple[int, str]]
+
+
+def _numbers(table: Table, column: str | None, problems: Problems, whole: bool = False, minimum: float | None = None,
+             above: float | None = None, blank_ok: bool = False) -> list[float | None]:
     """The column as floats (None where blank or a problem was recorded as ``(row, message)`` in ``problems``)."""
-    values = []
-    for row, number in zip(table.rows, table.row_numbers):
-        text = row[column] if column is not None else ""
+    texts = table.columns[column] if column is not None else [""] * len(table)
+    fast = _numbers_fast(texts, whole, minimum, above)
+    if fast is not None:
+        return fast
+    values: list[float | None] = []
+    for text, number in zip(texts, table.row_numbers):
         where = f"{table.path}:{number}:{column}"
         if text == "":
             if not blank_ok:
@@ -228,31 +252,51 @@ def _numbers(table, column, problems, whole=False, minimum=None, above=None, bla
     return values
 
 
-def _raise_problems(problems):
+def _numbers_fast(texts: list[str], whole: bool, minimum: float | None, above: float | None) -> list[float | None] | None:
+    """The whole column at once when every cell is a good number (the usual case), else None (then each cell is
+    checked on its own, to say which are wrong)."""
+    import numpy as np
+
+    try:
+        values = np.array([float(text) for text in texts])
+    except ValueError:
+        return None
+    ok = np.isfinite(values)
+    if whole:
+        ok &= values == np.round(values)
+    if minimum is not None:
+        ok &= values >= minimum
+    if above is not None:
+        ok &= values > above
+    return values.tolist() if ok.all() else None
+
+
+def _raise_problems(problems: Problems) -> None:
     """All problems at once, in row order (a stable sort keeps a row's columns in option order)."""
     if problems:
         raise UserError([text for _, text in sorted(problems, key=lambda problem: problem[0])])
 
 
-def _labels_and_groups(table, study, by, problems):
+def _labels_and_groups(table: Table, study: str | None, by: str | None,
+                       problems: Problems) -> tuple[list[str], list[str] | None]:
     if study is None:
         labels = [f"row {number}" for number in table.row_numbers]
     else:
-        labels = [row[study] or f"row {number}" for row, number in zip(table.rows, table.row_numbers)]
+        labels = [text or f"row {number}" for text, number in zip(table.columns[study], table.row_numbers)]
     groups = None
     if by is not None:
-        groups = [row[by] for row in table.rows]
+        groups = table.columns[by]
         for value, number in zip(groups, table.row_numbers):
             if value == "":
                 problems.append((number, f"{table.path}:{number}:{by}: blank (every row needs a group value for --by)"))
     return labels, groups
 
 
-def _split(groups, count):
+def _split(groups: list[str] | None, count: int) -> list[tuple[str | None, list[int]]]:
     """Row positions per analysis: one analysis, or one per group value in order of first appearance."""
     if groups is None:
         return [(None, list(range(count)))]
-    order = {}
+    order: dict[str, list[int]] = {}
     for position, value in enumerate(groups):
         order.setdefault(value, []).append(position)
     return list(order.items())
@@ -263,11 +307,11 @@ def _split(groups, count):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def run_proportions(args):
+def run_proportions(args: argparse.Namespace) -> int:
     table = read_table(args.file)
     _check_columns(table, [("--events", args.events), ("--total", args.total), ("--study", args.study),
                            ("--by", args.by)])
-    problems = []
+    problems: Problems = []
     events = _numbers(table, args.events, problems, whole=True, minimum=0)
     totals = _numbers(table, args.total, problems, whole=True, minimum=1)
     for x, n, number in zip(events, totals, table.row_numbers):
@@ -277,96 +321,110 @@ def run_proportions(args):
     labels, groups = _labels_and_groups(table, args.study, args.by, problems)
     _raise_problems(problems)
 
-    from metacalc.meta.proportions import pool_proportions
+    from metacalc.meta.proportions import pool_proportions_many
 
-    analyses = []
-    for group, rows in _split(groups, len(table.rows)):
-        def fit(rows=rows):
-            return pool_proportions(
-                [int(events[i]) for i in rows], [int(totals[i]) for i in rows], method=args.method,
-                measure=args.measure, tau2_method=args.tau2, knha=args.knha, cc=args.cc, level=args.level,
-                labels=[labels[i] for i in rows])
-
-        analyses.append((group, _fit_or_explain(table.path, args.by, group, fit)))
-    return _emit(args, analyses, "proportions")
+    analyses = _split(groups, len(table))
+    results = _fitted(args, analyses, pool_proportions_many(
+        _per_analysis(events, analyses), _per_analysis(totals, analyses),
+        [[labels[i] for i in rows] for _, rows in analyses], method=args.method, measure=args.measure,
+        tau2_method=args.tau2, knha=args.knha, cc=args.cc, level=args.level))
+    return _emit(args, analyses, results, "proportions")
 
 
-QUANTILE_OPTIONS = ("median", "q1", "q3", "min", "max")
-
-
-def run_means(args):
+def run_means(args: argparse.Namespace) -> int:
     table = read_table(args.file)
     quantile_columns = {name: getattr(args, name) for name in QUANTILE_OPTIONS}
     _check_columns(table, [("--mean", args.mean), ("--sd", args.sd), ("--n", args.n), ("--study", args.study),
                            ("--by", args.by)] + [(f"--{name}", column) for name, column in quantile_columns.items()])
     estimating = any(column is not None for column in quantile_columns.values())
-    problems = []
+    problems: Problems = []
     # With quantile columns, a row may leave mean and SD blank when its median and range/quartiles are given.
     means = _numbers(table, args.mean, problems, blank_ok=estimating)
     sds = _numbers(table, args.sd, problems, above=0, blank_ok=estimating)
     ns = _numbers(table, args.n, problems, minimum=1)
     quantiles = {name: _numbers(table, column, problems, blank_ok=True) for name, column in quantile_columns.items()}
     labels, groups = _labels_and_groups(table, args.study, args.by, problems)
-    estimated = {}
-    if estimating:
-        from metacalc.meta.means import mean_sd_from_quantiles
-
-        for i, number in enumerate(table.row_numbers):
-            if means[i] is not None and sds[i] is not None:
-                continue
-            if ns[i] is None:
-                continue  # already reported
-            given = {name: quantiles[name][i] for name in QUANTILE_OPTIONS}
-            try:
-                estimate = mean_sd_from_quantiles(n=ns[i], **given)
-            except ValueError as error:
-                problems.append((number, f"{table.path}:{number}: no mean and SD, and they cannot be estimated "
-                                         f"from the median and range/quartiles ({error})"))
-                continue
-            means[i], sds[i] = estimate.mean, estimate.sd
-            estimated[i] = estimate
+    estimated = _estimate_means(table, means, sds, ns, quantiles, problems) if estimating else {}
     _raise_problems(problems)
 
     from dataclasses import replace
 
-    from metacalc.meta.means import pool_means
+    from metacalc.meta.means import pool_means_many
 
-    analyses = []
-    for group, rows in _split(groups, len(table.rows)):
-        def fit(rows=rows):
-            return pool_means([means[i] for i in rows], [sds[i] for i in rows], [ns[i] for i in rows],
-                              tau2_method=args.tau2, knha=args.knha, level=args.level,
-                              labels=[labels[i] for i in rows])
-
-        result = _fit_or_explain(table.path, args.by, group, fit)
+    analyses = _split(groups, len(table))
+    results = _fitted(args, analyses, pool_means_many(
+        _per_analysis(means, analyses), _per_analysis(sds, analyses), _per_analysis(ns, analyses),
+        [[labels[i] for i in rows] for _, rows in analyses],
+        tau2_method=args.tau2, knha=args.knha, level=args.level))
+    for position, ((_, rows), result) in enumerate(zip(analyses, results)):
         notes = [f"{labels[i]}: mean and SD {estimated[i].source}" for i in rows if i in estimated]
         if notes:
             notes.append("Estimates from medians assume roughly normal data (Wan et al. 2014; Luo et al. 2018); "
                          "skewed times to onset make them less reliable.")
-            result = replace(result, warnings=result.warnings + tuple(notes))
-        analyses.append((group, result))
-    return _emit(args, analyses, "means")
+            results[position] = replace(result, warnings=result.warnings + tuple(notes))
+    return _emit(args, analyses, results, "means")
 
 
-def _fit_or_explain(path, by, group, fit):
-    # The model's own refusals (e.g. an estimator that does not converge) are the user's to act on.
-    try:
-        return fit()
-    except ValueError as error:
-        where = f"{path}" if group is None else f"{path}: {by} = {group!r}"
-        raise UserError(f"{where}: {error}") from None
+def _per_analysis(values: list[float | None], analyses: list[tuple[str | None, list[int]]]) -> list[list[float]]:
+    """A checked column split by analysis (no blanks are left once the problems have been raised)."""
+    out = []
+    for _, rows in analyses:
+        part = [values[i] for i in rows]
+        out.append([value for value in part if value is not None])
+        assert len(out[-1]) == len(part), "a blank cell got past the checks"
+    return out
 
 
-def _emit(args, analyses, kind):
+def _estimate_means(table: Table, means: list[float | None], sds: list[float | None], ns: list[float | None],
+                    quantiles: dict[str, list[float | None]], problems: Problems) -> dict[int, Any]:
+    """Mean and SD from the median with range/quartiles for rows that lack them (filled in ``means``/``sds``)."""
+    from metacalc.meta.quantiles import mean_sd_from_quantiles
+
+    estimated = {}
+    for i, number in enumerate(table.row_numbers):
+        if (means[i] is not None and sds[i] is not None) or ns[i] is None:
+            continue  # nothing to estimate, or n already reported
+        given = {name: quantiles[name][i] for name in QUANTILE_OPTIONS}
+        try:
+            estimate = mean_sd_from_quantiles(n=ns[i], median=given["median"], min=given["min"], max=given["max"],
+                                              q1=given["q1"], q3=given["q3"])
+        except ValueError as error:
+            problems.append((number, f"{table.path}:{number}: no mean and SD, and they cannot be estimated "
+                                     f"from the median and range/quartiles ({error})"))
+            continue
+        means[i], sds[i] = estimate.mean, estimate.sd
+        estimated[i] = estimate
+    return estimated
+
+
+def _fitted(args: argparse.Namespace, analyses: list[tuple[str | None, list[int]]],
+            results: Sequence[Any]) -> list[Any]:
+    """The results, or one UserError naming every analysis the model refused (e.g. an estimator that does not
+    converge): those are the user's to act on."""
+    problems = []
+    for (group, _), result in zip(analyses, results):
+        if isinstance(result, ValueError):
+            where = args.file if group is None else f"{args.file}: {args.by} = {group!r}"
+            problems += [f"{where}: {problem}" for problem in getattr(result, "problems", [str(result)])]
+    if problems:
+        raise UserError(problems)
+    return list(results)
+
+
+def _emit(args: argparse.Namespace, analyses: list[tuple[str | None, list[int]]], results: list[Any],
+          kind: str) -> int:
     if args.format == "json":
         if args.by is None:
-            payload = analyses[0][1].to_dict()
+            payload: Any = results[0].to_dict()
         else:
-            payload = [{"by": group, **result.to_dict()} for group, result in analyses]
-        text = json.dumps(payload, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+            payload = [{"by": group, **result.to_dict()} for (group, _), result in zip(analyses, results)]
+        # compact by default: json's C encoder is used only without indent
+        separators = None if args.indent is not None else (",", ":")
+        text = json.dumps(payload, indent=args.indent, separators=separators, allow_nan=False,
+                          ensure_ascii=False) + "\n"
     else:
         blocks = []
-        for group, result in analyses:
+        for (group, _), result in zip(analyses, results):
             title = None if group is None else f"{args.by} = {group}"
             blocks.append(render_table(result.to_dict(), kind, title))
         text = "\n".join(blocks)
@@ -382,17 +440,17 @@ def _emit(args, analyses, kind):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _fmt(value, digits):
+def _fmt(value: float | None, digits: int) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def _interval(low, high, digits):
+def _interval(low: float | None, high: float | None, digits: int) -> str:
     if low is None and high is None:
         return "-"
     return f"[{_fmt(low, digits)}, {_fmt(high, digits)}]"
 
 
-def _align(rows, right):
+def _align(rows: list[list[str]], right: list[bool]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for row in rows:
@@ -402,7 +460,7 @@ def _align(rows, right):
     return lines
 
 
-def render_table(result, kind, title=None):
+def render_table(result: dict[str, Any], kind: str, title: str | None = None) -> str:
     """Readable aligned text: one row per study, the pooled row, prediction interval, heterogeneity."""
     level = f"{100 * result.get('level', 0.95):g}%"
     digits = 3 if kind == "proportions" else 2
@@ -429,30 +487,31 @@ def render_table(result, kind, title=None):
         model = ", ".join(part for part in (result["method"], result.get("measure"), result.get("tau2_method"))
                           if part)
     noun = "Pooled proportion" if kind == "proportions" else "Pooled mean"
-    heading = f"{noun} ({model}), k = {result['k']}"
-    out = ([title] if title else []) + [heading] + lines
+    out = ([title] if title else []) + [f"{noun} ({model}), k = {result['k']}"] + lines
     if result.get("pi_lower") is not None or result.get("pi_upper") is not None:
         out.append(f"prediction interval: {_interval(result['pi_lower'], result['pi_upper'], digits)}")
-    if result.get("tau2") is not None:
-        tau2_ci = result.get("tau2_ci")
-        tau2 = f"tau2 = {result['tau2']:.4g}"
-        if tau2_ci:
-            low, high = ("-" if v is None else f"{v:.4g}" for v in tau2_ci)
-            tau2 += f" [{low}, {high}]"
-        parts = [tau2]
-        if result.get("i2") is not None:
-            parts.append(f"I2 = {result['i2']:.1f}%")
-        if result.get("h2") is not None:
-            parts.append(f"H2 = {result['h2']:.2f}")
-        if result.get("q") is not None:
-            p = result.get("q_pvalue")
-            parts.append(f"Q = {result['q']:.2f} on {result['q_df']} df"
-                         + ("" if p is None else (", p < 0.001" if p < 0.001 else f", p = {p:.3f}")))
-        out.append("heterogeneity: " + ", ".join(parts))
-    else:
-        out.append("heterogeneity: " + result.get("nulls", {}).get("tau2", "not estimated"))
+    out.append("heterogeneity: " + _heterogeneity_line(result))
     if result.get("reason"):
         out.append(f"method: {result['reason']}")
     for warning in result.get("warnings", []):
         out.append(f"note: {warning}")
     return "\n".join(out) + "\n"
+
+
+def _heterogeneity_line(result: dict[str, Any]) -> str:
+    if result.get("tau2") is None:
+        return str(result.get("nulls", {}).get("tau2", "not estimated"))
+    tau2 = f"tau2 = {result['tau2']:.4g}"
+    if result.get("tau2_ci"):
+        low, high = ("-" if v is None else f"{v:.4g}" for v in result["tau2_ci"])
+        tau2 += f" [{low}, {high}]"
+    parts = [tau2]
+    if result.get("i2") is not None:
+        parts.append(f"I2 = {result['i2']:.1f}%")
+    if result.get("h2") is not None:
+        parts.append(f"H2 = {result['h2']:.2f}")
+    if result.get("q") is not None:
+        p = result.get("q_pvalue")
+        parts.append(f"Q = {result['q']:.2f} on {result['q_df']} df"
+                     + ("" if p is None else (", p < 0.001" if p < 0.001 else f", p = {p:.3f}")))
+    return ", ".join(parts)

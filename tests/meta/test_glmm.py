@@ -3,7 +3,8 @@
 Reference values: tests/fixtures/metafor/glmm_reference.json, written by glmm_reference.R beside it.
 
 Tolerances, and why:
-* estimate: 1e-4 relative (the issue's requirement).
+* estimate: 1e-4 relative (the issue's requirement), relative to max(|estimate|, SE) so that a pooled logit of
+  0 (edge_flat_at_zero: metafor -3e-16, metacalc exactly 0) is compared on the scale of its uncertainty.
 * tau^2: 1e-4 relative, or 1e-6 absolute when tau^2 is near 0. glmer's objective is itself noisy at about 1e-6
   in deviance (its inner PIRLS loop stops at a relative change of 1e-7 and warm-starts from the previous
   evaluation), so near the boundary its tau^2 wanders by a few 1e-7 (e.g. 0.0040092 vs our 0.0040097); a floor
@@ -25,10 +26,10 @@ from pathlib import Path
 
 import pytest
 
-from metacalc.errors import UserError
+from metacalc.meta.errors import InvalidInput
 from metacalc.meta.glmm import GlmmNotEstimable, GlmmResult, rma_glmm, rma_glmm_batch
 
-FIXTURE = Path(__file__).parent / "fixtures" / "metafor" / "glmm_reference.json"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "metafor" / "glmm_reference.json"
 REFERENCE = json.loads(FIXTURE.read_text())
 DATASETS = {d["name"]: d for d in REFERENCE["datasets"]}
 FLAT_TAU = {"generated_11": 2e-4}
@@ -76,7 +77,7 @@ COMPARED = [n for n, d in DATASETS.items() if metafor_fitted(d) and not n.starts
 def test_matches_metafor(name, fits):
     ref, fit = DATASETS[name], fits[name]
     assert isinstance(fit, GlmmResult), fit
-    assert rel(fit.estimate, ref["estimate"]) < 1e-4
+    assert abs(fit.estimate - ref["estimate"]) < 1e-4 * max(abs(ref["estimate"]), ref["se"])
     tau_tol = FLAT_TAU.get(name, 1e-4)
     assert abs(fit.tau2 - ref["tau2"]) <= max(tau_tol * ref["tau2"], 1e-6)
     assert rel(fit.se, ref["se"]) < 1e-3
@@ -162,13 +163,46 @@ def test_results_are_finite_and_intervals_ordered(fits):
         assert 0.0 <= fit.i2 < 100.0 and fit.h2 >= 1.0
 
 
+GLMM_FIELDS = ("estimate", "se", "ci_lower", "ci_upper", "pi_lower", "pi_upper", "tau2", "i2", "h2", "q", "q_pvalue",
+               "q_lrt", "q_lrt_pvalue", "loglik", "iterations")
+
+
 def test_single_fit_equals_batch_fit(fits):
-    d = DATASETS["debruin2009"]
-    single = rma_glmm(d["events"], d["totals"], labels=[f"s{i}" for i in range(len(d["events"]))])
-    batch = fits["debruin2009"]
-    assert single.estimate == pytest.approx(batch.estimate, rel=1e-9)
-    assert single.tau2 == pytest.approx(batch.tau2, rel=1e-7)
-    assert single.labels[0] == "s0"
+    # every fixture dataset (k = 1 .. 60, nagq 7) fitted alone gives what the mixed batch gave, to 1e-10 (in fact
+    # the same bits: sums over studies ignore padding, and buckets are fitted independently)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, d in DATASETS.items():
+            if d["nagq"] != 7:
+                continue
+            try:
+                single = rma_glmm(d["events"], d["totals"])
+            except GlmmNotEstimable as error:
+                assert isinstance(fits[name], GlmmNotEstimable) and str(error) == str(fits[name]), name
+                continue
+            batch = fits[name]
+            for field in GLMM_FIELDS:
+                assert getattr(single, field) == pytest.approx(getattr(batch, field), rel=1e-10, abs=1e-300), (
+                    name, field)
+    labelled = rma_glmm(DATASETS["debruin2009"]["events"], DATASETS["debruin2009"]["totals"],
+                        labels=[f"s{i}" for i in range(len(DATASETS["debruin2009"]["events"]))])
+    assert labelled.labels[0] == "s0"
+
+
+def test_flat_likelihood_at_zero_is_the_boundary_alone_and_in_a_batch():
+    # issue 13: the score for tau is exactly 0 at the common proportion, so the deviance is flat to fourth order
+    # there. The batch used to call this "not estimable" (a Hessian too flat at tau ~ 1e-3) while the single fit
+    # gave tau^2 = 3.7e-7; metafor (glmer) gives tau^2 = 0 and the SE of the common-proportion model. Both now do.
+    x, n = [1, 2, 0, 1, 0, 1, 0], [1, 2, 1, 3, 1, 1, 1]
+    ref = DATASETS["edge_flat_at_zero"]
+    alone = rma_glmm(x, n)
+    others = [DATASETS[name] for name in ("pritz1997", "generated_10", "generated_30")]
+    batch = rma_glmm_batch([x] + [d["events"] for d in others], [n] + [d["totals"] for d in others])
+    for fit in (alone, batch[0]):
+        assert fit.tau2 == 0.0 and fit.estimate == 0.0
+        assert fit.se == pytest.approx(ref["se"], rel=1e-12)
+        assert fit.q_lrt == pytest.approx(ref["QE_LRT"], rel=1e-9)
+    assert alone == batch[0]
 
 
 def test_level_changes_only_interval_width():
@@ -190,18 +224,18 @@ def test_more_quadrature_points_converge_to_the_integral():
     assert abs(f1.tau2 - f25.tau2) / f25.tau2 > 1e-2
 
 
-def test_bad_input_is_a_user_error():
-    with pytest.raises(UserError, match=r"Study 1: events must be between 0 and the total \(got 5 of 4\)"):
+def test_bad_input_is_invalid_input():
+    with pytest.raises(InvalidInput, match=r"Study 1: events must be between 0 and the total \(got 5 of 4\)"):
         rma_glmm([5, 3], [4, 10])
-    with pytest.raises(UserError, match=r"Study 1: total must be at least 1 \(got 0\)"):
+    with pytest.raises(InvalidInput, match=r"Study 1: total must be at least 1 \(got 0\)"):
         rma_glmm([0, 3], [0, 10])
-    with pytest.raises(UserError, match="differ in length"):
+    with pytest.raises(InvalidInput, match="differ in length"):
         rma_glmm([1, 2], [3])
-    with pytest.raises(UserError, match="whole numbers"):
+    with pytest.raises(InvalidInput, match="whole numbers"):
         rma_glmm([1.5, 2], [3, 4])
-    with pytest.raises(UserError, match="no studies"):
+    with pytest.raises(InvalidInput, match="no studies"):
         rma_glmm([], [])
-    with pytest.raises(UserError, match="3 labels for 2 studies"):
+    with pytest.raises(InvalidInput, match="3 labels for 2 studies"):
         rma_glmm([1, 2], [3, 4], labels=["a", "b", "c"])
 
 

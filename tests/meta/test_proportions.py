@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from metacalc.errors import UserError
+from metacalc.meta.errors import InvalidInput
 from metacalc.meta.proportions import PFT_HARMONIC_MEAN_WARNING, pool_proportions
 
-REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "metafor" / "iv_reference.json").read_text())
-KNIFE_EDGE = {("generated_18_mixed_k2", "PR", "ML")}  # see test_meta_random_effects.py
+REFERENCE = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "metafor" / "iv_reference.json").read_text())
+KNIFE_EDGE = {("generated_18_mixed_k2", "PR", "ML")}  # see test_random_effects.py
 KEYS = {"k", "method", "measure", "tau2_method", "level", "estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper",
         "transformed", "tau2", "tau2_ci", "i2", "h2", "q", "q_df", "q_pvalue", "studies", "reason", "warnings",
         "nulls"}
@@ -110,7 +110,7 @@ def test_identical_studies_have_no_heterogeneity():
     result = pool_proportions([3] * 4, [10] * 4, method="iv", tau2_method="DL")
     assert result.tau2 == 0 and result.q == 0 and result.i2 == 0 and result.h2 == 1
     assert result.estimate == pytest.approx(0.3)
-    assert result.tau2_ci == (0.0, 0.0)
+    assert tuple(result.tau2_ci) == (0.0, 0.0)
 
 
 def test_freeman_tukey_warns_when_studies_are_small():
@@ -145,18 +145,55 @@ def test_study_rows_carry_intervals_and_labels():
     ([], [], "no studies"),
 ])
 def test_impossible_input_is_a_user_error(events, totals, message):
-    with pytest.raises(UserError) as error:
+    with pytest.raises(InvalidInput) as error:
         pool_proportions(events, totals)
     assert any(message in problem for problem in error.value.problems)
 
 
 def test_bad_options_are_user_errors():
-    with pytest.raises(UserError) as error:
+    with pytest.raises(InvalidInput) as error:
         pool_proportions([1], [2], method="bayes", measure="OR", tau2_method="EB", cc="some", level=95)
     assert len(error.value.problems) == 5
 
 
 def test_no_correction_with_zero_events_is_refused():
-    with pytest.raises(UserError) as error:
+    with pytest.raises(InvalidInput) as error:
         pool_proportions([0, 2], [5, 5], method="iv", measure="PLO", cc="none")
     assert "Study 1" in error.value.problems[0]
+
+
+# ------------------------------------------------------------------------------------------- many analyses at once
+
+MIXED = [  # (events, totals): series, reports, all zero, all events, the issue-13 dataset, a single study
+    ([3, 6, 10, 1], [11, 17, 21, 6]), ([1] * 14 + [0] * 6, [1] * 20), ([0, 0, 0], [5, 1, 3]), ([5, 1, 3], [5, 1, 3]),
+    ([1, 2, 0, 1, 0, 1, 0], [1, 2, 1, 3, 1, 1, 1]), ([2], [5]), ([0, 1], [1, 1]),
+    ([4, 16, 10, 43, 10, 25, 13, 12, 22, 4, 5, 18, 58, 6], [17, 18, 12, 58, 10, 42, 14, 12, 41, 5, 6, 23, 68, 10]),
+]
+
+
+@pytest.mark.parametrize("method, measure", [("auto", "PLO"), ("glmm", "PLO"), ("exact", "PLO"), ("iv", "PLO"),
+                                             ("iv", "PFT"), ("iv", "PR")])
+def test_many_analyses_give_what_each_gives_alone(method, measure):
+    from metacalc.meta.proportions import pool_proportions_many
+
+    events = [e for e, _ in MIXED]
+    totals = [t for _, t in MIXED]
+    together = pool_proportions_many(events, totals, method=method, measure=measure)
+    assert len(together) == len(MIXED)
+    for (e, t), batch in zip(MIXED, together):
+        try:
+            alone = pool_proportions(e, t, method=method, measure=measure)
+        except ValueError as error:
+            assert isinstance(batch, ValueError) and str(batch) == str(error)
+            continue
+        assert batch.to_dict() == alone.to_dict()
+
+
+def test_many_returns_or_raises_the_refusals_in_place():
+    from metacalc.meta.proportions import pool_proportions_many
+
+    out = pool_proportions_many([[3, 1], [0, 0], [5]], [[2, 4], [5, 7], [9]], method="glmm")
+    assert isinstance(out[0], InvalidInput) and "between 0 and the total" in str(out[0])
+    assert "not estimable" in str(out[1]) and out[2].k == 1
+    with pytest.raises(InvalidInput):
+        pool_proportions_many([[3, 1], [0, 0]], [[2, 4], [5, 7]], method="glmm", errors="raise")

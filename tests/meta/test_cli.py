@@ -9,7 +9,7 @@ import pytest
 
 from metacalc.cli import main
 
-REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "metafor" / "means_reference.json").read_text())
+REFERENCE = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "metafor" / "means_reference.json").read_text())
 NORMAND = REFERENCE["normand1999_mn"]
 
 
@@ -260,3 +260,118 @@ def test_malformed_files_get_one_line_each(capsys, tmp_path):
     code, _, err = run(capsys, *MEANS, not_excel, *MEAN_COLUMNS)
     assert code == 1 and err.startswith(f"{not_excel}: cannot be read as an Excel workbook (")
     assert len(err.splitlines()) == 1
+
+
+# ------------------------------------------------------------------------------- --by through the batch engines
+
+
+def assert_close_json(actual, expected, where="result"):
+    """Same structure and text; numbers within 1e-10 relative."""
+    if isinstance(expected, dict):
+        assert list(actual) == list(expected), where
+        for key in expected:
+            assert_close_json(actual[key], expected[key], f"{where}.{key}")
+    elif isinstance(expected, list):
+        assert len(actual) == len(expected), where
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            assert_close_json(a, e, f"{where}[{i}]")
+    elif isinstance(expected, float) and not isinstance(actual, bool):
+        assert actual == pytest.approx(expected, rel=1e-10, abs=1e-300), where
+    else:
+        assert actual == expected, where
+
+
+GROUPS = {  # drug: (events, totals) -- series, reports only, the issue-13 dataset, a single study, all zero
+    "A": ([3, 6, 10, 1], [11, 17, 21, 6]),
+    "B": ([1, 1, 0, 1, 1], [1, 1, 1, 1, 1]),
+    "issue13": ([1, 2, 0, 1, 0, 1, 0], [1, 2, 1, 3, 1, 1, 1]),
+    "C": ([4], [9]),
+    "D": ([0, 0, 0], [3, 1, 8]),
+    "pritz": ([16, 10, 4, 43, 10, 25, 13, 12, 22, 4, 5, 18, 58, 6], [17, 12, 8, 58, 10, 42, 14, 12, 41, 5, 6, 23, 68, 10]),
+}
+
+
+@pytest.fixture
+def groups_csv(tmp_path):
+    lines = ["study,x,n,drug"]
+    for drug, (events, totals) in GROUPS.items():
+        lines += [f"{drug}{i},{x},{n},{drug}" for i, (x, n) in enumerate(zip(events, totals))]
+    path = tmp_path / "groups.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("options", [(), ("--method", "glmm"), ("--method", "iv", "--tau2", "DL", "--knha"),
+                                     ("--method", "iv", "--measure", "PFT"), ("--method", "exact")])
+def test_by_json_equals_each_group_fitted_alone(capsys, groups_csv, options):
+    from metacalc.meta.proportions import pool_proportions
+
+    argv = ("meta", "proportions", groups_csv, "--events", "x", "--total", "n", "--study", "study", "--by", "drug",
+            "--format", "json", *options)
+    code, out, err = run(capsys, *argv)
+    option = dict(zip(options[::2], options[1::2]))
+    method = option.get("--method", "auto")
+    if method == "glmm":  # group D (every study 0 events) has no GLMM: the command refuses and names the group
+        assert code == 1 and out == ""
+        assert err.startswith(f"{groups_csv}: drug = 'D': GLMM not estimable: every study has 0 events")
+        return
+    assert code == 0, err
+    results = json.loads(out)
+    assert [r["by"] for r in results] == list(GROUPS)
+    for result, (drug, (events, totals)) in zip(results, GROUPS.items()):
+        alone = pool_proportions(events, totals, method=method, measure=option.get("--measure", "PLO"),
+                                 tau2_method=option.get("--tau2", "REML"), knha="--knha" in options,
+                                 labels=[f"{drug}{i}" for i in range(len(events))])
+        assert_close_json(result, {"by": drug, **alone.to_dict()}, drug)
+    issue13 = results[2]
+    assert issue13["method"] == ("glmm" if method == "auto" else method)
+    if method == "auto":
+        assert issue13["tau2"] == 0.0 and issue13["estimate"] == 0.5
+
+
+def test_means_by_json_equals_each_group_fitted_alone(capsys, normand_csv):
+    from metacalc.meta.means import pool_means
+
+    code, out, _ = run(capsys, *MEANS, normand_csv, *MEAN_COLUMNS, "--by", "arm", "--format", "json", "--tau2", "PM")
+    assert code == 0
+    for result in json.loads(out):
+        data = NORMAND[result["by"]]
+        alone = pool_means(data["mean"], data["sd"], data["n"], tau2_method="PM", labels=data["labels"])
+        assert_close_json(result, {"by": result["by"], **alone.to_dict()})
+
+
+def test_json_is_compact_unless_indented(capsys, group1_csv):
+    code, compact, _ = run(capsys, *MEANS, group1_csv, *MEAN_COLUMNS, "--format", "json")
+    assert code == 0 and compact.count("\n") == 1 and '{"k":9,' in compact
+    code, indented, _ = run(capsys, *MEANS, group1_csv, *MEAN_COLUMNS, "--format", "json", "--indent", "2")
+    assert code == 0 and indented.startswith('{\n  "k": 9,')
+    assert json.loads(compact) == json.loads(indented)
+
+
+def test_every_group_the_model_refuses_is_named_at_once(capsys, tmp_path):
+    path = write(tmp_path, "x,n,g\n0,5,a\n0,3,a\n2,4,b\n5,5,c\n7,7,c\n")
+    code, out, err = run(capsys, "meta", "proportions", path, "--events", "x", "--total", "n", "--by", "g",
+                         "--method", "glmm")
+    assert code == 1 and out == ""
+    lines = err.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{path}: g = 'a': GLMM not estimable: every study has 0 events")
+    assert lines[1].startswith(f"{path}: g = 'c': GLMM not estimable: every study has all events")
+
+
+def test_by_makes_one_call_to_the_batch_engine(capsys, groups_csv, monkeypatch):
+    import metacalc.meta.proportions as proportions
+
+    calls = []
+    engine = proportions.pool_proportions_many
+
+    def counted(events_list, *args, **kwargs):
+        calls.append(len(events_list))
+        return engine(events_list, *args, **kwargs)
+
+    monkeypatch.setattr(proportions, "pool_proportions_many", counted)
+    monkeypatch.setattr(proportions, "pool_proportions", None)  # a per-group loop would fail
+    code, _, err = run(capsys, "meta", "proportions", groups_csv, "--events", "x", "--total", "n", "--by", "drug",
+                       "--format", "json")
+    assert code == 0, err
+    assert calls == [len(GROUPS)]

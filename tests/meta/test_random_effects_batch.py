@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from metacalc.meta import heterogeneity
-from metacalc.meta.batch import rma_batch
+from metacalc.meta.errors import EstimationError
+from metacalc.meta.random_effects import rma_batch
 from metacalc.meta.random_effects import rma
 
-REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "metafor" / "iv_reference.json").read_text())
+REFERENCE = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "metafor" / "iv_reference.json").read_text())
 FIELDS = ("estimate", "se", "ci_lower", "ci_upper", "pi_lower", "pi_upper", "pvalue", "tau2", "i2", "h2", "q",
           "q_pvalue")
 
@@ -39,7 +40,7 @@ def test_batch_equals_loop(measure, method, test):
         assert batch.k[row] == used.sum()
         try:
             single = rma(yi[row, used], vi[row, used], method=method, test=test)
-        except heterogeneity.EstimationError:
+        except EstimationError:
             assert not batch.converged[row]
             assert math.isnan(batch.estimate[row])
             continue
@@ -75,3 +76,37 @@ def test_bad_padding_is_rejected():
         rma_batch([[0.1, np.nan]], [[0.1, 0.2]])
     with pytest.raises(ValueError):
         rma_batch([[np.nan, np.nan]], [[np.nan, np.nan]])
+
+
+ALL_FIELDS = FIELDS + ("statistic", "i2", "h2", "tau2_ci_lower", "tau2_ci_upper")
+
+
+@pytest.mark.parametrize("method", heterogeneity.TAU2_METHODS)
+def test_an_analysis_gives_the_same_bits_alone_and_in_any_batch(method):
+    # ragged rows (k = 1 .. 60) fitted together, in buckets by k, and one at a time
+    blocks = [d["measures"]["PLO"] for d in REFERENCE["datasets"]]
+    yi = [b["yi"] for b in blocks]
+    vi = [b["vi"] for b in blocks]
+    together = rma_batch(yi, vi, method=method, test="knha")
+    reversed_order = rma_batch(yi[::-1], vi[::-1], method=method, test="knha")
+    for row in range(len(yi)):
+        alone = rma_batch([yi[row]], [vi[row]], method=method, test="knha")
+        for name in ALL_FIELDS:
+            values = (getattr(together, name)[row], getattr(reversed_order, name)[len(yi) - 1 - row],
+                      getattr(alone, name)[0])
+            assert all(v == values[0] for v in values) or all(math.isnan(v) for v in values), (row, name, values)
+        k = together.k[row]
+        assert np.array_equal(together.weights[row, :k], alone.weights[0, :k], equal_nan=True)
+
+
+def test_single_fit_is_the_batch_row():
+    block = REFERENCE["datasets"][0]["measures"]["PLO"]
+    single = rma(block["yi"], block["vi"], method="REML")
+    row = rma_batch([block["yi"]], [block["vi"]], method="REML").result(0)
+    assert single == row
+
+
+def test_q_profile_interval_can_be_skipped():
+    block = REFERENCE["datasets"][0]["measures"]["PLO"]
+    batch = rma_batch([block["yi"]], [block["vi"]], tau2_ci=False)
+    assert not batch.has_tau2_ci[0] and batch.result(0).tau2_ci is None

@@ -16,7 +16,7 @@ from metacalc.meta.transforms import (
     inverse_freeman_tukey,
 )
 
-REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "metafor" / "iv_reference.json").read_text())
+REFERENCE = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "metafor" / "iv_reference.json").read_text())
 RTOL, ATOL = 1e-6, 1e-9
 
 

@@ -9,7 +9,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from metacalc.meta.intervals import METHODS, proportion_interval
 
-REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "metafor" / "iv_reference.json").read_text())
+REFERENCE = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "metafor" / "iv_reference.json").read_text())
 ROWS = REFERENCE["study_intervals"]
 X = np.array([r["x"] for r in ROWS])
 N = np.array([r["n"] for r in ROWS])

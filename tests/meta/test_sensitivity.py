@@ -13,12 +13,14 @@ from metacalc.meta.sensitivity import (
     cumulative_by,
     leave_one_out,
     leave_one_out_by,
+    refit_many,
     subgroup_difference,
     subgroups,
     subgroups_by,
 )
+from metacalc.meta.random_effects import rma
 
-REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "metafor" / "means_reference.json").read_text())
+REFERENCE = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "metafor" / "means_reference.json").read_text())
 RTOL = 1e-6
 
 
@@ -33,7 +35,7 @@ def assert_steps_match(table, ref):
 def test_leave_one_out_matches_metafor(key):
     ref = REFERENCE["leave1out"][key]
     data = REFERENCE["datasets"][ref["data"]]
-    table = leave_one_out(data["yi"], data["vi"], method=ref["method"], test=ref["test"], labels=data["labels"])
+    table = leave_one_out(rma(data["yi"], data["vi"], method=ref["method"], test=ref["test"], labels=data["labels"]))
     assert table.labels == tuple(data["labels"])
     assert all(len(indices) == len(data["yi"]) - 1 for indices in table.indices)
     assert_steps_match(table, ref)
@@ -44,8 +46,8 @@ def test_cumulative_matches_metafor(key):
     ref = REFERENCE["cumul"][key]
     data = REFERENCE["datasets"][ref["data"]]
     order = data["order_by"] if ref["order"] else None
-    table = cumulative(data["yi"], data["vi"], order=order, method=ref["method"], test=ref["test"],
-                       labels=data["labels"])
+    table = cumulative(rma(data["yi"], data["vi"], method=ref["method"], test=ref["test"], labels=data["labels"]),
+                       order=order)
     assert_steps_match(table, ref)
     if order is not None:
         # studies are added smallest first; ties keep data order, as R's order() does
@@ -57,7 +59,7 @@ def test_cumulative_matches_metafor(key):
 def test_subgroups_match_separate_metafor_fits_and_fixed_effect_test(key):
     ref = REFERENCE["subgroups"][key]
     data = REFERENCE["datasets"][ref["data"]]
-    analysis = subgroups(data["yi"], data["vi"], ref["groups"], method=ref["method"], test=ref["test"])
+    analysis = subgroups(rma(data["yi"], data["vi"], method=ref["method"], test=ref["test"]), ref["groups"])
     assert list(analysis.groups) == ref["group_order"]
     for group in ref["group_order"]:
         fit, expected = analysis.fits[group], ref["per_group"][group]
@@ -106,40 +108,38 @@ def test_subgroups_by_excludes_subgroups_without_standard_error():
     json.dumps(analysis.to_dict(), allow_nan=False)
 
 
-def test_callable_forms_equal_the_array_forms():
-    from metacalc.meta.random_effects import rma
-
+def test_callable_forms_equal_the_forms_on_a_result():
     data = REFERENCE["datasets"]["pritz1997_plo"]
     yi, vi = np.array(data["yi"]), np.array(data["vi"])
 
     def fit(idx):
         return rma(yi[idx], vi[idx], method="DL")
 
-    direct = leave_one_out(yi, vi, method="DL")
+    direct = leave_one_out(rma(yi, vi, method="DL"))
     via = leave_one_out_by(fit, len(yi))
     np.testing.assert_array_equal(direct.estimate, via.estimate)
-    direct = cumulative(yi, vi, order=data["order_by"], method="DL")
+    direct = cumulative(rma(yi, vi, method="DL"), order=data["order_by"])
     via = cumulative_by(fit, len(yi), order=data["order_by"])
     np.testing.assert_array_equal(direct.tau2, via.tau2)
 
 
 def test_step_tables_are_json_safe():
     data = REFERENCE["datasets"]["normand1999_group1"]
-    table = cumulative(data["yi"], data["vi"], labels=data["labels"])
+    table = cumulative(rma(data["yi"], data["vi"], labels=data["labels"]))
     out = json.loads(json.dumps(table.to_dict(), allow_nan=False))
     assert out["kind"] == "cumulative" and out["steps"][0]["added"] == "Edinburgh"
     assert [step["k"] for step in out["steps"]] == list(range(1, 10))
-    loo = json.loads(json.dumps(leave_one_out(data["yi"], data["vi"]).to_dict(), allow_nan=False))
+    loo = json.loads(json.dumps(leave_one_out(rma(data["yi"], data["vi"])).to_dict(), allow_nan=False))
     assert loo["steps"][2]["omitted"] == "study 3" and loo["steps"][2]["k"] == 8
 
 
 def test_bad_input_is_rejected():
     with pytest.raises(ValueError, match="at least 2"):
-        leave_one_out([1.0], [0.1])
+        leave_one_out(rma([1.0], [0.1]))
     with pytest.raises(ValueError, match="order"):
-        cumulative([1.0, 2.0], [0.1, 0.1], order=[1])
+        cumulative(rma([1.0, 2.0], [0.1, 0.1]), order=[1])
     with pytest.raises(ValueError, match="groups"):
-        subgroups([1.0, 2.0], [0.1, 0.1], ["a"])
+        subgroups(rma([1.0, 2.0], [0.1, 0.1]), ["a"])
 
 
 def test_leave_one_out_on_events_and_totals_through_pool_proportions():
@@ -159,3 +159,68 @@ def test_leave_one_out_on_events_and_totals_through_pool_proportions():
     np.testing.assert_allclose(table.estimate, 1 / (1 + np.exp(-np.array(ref["estimate"]))), rtol=RTOL)
     np.testing.assert_allclose(table.tau2, ref["tau2"], rtol=RTOL, atol=1e-12)
     json.dumps(table.to_dict(), allow_nan=False)
+
+
+# --------------------------------------------------------------------------------- the verbs on any fitted result
+
+
+def assert_same_steps(a, b):
+    assert a.labels == b.labels and a.indices == b.indices
+    for name in STEP_FIELDS:
+        np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-10, atol=1e-300, equal_nan=True)
+
+
+@pytest.mark.parametrize("method", ["auto", "glmm", "iv", "exact"])
+def test_verbs_on_a_pooled_proportion_refit_with_its_settings(method):
+    from metacalc.meta.proportions import pool_proportions
+
+    data = REFERENCE["datasets"]["pritz1997_plo"]
+    events, totals = np.array(data["events"]), np.array(data["totals"])
+    result = pool_proportions(events, totals, method=method, tau2_method="DL", labels=data["labels"])
+
+    def fit(idx):
+        return pool_proportions(events[idx], totals[idx], method=method, tau2_method="DL")
+
+    assert_same_steps(leave_one_out(result), leave_one_out_by(fit, len(events), labels=data["labels"]))
+    order = data["order_by"]
+    steps = cumulative(result, order=order)
+    assert_same_steps(steps, cumulative_by(fit, len(events), order=order, labels=data["labels"]))
+    if method == "auto":
+        # each step chooses its own method by the case-report rule, as a fit of those studies alone would
+        assert {f.method for f in steps.fits} <= {"exact", "glmm"}
+    groups = ["a" if i % 3 else "b" for i in range(len(events))]
+    by_result, by_fit = subgroups(result, groups), subgroups_by(fit, groups)
+    assert by_result.q_between == pytest.approx(by_fit.q_between, rel=1e-10)
+
+
+def test_verbs_on_a_pooled_mean_and_a_glmm():
+    from metacalc.meta.glmm import rma_glmm
+    from metacalc.meta.means import pool_means
+
+    data = REFERENCE["normand1999_mn"]["group1"]
+    means, sds, ns = data["mean"], data["sd"], data["n"]
+    result = pool_means(means, sds, ns, tau2_method="REML", knha=True)
+
+    def fit(idx):
+        return pool_means(np.array(means)[idx], np.array(sds)[idx], np.array(ns)[idx], tau2_method="REML", knha=True)
+
+    assert_same_steps(leave_one_out(result), leave_one_out_by(fit, len(means)))
+
+    events, totals = [16, 10, 4, 43, 10, 25, 13], [17, 12, 8, 58, 10, 42, 14]
+    glmm = rma_glmm(events, totals)
+    steps = cumulative(glmm)
+    with pytest.warns(UserWarning, match="single study"):
+        alone = cumulative_by(lambda idx: rma_glmm(np.array(events)[idx], np.array(totals)[idx]), 7)
+    assert_same_steps(steps, alone)
+    assert steps.fits[0].k == 1 and steps.fits[-1] == glmm
+
+
+def test_a_step_that_cannot_be_fitted_stops_the_verb_with_its_reason():
+    from metacalc.meta.proportions import pool_proportions
+
+    # the first two reports have 0 events: the GLMM of the first steps has no finite maximum
+    result = pool_proportions([0, 0, 3, 5], [4, 6, 10, 9], method="glmm")
+    with pytest.raises(ValueError, match="not estimable"):
+        cumulative(result)
+    with pytest.raises(ValueError, match="cannot refit"):
+        refit_many(object(), [np.arange(2)])
