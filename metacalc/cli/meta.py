@@ -13,8 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from metacalc.errors import UserError
@@ -124,83 +123,27 @@ class Table:
         return len(self.row_numbers)
 
 
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return repr(int(value)) if value.is_integer() else repr(value)
-    return str(value).strip()
-
-
-def _csv_records(file: Path) -> Iterator[tuple[int, list[str]]]:
-    """(row number, cells) per record; the row number is the file line where the record ends (header = 1)."""
-    import csv
-
-    with open(file, newline="", encoding="utf-8-sig") as stream:
-        reader = csv.reader(stream)
-        for cells in reader:
-            yield reader.line_num, [cell.strip() for cell in cells]
-
-
-def _xlsx_records(file: Path) -> Iterator[tuple[int, list[str]]]:
-    import openpyxl
-
-    workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
-    try:
-        sheet = workbook.worksheets[0]
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [_cell_text(cell) for cell in cells]
-    finally:
-        workbook.close()
-
-
 def read_table(path: str) -> Table:
-    """Read FILE with the standard library (CSV) or openpyxl (.xlsx): no pandas, to keep the command quick."""
-    import zipfile
+    """Read FILE (CSV, or the first sheet of an .xlsx workbook) with the reader the extraction sheets use."""
+    from metacalc.data.reader import read_table as read
 
     name = str(path)
-    file = Path(path)
-    if not file.is_file():
-        raise UserError(f"{name}: no such file")
-    if file.stat().st_size == 0:
-        raise UserError(f"{name}: the file is empty")
-    excel = file.suffix.lower() in (".xlsx", ".xlsm")
-    try:
-        records = [(number, cells) for number, cells in (_xlsx_records(file) if excel else _csv_records(file))
-                   if any(cells)]
-    except (UnicodeDecodeError, zipfile.BadZipFile, OSError, ValueError, KeyError) as error:
-        kind = "an Excel workbook" if excel else "a UTF-8 CSV file"
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UserError(f"{name}: cannot be read as {kind} ({detail})") from None
-    if not records:
-        raise UserError(f"{name}: the file is empty")
-    header_number, header = records[0]
-    while header and header[-1] == "":
-        header.pop()  # trailing empty header cells (spreadsheets often leave some)
-    problems = []
+    table, problems = read(name)
+    if problems or table is None:
+        raise UserError([str(problem) for problem in problems])
+    header = list(table.header)
+    messages = []
     if "" in header:
-        problems.append(f"{name}:{header_number}: the header has an empty column name (column "
-                        f"{header.index('') + 1})")
+        messages.append(f"{table.file}:1: the header has an empty column name (column {header.index('') + 1})")
     duplicates = sorted({column for column in header if header.count(column) > 1})
     if duplicates:
-        problems.append(f"{name}:{header_number}: duplicate column names: {', '.join(duplicates)}")
-    width = len(header)
-    rows, numbers = [], []
-    for number, cells in records[1:]:
-        extra = [cell for cell in cells[width:] if cell]
-        if extra:
-            problems.append(f"{name}:{number}: {width + len(extra)} or more cells but the header names {width} "
-                            "columns")
-            continue
-        rows.append(cells[:width] + [""] * (width - len(cells)))
-        numbers.append(number)
-    if problems:
-        raise UserError(problems)
-    if not rows:
-        raise UserError(f"{name}: no data rows (the file has only a header)")
-    return Table(name, {column: list(values) for column, values in zip(header, zip(*rows))}, numbers)
+        messages.append(f"{table.file}:1: duplicate column names: {', '.join(duplicates)}")
+    if messages:
+        raise UserError(messages)
+    if not table.rows:
+        raise UserError(f"{table.file}: no data rows (the file has only a header)")
+    columns = {column: ["" if cell is None else cell for cell in table.column(column)] for column in header}
+    return Table(table.file, columns, list(table.row_numbers))
 
 
 def _check_columns(table: Table, wanted: Sequence[tuple[str, str | None]]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from metacalc.cli.choices import MEASURES, POOLING_METHODS, TAU2_METHODS
+from metacalc.meta.options import MEASURES, PROPORTION_METHODS, TAU2_METHODS
 from metacalc.errors import UserError
 from metacalc.render.figures import FigureOptions
 from metacalc.render.risk_of_bias import PALETTES
@@ -76,7 +76,7 @@ def _register_analyse(subparsers: Any) -> None:
     analyse.add_argument("--outdir", default="reports/tables", help="output directory (default: reports/tables)")
     analyse.add_argument("--level", type=float, default=DEFAULTS.level,
                          help=f"confidence level (default: {DEFAULTS.level})")
-    analyse.add_argument("--method", default=DEFAULTS.method, choices=POOLING_METHODS, metavar="METHOD",
+    analyse.add_argument("--method", default=DEFAULTS.method, choices=PROPORTION_METHODS, metavar="METHOD",
                          help="pooling method for analyses whose method is 'default': one of %(choices)s "
                               "(default: %(default)s)")
     analyse.add_argument("--measure", default=DEFAULTS.measure, choices=MEASURES, metavar="MEASURE",

@@ -8,9 +8,8 @@ import sys
 import pytest
 
 from metacalc.cli import main
-from metacalc.meta.heterogeneity import TAU2_METHODS
-from metacalc.meta.proportions import METHODS
-from metacalc.meta.transforms import MEASURES
+from metacalc.meta.options import MEASURES, TAU2_METHODS
+from metacalc.meta.options import PROPORTION_METHODS as METHODS
 from metacalc.render.figures import FigureOptions
 from metacalc.render.risk_of_bias import PALETTES
 from metacalc.review.settings import RunSettings

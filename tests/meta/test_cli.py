@@ -139,7 +139,7 @@ def test_missing_column_names_the_columns_that_exist(capsys, tmp_path):
 def test_empty_file_and_header_only(capsys, tmp_path):
     empty = write(tmp_path, "", "empty.csv")
     code, _, err = run(capsys, *MEANS, empty, *MEAN_COLUMNS)
-    assert code == 1 and err == f"{empty}: the file is empty\n"
+    assert code == 1 and err == f"{empty}: empty file (got 0 bytes, expected a header row naming the columns)\n"
     header = write(tmp_path, "study,mean,sd,n\n", "header.csv")
     code, _, err = run(capsys, *MEANS, header, *MEAN_COLUMNS)
     assert code == 1 and err == f"{header}: no data rows (the file has only a header)\n"
@@ -247,18 +247,20 @@ def test_means_estimated_from_median_range_and_quartiles(capsys, tmp_path):
 def test_malformed_files_get_one_line_each(capsys, tmp_path):
     ragged = write(tmp_path, "study,mean,sd,n\na,1,2,3,9\nb,1,2\n", "ragged.csv")
     code, _, err = run(capsys, *MEANS, ragged, *MEAN_COLUMNS)
-    # row 3 is short: its missing n is reported as blank after the structure is known to be sound
-    assert code == 1 and err == f"{ragged}:2: 5 or more cells but the header names 4 columns\n"
+    # the reader the extraction sheets use: a long row and a short row are each a located problem
+    assert code == 1 and err.splitlines() == [
+        f"{ragged}:2: too many cells (got a value in cell 5, expected 4 cells as in the header; is a comma unquoted?)",
+        f"{ragged}:3: too few cells (got 3, expected 4 as in the header; is the file truncated?)"]
     duplicated = write(tmp_path, "study,mean,mean,n\na,1,2,3\n", "duplicated.csv")
     code, _, err = run(capsys, *MEANS, duplicated, *MEAN_COLUMNS)
     assert code == 1 and err == f"{duplicated}:1: duplicate column names: mean\n"
     latin1 = tmp_path / "latin1.csv"
     latin1.write_bytes("study,mean,sd,n\nPérez,1,2,3\n".encode("latin-1"))
     code, _, err = run(capsys, *MEANS, latin1, *MEAN_COLUMNS)
-    assert code == 1 and err.startswith(f"{latin1}: cannot be read as a UTF-8 CSV file (")
+    assert code == 1 and err.startswith(f"{latin1}:2: not valid UTF-8 (got byte 0xE9")
     not_excel = write(tmp_path, "plain text", "fake.xlsx")
     code, _, err = run(capsys, *MEANS, not_excel, *MEAN_COLUMNS)
-    assert code == 1 and err.startswith(f"{not_excel}: cannot be read as an Excel workbook (")
+    assert code == 1 and err.startswith(f"{not_excel}: not a valid .xlsx workbook (")
     assert len(err.splitlines()) == 1
 
 

@@ -1,7 +1,6 @@
 """Pieces of the report: inline SVG, sentences with the headline numbers, and a full render on a small plan."""
 
 import json
-import os
 import re
 
 import pytest

@@ -326,7 +326,6 @@ def test_the_analyse_step_validates_first_and_writes_nothing_on_a_data_problem(t
     import csv
     import shutil
 
-    from metacalc.errors import UserError
     from metacalc.review.run import analyse_step
 
     sheets = tmp_path / "sheets"
@@ -346,9 +345,6 @@ def test_the_analyse_step_validates_first_and_writes_nothing_on_a_data_problem(t
     assert not (tmp_path / "dataset.json").exists() and not (tmp_path / "tables").exists()
 
 
-@pytest.mark.xfail(strict=True, raises=UserError,
-                   reason="the core raises GlmmNotEstimable as a UserError until its issue-8 branch makes it a "
-                          "ValueError; remove this mark when that branch lands")
 def test_a_model_the_core_cannot_estimate_leaves_its_group_unpooled():
     glmm = parse_analysis("glmm.yaml", {"id": "glmm", "title": "GLMM", "outcome": "complete_response",
                                         "group_by": "drug", "method": "glmm"})
