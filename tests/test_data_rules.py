@@ -275,7 +275,7 @@ def test_optional_file_missing_is_an_empty_table(sheets):
 
 def test_unknown_table_file(sheets):
     (sheets / "patient.csv").write_text("patient_id\n", encoding="utf-8")
-    assert problems() == ['sheets/patient.csv: unknown table (got "patient", expected one of: studies, patients, treatments, aggregates, records, appraisal, appraisal_overall, quotes, vocabulary; did you mean patients?)']
+    assert problems() == ['sheets/patient.csv: unknown table (got "patient", expected one of: studies, patients, treatments, aggregates, records, appraisal, appraisal_overall, quotes, vocabulary, duplicate_decisions; did you mean patients?)']
 
 
 # ---------------------------------------------------------------- other tables
