@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "metacalc.data.commands",
     "metacalc.meta.commands",
     "metacalc.review.commands",
+    "metacalc.cli.records",
 )
 
 
