@@ -69,7 +69,8 @@ class Match:
         return f"duplicate of {self.record_id} by {self.rule} ({self.detail}{via})"
 
 
-def _text(value) -> str | None:
+def cell_text(value) -> str | None:
+    """A cell of a plain row as text, whitespace collapsed; None for blank, None, NaN or pandas.NA."""
     if value is None:
         return None
     try:
@@ -77,12 +78,12 @@ def _text(value) -> str | None:
             return None
     except (TypeError, ValueError):  # pandas.NA and friends
         return None
-    text = str(value).strip()
+    text = " ".join(str(value).split())
     return text or None
 
 
 def _int(value) -> int | None:
-    text = _text(value)
+    text = cell_text(value)
     if text is None:
         return None
     try:
@@ -108,15 +109,30 @@ def citation_first_author(citation: str) -> str | None:
     return fold(found.group(1)) if found else None
 
 
+def citation_authors(citation: str) -> tuple:
+    """The folded surnames of a citation's author list: ``Tristano AG, Millan A. Title...`` -> (tristano, millan).
+
+    Only names written surname-initials count, so a citation that opens with its title gives none.
+    """
+    opening = _SENTENCE_BREAK.split(citation, maxsplit=1)[0]
+    names = []
+    for part in opening.split(","):
+        part = re.sub(r"\s+et al\.?$", "", part.strip().rstrip("."))
+        found = _CITATION_AUTHOR.match(part)
+        if found and found.group(0).strip() == part:
+            names.append(fold(found.group(1)))
+    return tuple(names)
+
+
 def reference_of_row(row: Mapping, study: Mapping | None = None) -> Reference:
     """The Reference of a records-log row (dict of column -> value); blanks filled from its study's row."""
     study = study or {}
 
     def get(column):
-        return _text(row.get(column)) or _text(study.get(column))
+        return cell_text(row.get(column)) or cell_text(study.get(column))
 
     title = get("title")
-    citation = _text(row.get("citation"))
+    citation = cell_text(row.get("citation"))
     titles: tuple = ()
     whole = True
     if title:
@@ -275,12 +291,12 @@ def plan_import(log_rows: Sequence[Mapping], studies: Sequence[Mapping], hits: S
     screening decisions made since. Every other hit is matched against the log and against the hits before
     it in the file; a match is added as a duplicate record pointing at the kept record.
     """
-    study = {str(s["study_id"]): s for s in studies if _text(s.get("study_id"))}
-    known_ids = {str(r["record_id"]) for r in log_rows if _text(r.get("record_id"))}
+    study = {str(s["study_id"]): s for s in studies if cell_text(s.get("study_id"))}
+    known_ids = {str(r["record_id"]) for r in log_rows if cell_text(r.get("record_id"))}
     kept = {str(r["record_id"]): str(r["duplicate_of"]) for r in log_rows
-            if _text(r.get("record_id")) and _text(r.get("duplicate_of"))}
-    matcher = Matcher((reference_of_row(r, study.get(_text(r.get("study_id")) or ""))
-                       for r in log_rows if _text(r.get("record_id"))), kept=kept)
+            if cell_text(r.get("record_id")) and cell_text(r.get("duplicate_of"))}
+    matcher = Matcher((reference_of_row(r, study.get(cell_text(r.get("study_id")) or ""))
+                       for r in log_rows if cell_text(r.get("record_id"))), kept=kept)
     prefix = f"{slug(source)}_{date}_"
     rows, already, ids = [], [], []
     for hit in hits:
