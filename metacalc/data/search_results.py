@@ -306,7 +306,7 @@ def _ris_record(entry, file, line, problems):
 
 # ------------------------------------------------------------------ MEDLINE (PubMed format)
 
-_MEDLINE_TAG = re.compile(r"^([A-Z][A-Z0-9 ]{1,3})- (.*)$")
+_MEDLINE_TAG = re.compile(r"^([A-Z][A-Z0-9 ]{1,3})-(?: (.*))?$")
 _MEDLINE_CONTINUATION = "      "
 
 
@@ -334,7 +334,7 @@ def parse_medline(text: str, file: str) -> tuple[list[SearchRecord], list[str]]:
             name = tag.group(1).strip()
             if start is None:
                 start = number
-            fields.setdefault(name, []).append(tag.group(2).strip())
+            fields.setdefault(name, []).append((tag.group(2) or "").strip())
             last = name
         elif line.startswith(_MEDLINE_CONTINUATION) and last is not None:
             fields[last][-1] = f"{fields[last][-1]} {line.strip()}"

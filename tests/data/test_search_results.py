@@ -35,7 +35,7 @@ def test_medline_fields_and_continuation_lines():
 
 def test_medline_translated_title_loses_its_brackets(tmp_path):
     path = tmp_path / "x.txt"
-    path.write_text("PMID- 1\nTI  - [Calcinosis cutis in a lupus patient].\nDP  - 1999\n", encoding="utf-8")
+    path.write_text("PMID- 1\nTI  - [Calcinosis cutis in a lupus patient].\nAB  -\nDP  - 1999\n", encoding="utf-8")
     assert read_search_export(path)[1][0].title == "Calcinosis cutis in a lupus patient"
 
 
