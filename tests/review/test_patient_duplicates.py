@@ -7,8 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from metacalc.review.duplicate_checks import check_decisions, check_duplicate_of, undecided_problems
-from metacalc.review.patient_duplicates import DIFFERENT, SAME, THRESHOLD, UNDECIDED, DuplicateScorer, screen_patients
+from metacalc.data.duplicate_checks import check_decisions, check_duplicate_of
+from metacalc.review.patient_duplicates import (
+    DIFFERENT,
+    SAME,
+    THRESHOLD,
+    UNDECIDED,
+    DuplicateScorer,
+    screen_patients,
+    undecided_problems,
+)
 
 GOLDEN = Path(__file__).parent.parent / "fixtures" / "golden" / "review" / "extraction_sheets"
 

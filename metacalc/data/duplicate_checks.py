@@ -1,5 +1,6 @@
 """Checks on the reviewer's duplicate decisions, for validation: ``studies.duplicate_of`` without cycles or
-chains, ``duplicate_decisions`` rows that can stand, and undecided likely pairs (``validate --strict``).
+chains, and ``duplicate_decisions`` rows that can stand. (Undecided likely pairs, which ``validate --strict``
+refuses, come from the scoring: ``metacalc.review.patient_duplicates.undecided_problems``.)
 
 Pure functions on plain rows (dicts); each returns ``Problem`` objects located by file, row and column. Row
 numbers are the spreadsheet rows of the rows given (header = 1), by default their position + 2.
@@ -7,14 +8,10 @@ numbers are the spreadsheet rows of the rows given (header = 1), by default thei
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from metacalc.data.problems import Problem
 from metacalc.data.record_matching import cell_text
-
-if TYPE_CHECKING:
-    from metacalc.review.patient_duplicates import DuplicateScreen
-
 
 def report_roots(study: Mapping[str, Mapping]) -> dict[str, str]:
     """study_id -> the report its duplicate_of chain ends at: the report kept for the patient. ``study`` maps
@@ -116,15 +113,4 @@ def check_decisions(decisions: Sequence[Mapping], patients: Sequence[Mapping], s
             problems.append(Problem(file, number, "decision", f"contradicts studies.duplicate_of (got not the same "
                                     f"patient for {first} and {second}, whose reports {a} and {b} are marked as "
                                     "duplicates; expected one decision: remove this row or the duplicate_of)"))
-    return problems
-
-
-def undecided_problems(screen: "DuplicateScreen", file: str = "studies.csv") -> list[Problem]:
-    """One problem per undecided pair above the threshold (what ``validate --strict`` refuses)."""
-    problems = []
-    for pair in screen.undecided():
-        problems.append(Problem(file, None, "", f"possibly the same patient, undecided (got {pair.first} of "
-                                f"{pair.first_study} and {pair.second} of {pair.second_study} scoring "
-                                f"{pair.score:.1f}, threshold {pair.threshold:g}; expected studies.duplicate_of on one "
-                                "report, or a duplicate_decisions row: not the same patient, with reasons)"))
     return problems
