@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "metacalc.cli.data",
     "metacalc.cli.meta",
     "metacalc.cli.review",
+    "metacalc.cli.records",
 )
 
 

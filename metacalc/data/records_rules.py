@@ -36,8 +36,10 @@ def check_records(frames: dict[str, pd.DataFrame], files: dict[str, str], out: C
     before = len(out.problems)
     _stages_in_order(records, file, out)
     _reconcile(frames, files, out)
-    for problem in _box_arithmetic(flow_counts(records, frames["studies"])):
-        out.add(file, None, "", problem)
+    if len(out.problems) == before:
+        # Row problems already explain any box that does not add up; the arithmetic speaks only for the log as a whole.
+        for problem in _box_arithmetic(flow_counts(records, frames["studies"])):
+            out.add(file, None, "", problem)
     return len(out.problems) == before
 
 
@@ -156,8 +158,8 @@ def _record_stages(row: dict[str, str], known_records: set[str], known_studies: 
                 problem(column, f"record {rid} was removed before screening ({removed}) yet has {column} = "
                                 f"{row[column].lower()}")
     elif not screening and arm == "databases_registers":
-        problem("screening", f"record {rid} was neither removed before screening nor given a screening decision "
-                             "(include or exclude)")
+        problem("screening", f"record {rid} awaits screening (got blank, expected include or exclude, or "
+                             "removed_before_screening; `metacalc status` lists every record still to screen)")
     if screening == "exclude":
         if eligibility == "include":
             problem("eligibility", f"record {rid} is included but was excluded at screening")

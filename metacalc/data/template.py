@@ -73,8 +73,14 @@ def build_template() -> Any:
 
 def write_template(path: str | os.PathLike[str]) -> None:
     """Write the template to ``path`` atomically, with fixed timestamps so the bytes never change."""
+    write_atomic(path, workbook_bytes(build_template()))
+
+
+def workbook_bytes(book, modified=FIXED_TIME):
+    """The .xlsx bytes of an openpyxl Workbook with the save time replaced by ``modified`` (ISO 8601, UTC)
+    and fixed zip entry times, so the same workbook always gives the same bytes."""
     buffer = io.BytesIO()
-    build_template().save(buffer)
+    book.save(buffer)
     source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
@@ -82,9 +88,9 @@ def write_template(path: str | os.PathLike[str]) -> None:
             data = source.read(info.filename)
             if info.filename == "docProps/core.xml":
                 data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>" + FIXED_TIME.encode() + rb"\g<2>", data)
+                              rb"\g<1>" + modified.encode() + rb"\g<2>", data)
             entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o600 << 16
             target.writestr(entry, data)
-    write_atomic(path, out.getvalue())
+    return out.getvalue()

@@ -279,7 +279,7 @@ def test_a_review_needs_its_records_log(sheets):
 
 def test_unknown_table_file(sheets):
     (sheets / "patient.csv").write_text("patient_id\n", encoding="utf-8")
-    assert problems() == ['sheets/patient.csv: unknown table (got "patient", expected one of: studies, patients, treatments, aggregates, records, appraisal, appraisal_overall, quotes, vocabulary; did you mean patients?)']
+    assert problems() == ['sheets/patient.csv: unknown table (got "patient", expected one of: studies, patients, treatments, aggregates, records, appraisal, appraisal_overall, quotes, vocabulary, duplicate_decisions; did you mean patients?)']
 
 
 # ---------------------------------------------------------------- other tables
@@ -302,7 +302,6 @@ def test_record_screened_after_removal(sheets):
     edit(sheets, "records", "\nr2,", "\nduplicate,r2,")
     edit(sheets, "records", "\nr3,", "\n,r3,")
     assert problems() == [
-        "sheets/records.csv: other_methods: reports sought for retrieval (2) does not equal records screened - records excluded (1)",
         'sheets/records.csv:3:screening: screened although removed before screening (got "include", expected blank because removed_before_screening is "duplicate")',
         "sheets/records.csv:3:duplicate_of: record r2 was removed as a duplicate but duplicate_of does not say which record it duplicates",
         "sheets/records.csv:3:retrieved: record r2 was removed before screening (duplicate) yet has retrieved = no",

@@ -1,0 +1,658 @@
+"""Possible duplicate patients: every pair of patients from different reports, scored on the evidence a
+reviewer weighs (the checks on the reviewer's decisions are in ``metacalc.data.duplicate_checks``).
+
+Pure functions on the dataset's tables as plain rows (lists of dicts; blank = None or NaN); nothing is read
+or written here. Pairs that cannot reach the threshold are skipped by an exact bound computed with numpy, so
+a review of 10,000 patients (50 million pairs) is screened in under a minute (benchmarks/duplicates.py).
+
+**The score** is a sum of weights, each the log10 of a likelihood ratio, P(evidence | one patient reported
+twice) / P(evidence | two different patients), so that components add and a weight reads as "this much
+more likely if the same patient" (+1 = 10 to 1, -1 = 1 to 10). The probabilities under "two different
+patients" come from the review's own patients, leaving the pair out, with add-one (Laplace) smoothing: a
+value the pair shares and few others have (a rare drug, a rare dose) weighs more than a common one. The
+probabilities under "one patient" are the elicited error and omission rates below; every report of one
+patient is allowed to disagree for reasons that are not the patient (another anchor for a time, a misprint,
+an omitted drug), which keeps every negative weight bounded.
+
+| component | same patient, reports agree | weight when they disagree |
+|---|---|---|
+| sex | log10(1 / p(value)) | log10(1e-6 / (1 - p)), about -6: near-decisive, only an extraction error explains it |
+| country (studies) | log10(0.95 / p(value)) | log10(0.05 / (1 - p)) (a referral centre abroad) |
+| age | a second report may give the age at the same presentation or up to the years between the reports later (presentation_year, else studies.year), so differences from 0 to that gap fit, each blurred by P(error) 0.55 / 0.35 / 0.07 / 0.03 for 0 / 1 / 2 / 3 years; with the gap unknown, 0.40 / 0.30 / 0.15 / 0.08 / 0.04 / 0.03 for 0 to 5 years; 5% of reports inconsistent | against the spread of the review's ages (SD, at least 10 years): bounded by log10(0.05) = -1.3 |
+| years from diagnosis to onset | 0.50 / 0.30 / 0.12 / 0.08 for 0 to 3 years, 30% inconsistent (reports count from different anchors) | against the review's spread (at least 5 years): bounded by log10(0.3) = -0.5 |
+| each drug | both reports name it: log10(1 / p(drug)) | one only: log10(0.3 / (1 - 0.7 p)), a report names 70% of a patient's therapies |
+| dose of a shared drug | log10(0.85 / p(dose)) | log10(0.15 / (1 - p)) |
+| response to a shared drug | log10(0.85 / p(response)) | log10(0.15 / (1 - p)) |
+| shared author (studies.first_author and the linked records' citations) | log10(0.6 / p(author)): 60% of duplicate publications share an author | none shared: log10(0.4 / 0.9) |
+| distinctive wording: passages of 5 or more words (numbers masked) in the quotes of both patients and of no other patient; the study's affiliation quote (studies.country) counts, so a shared institution shows here | 1 passage: log10(0.3 / 0.08), 2: log10(0.15 / 0.015), 3 or more: log10(0.15 / 0.005) | none: log10(0.4 / 0.9) |
+
+Blank on either side contributes nothing. The components are not independent (a copied sentence often
+holds the dose), so the weights are deliberately modest.
+
+**The threshold** is ``THRESHOLD`` = 2: evidence of 100 to 1 for "same patient". If one pair of reports in
+50 describes one patient, that leaves odds of about 2 to 1, worth a reviewer's look; a pair above it is
+listed with its evidence side by side. On the bundled review the known duplicate (seed004 of seed002)
+scores 3.8 and every other pair at most 0.4 (tests/review/test_patient_duplicates.py).
+
+**Decisions.** A pair is decided when ``studies.duplicate_of`` joins its reports (the same patient), or when
+a ``duplicate_decisions`` row says ``not the same patient``, with reasons. Decided pairs are listed as decided,
+whatever their score.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from metacalc.data.record_matching import cell_text
+from metacalc.data.duplicate_checks import report_roots
+from metacalc.data.problems import Problem
+
+THRESHOLD = 2.0
+
+UNDECIDED = "undecided"
+SAME = "same patient"
+DIFFERENT = "not the same patient"
+
+# Probability that two reports of one patient disagree on the component for reasons other than the patient.
+DISAGREE = {"sex": 1e-6, "country": 0.05, "age": 0.05, "years to onset": 0.30, "dose": 0.15, "response": 0.15}
+# P(|difference| = k years) between two consistent reports of one patient.
+AGE_GAP_KNOWN = (0.55, 0.35, 0.07, 0.03)
+AGE_GAP_UNKNOWN = (0.40, 0.30, 0.15, 0.08, 0.04, 0.03)
+ONSET = (0.50, 0.30, 0.12, 0.08)
+MIN_SD = {"age": 10.0, "years to onset": 5.0}  # small reviews understate how far apart patients lie
+MAX_GAP = 20            # years between reports beyond which the spread of ages that fit one patient stops growing
+MENTIONED = 0.7         # a report names a given therapy of the patient
+SHARED_AUTHOR = 0.6     # duplicate publications that share an author
+NO_SHARED = 0.9         # pairs of different patients that share neither an author nor a passage
+WORDING = ((0.4, 0.9), (0.3, 0.08), (0.15, 0.015), (0.15, 0.005))  # (P | same, P | different) for 0..3+
+SHINGLE = 5             # words in a passage (4-word ones such as "the trunk and extremities" are common phrasing)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One line of a pair's evidence: the two values side by side and what they weigh."""
+
+    component: str
+    first: str
+    second: str
+    weight: float   # log10 likelihood ratio, positive for "same patient"
+    reason: str
+
+
+@dataclass(frozen=True)
+class PatientPair:
+    first: str            # patient ids, first < second
+    second: str
+    first_study: str
+    second_study: str
+    score: float
+    evidence: tuple = ()
+    decision: str = UNDECIDED
+    reasons: str = ""     # the reviewer's: studies.duplicate_evidence or duplicate_decisions.reasons
+    threshold: float = THRESHOLD
+
+    @property
+    def above_threshold(self) -> bool:
+        return self.score >= self.threshold
+
+    @property
+    def undecided(self) -> bool:
+        return self.decision == UNDECIDED
+
+    def to_dict(self) -> dict:
+        return {"patients": [self.first, self.second], "studies": [self.first_study, self.second_study],
+                "score": round(self.score, 2), "threshold": self.threshold, "decision": self.decision,
+                "reasons": self.reasons,
+                "evidence": [{"component": e.component, "first": e.first, "second": e.second,
+                              "weight": round(e.weight, 2), "reason": e.reason} for e in self.evidence]}
+
+
+@dataclass(frozen=True)
+class DuplicateScreen:
+    """The pairs to show: above the threshold or decided, highest score first."""
+
+    pairs: tuple = ()
+    pairs_scored: int = 0
+    threshold: float = THRESHOLD
+
+    def undecided(self) -> tuple:
+        """Pairs above the threshold that no decision covers: each may be one patient counted twice."""
+        return tuple(p for p in self.pairs if p.undecided and p.above_threshold)
+
+    def to_dict(self) -> dict:
+        return {"threshold": self.threshold, "pairs_scored": self.pairs_scored,
+                "pairs": [p.to_dict() for p in self.pairs]}
+
+
+# ------------------------------------------------------------------ plain values
+
+def _number(value) -> float:
+    text = cell_text(value)
+    try:
+        return float(text) if text is not None else math.nan
+    except ValueError:
+        return math.nan
+
+
+def _shown(value: float) -> str:
+    return "blank" if math.isnan(value) else f"{value:g}"
+
+
+def _fold(text):
+    from metacalc.data.search_results import fold
+
+    return fold(text)
+
+
+# ------------------------------------------------------------------ weights
+
+def _laplace(count: float, total: float, distinct: int) -> float:
+    return (count + 1.0) / (total + distinct + 1.0)
+
+
+def categorical_weight(a: str, b: str, counts: Mapping[str, int], rho: float) -> float:
+    """log10 LR of two values of one field; ``counts`` over all patients (the pair's own are left out here)."""
+    total, distinct = sum(counts.values()) - 2, len(counts)
+    if a == b:
+        return math.log10((1 - rho) / _laplace(counts.get(a, 0) - 2, total, distinct))
+    p_a = _laplace(counts.get(a, 0) - 1, total, distinct)
+    p_b = _laplace(counts.get(b, 0) - 1, total, distinct)
+    return math.log10(rho * 0.5 * (1 / (1 - p_a) + 1 / (1 - p_b)))
+
+
+def _normal_cdf(x):
+    from scipy.special import ndtr  # imported here: the module is imported by analyses that never score pairs
+
+    return ndtr(x)
+
+
+@lru_cache(maxsize=None)
+def _below(table: tuple) -> np.ndarray:
+    size = len(table) - 1
+    signed = [table[k] / 2 for k in range(size, 0, -1)] + [table[0]] + [table[k] / 2 for k in range(1, size + 1)]
+    return np.concatenate(([0.0], np.cumsum(signed)))  # [m] = P(error <= m - size - 1)
+
+
+def _cumulative(table, t):
+    """P(error <= t) for a signed whole-year error whose |error| has the probabilities ``table`` (0, 1, 2...)."""
+    size = len(table) - 1
+    return _below(tuple(table))[np.clip(t, -size - 1, size).astype(int) + size + 1]
+
+
+def interval_weight(x, gap, known, sd, rho, table_known, table_unknown):
+    """log10 LR of two numeric values (arrays broadcast).
+
+    ``x`` is the second value minus the first; ``gap`` the years between the two reports where ``known``.
+    One patient reported twice may be described at the same moment twice or at two moments up to ``gap``
+    apart, so the consistent part of "same patient" spreads evenly over the differences 0..gap, each blurred
+    by ``table_known``; with the gap unknown the wider ``table_unknown`` stands for it. "Different patients"
+    is the difference of two values of the review's spread ``sd``; a share ``rho`` of reports of one patient
+    is inconsistent and looks like that too.
+    """
+    x, known = np.asarray(x, float), np.asarray(known, bool)
+    gap = np.where(known, np.nan_to_num(np.asarray(gap, float)), 0.0)
+    span = np.minimum(np.rint(np.abs(gap)), MAX_GAP)
+    # Errors are symmetric, so a negative gap is the mirror image of a positive one.
+    t = np.rint(np.nan_to_num(np.where(gap < 0, -x, x)))
+    # sum over u = 0..span of P(error = t - u), as a difference of cumulative probabilities
+    inside = np.where(known, _cumulative(table_known, t) - _cumulative(table_known, t - span - 1),
+                      _cumulative(table_unknown, t) - _cumulative(table_unknown, t - span - 1))
+    consistent = inside / (span + 1)
+    s = math.sqrt(2.0) * sd
+    different = _normal_cdf((x + 0.5) / s) - _normal_cdf((x - 0.5) / s)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weight = np.log10(((1 - rho) * consistent + rho * different) / different)
+    return np.where(np.isnan(x), 0.0, weight)
+
+
+@lru_cache(maxsize=65536)
+def _interval_scalar(x, gap, known, sd, rho, table_known, table_unknown) -> float:
+    # One pair at a time: numpy's overhead on scalars dominates, and the same few differences recur.
+    return float(interval_weight(x, gap, known, sd, rho, table_known, table_unknown))
+
+
+# ------------------------------------------------------------------ the scorer
+
+@dataclass
+class _Patient:
+    patient_id: str
+    study_id: str
+    row: int
+    age: float
+    sex: str | None
+    country: str | None
+    onset: float
+    presented: float      # presentation_year
+    published: float      # studies.year
+    drugs: dict = field(default_factory=dict)      # drug -> {"doses": set, "responses": set}
+    text: tuple = ()      # folded token lists of the patient's quotes (numbers masked)
+
+
+def _tokens(quote: str) -> tuple:
+    """Folded words with numbers masked ("30mg/day" -> # mg day): numbers are compared as ages and doses."""
+    words = re.sub(r"(\d)([a-z])", r"\1 \2", _fold(quote)).split()
+    return tuple("#" if w.isdigit() else w for w in words)
+
+
+class DuplicateScorer:
+    """The review's patients with what scoring needs: values, frequencies, author lists and wording."""
+
+    def __init__(self, patients: Sequence[Mapping], treatments: Sequence[Mapping] = (),
+                 studies: Sequence[Mapping] = (), quotes: Sequence[Mapping] = (), records: Sequence[Mapping] = ()):
+        from metacalc.data.record_matching import citation_authors
+        from metacalc.data.search_results import surname_key
+
+        self.study = {str(cell_text(s.get("study_id"))): s for s in studies if cell_text(s.get("study_id"))}
+        self.patients: list[_Patient] = []
+        by_id = {}
+        for position, row in enumerate(patients):
+            patient_id, study_id = cell_text(row.get("patient_id")), cell_text(row.get("study_id"))
+            if not patient_id or not study_id:
+                continue
+            study = self.study.get(study_id, {})
+            country = cell_text(study.get("country"))
+            patient = _Patient(patient_id, study_id, position, _number(row.get("age_at_presentation")),
+                               (cell_text(row.get("sex")) or "").lower() or None, _fold(country) if country else None,
+                               _number(row.get("years_sle_to_onset")), _number(row.get("presentation_year")),
+                               _number(study.get("year")))
+            self.patients.append(patient)
+            by_id[patient_id] = patient
+        self.by_id = by_id
+        course_of = {}
+        for course in treatments:
+            treated = by_id.get(cell_text(course.get("patient_id")) or "")
+            drug = cell_text(course.get("drug")) or cell_text(course.get("therapy"))
+            if treated is None or not drug:
+                continue
+            facts = treated.drugs.setdefault(drug.lower(), {"doses": set(), "responses": set()})
+            dose = " ".join(filter(None, (cell_text(course.get("dose")), cell_text(course.get("dose_unit")))))
+            if cell_text(course.get("dose")):
+                facts["doses"].add(_fold(dose).replace(" ", ""))
+            response = (cell_text(course.get("response")) or "").lower()
+            if response and response != "not reported":
+                facts["responses"].add(response)
+            course_of[cell_text(course.get("treatment_id"))] = treated
+        # quotes: the patient's row, its courses, and its report's affiliation (quoted for studies.country)
+        texts: dict[str, set] = {p.patient_id: set() for p in self.patients}
+        affiliation: dict[str, set] = {}
+        for quote in quotes:
+            table, row_id, text = cell_text(quote.get("table")), cell_text(quote.get("row_id")), cell_text(quote.get("quote"))
+            if not (table and row_id and text):
+                continue
+            if table == "patients" and row_id in texts:
+                texts[row_id].add(_tokens(text))
+            elif table == "treatments" and course_of.get(row_id) is not None:
+                texts[course_of[row_id].patient_id].add(_tokens(text))
+            elif table == "studies" and cell_text(quote.get("column")) == "country":
+                affiliation.setdefault(row_id, set()).add(_tokens(text))
+        for patient in self.patients:
+            patient.text = tuple(sorted(texts[patient.patient_id] | affiliation.get(patient.study_id, set())))
+        self.shingles = {p.patient_id: _shingles(p.text) for p in self.patients}
+        self.shingle_count: dict[tuple, int] = {}
+        for found in self.shingles.values():
+            for shingle in found:
+                self.shingle_count[shingle] = self.shingle_count.get(shingle, 0) + 1
+        # authors of each report: its first author and the author lists of the records that name it
+        self.authors: dict[str, set] = {}
+        for study_id, study in self.study.items():
+            key = surname_key(cell_text(study.get("first_author")))
+            self.authors[study_id] = {key} if key else set()
+        for record in records:
+            study_id = cell_text(record.get("study_id"))
+            if study_id in self.authors:
+                key = surname_key(cell_text(record.get("first_author")))
+                self.authors[study_id].update(filter(None, (key,) + citation_authors(cell_text(record.get("citation")) or "")))
+        self.author_count: dict[str, int] = {}
+        for names in self.authors.values():
+            for name in names:
+                self.author_count[name] = self.author_count.get(name, 0) + 1
+        self._frequencies()
+
+    def _frequencies(self):
+        def count(values):
+            out: dict[str, int] = {}
+            for value in values:
+                if value:
+                    out[value] = out.get(value, 0) + 1
+            return out
+
+        self.sex_count = count(p.sex for p in self.patients)
+        self.country_count = count(p.country for p in self.patients)
+        treated = [p for p in self.patients if p.drugs]
+        self.treated = len(treated)
+        self.drug_count = count(d for p in treated for d in p.drugs)
+        self.dose_count = {d: count(v for p in treated for v in p.drugs.get(d, {}).get("doses", ()))
+                           for d in self.drug_count}
+        self.response_count = {d: count(v for p in treated for v in p.drugs.get(d, {}).get("responses", ()))
+                               for d in self.drug_count}
+        self.sd = {}
+        for name, values in (("age", [p.age for p in self.patients]), ("years to onset", [p.onset for p in self.patients])):
+            known = [v for v in values if not math.isnan(v)]
+            spread = float(np.std(known, ddof=1)) if len(known) > 2 else 0.0
+            self.sd[name] = max(spread, MIN_SD[name])
+
+    # -------------------------------------------------------------- one pair
+
+    def score(self, first_id: str, second_id: str) -> PatientPair:
+        """The pair's score and evidence (undecided; ``screen`` adds the decisions)."""
+        a, b = sorted((self.by_id[first_id], self.by_id[second_id]), key=lambda p: p.patient_id)
+        evidence = [e for e in (self._sex(a, b), self._country(a, b), self._age(a, b), self._onset(a, b)) if e]
+        evidence += self._drugs(a, b)
+        evidence += [e for e in (self._authors(a, b), self._wording(a, b)) if e]
+        return PatientPair(a.patient_id, b.patient_id, a.study_id, b.study_id,
+                           score=float(sum(e.weight for e in evidence)), evidence=tuple(evidence))
+
+    def _categorical(self, component, a, b, counts, what="share"):
+        if not a or not b:
+            return None
+        weight = categorical_weight(a, b, counts, DISAGREE[component])
+        others = counts.get(a, 0) - (2 if a == b else 1)
+        reason = (f"same {component}; {others} other patient(s) {what} it" if a == b
+                  else f"different {component}: a second report rarely changes it")
+        return weight, reason
+
+    def _sex(self, a, b):
+        found = self._categorical("sex", a.sex, b.sex, self.sex_count)
+        return Evidence("sex", a.sex or "blank", b.sex or "blank", *found) if found else None
+
+    def _country(self, a, b):
+        found = self._categorical("country", a.country, b.country, self.country_count)
+        shown = lambda p: cell_text(self.study.get(p.study_id, {}).get("country")) or "blank"  # noqa: E731
+        return Evidence("country", shown(a), shown(b), *found) if found else None
+
+    def _gap(self, a, b):
+        if not (math.isnan(a.presented) or math.isnan(b.presented)):
+            return b.presented - a.presented, "presentations"
+        if not (math.isnan(a.published) or math.isnan(b.published)):
+            return b.published - a.published, "publications"
+        return math.nan, None
+
+    def _age(self, a, b):
+        if math.isnan(a.age) or math.isnan(b.age):
+            return None
+        gap, between = self._gap(a, b)
+        x = b.age - a.age
+        known = not math.isnan(gap)
+        weight = _interval_scalar(x, gap if known else 0.0, known, self.sd["age"], DISAGREE["age"],
+                                  AGE_GAP_KNOWN, AGE_GAP_UNKNOWN)
+        if known:
+            low, high = sorted((0.0, gap))
+            reason = (f"{abs(gap):g} year(s) between the {between}: a difference of {low:g} to {high:g} fits one "
+                      f"patient; got {x:g}")
+        else:
+            reason = f"{abs(x):g} year(s) apart; the years between the reports are not known"
+        return Evidence("age", _shown(a.age), _shown(b.age), weight, reason)
+
+    def _onset(self, a, b):
+        if math.isnan(a.onset) or math.isnan(b.onset):
+            return None
+        x = b.onset - a.onset
+        weight = _interval_scalar(x, 0.0, True, self.sd["years to onset"], DISAGREE["years to onset"], ONSET, ONSET)
+        return Evidence("years to onset", _shown(a.onset), _shown(b.onset), weight,
+                        f"{abs(x):g} year(s) apart (reports often count from different events)")
+
+    def _drugs(self, a, b):
+        if not a.drugs or not b.drugs:
+            return []
+        out: list[Evidence] = []
+        total = self.treated - 2
+        for drug in sorted(set(a.drugs) | set(b.drugs)):
+            n = self.drug_count.get(drug, 0)
+            if drug in a.drugs and drug in b.drugs:
+                p = (n - 2 + 1) / (total + 2)
+                out.append(Evidence("drug", drug, drug, math.log10(1 / p), f"both reports name it; {n - 2} other "
+                                    f"treated patient(s) of {total} had it"))
+                out += self._course_facts(drug, a.drugs[drug], b.drugs[drug])
+            else:
+                p = (n - 1 + 1) / (total + 2)
+                first, second = (drug, "not named") if drug in a.drugs else ("not named", drug)
+                out.append(Evidence("drug", first, second, math.log10((1 - MENTIONED) / (1 - MENTIONED * p)),
+                                    "named by one report only (a report may leave a therapy out)"))
+        return out
+
+    def _course_facts(self, drug, first, second):
+        out = []
+        for component, key, counts in (("dose", "doses", self.dose_count[drug]),
+                                       ("response", "responses", self.response_count[drug])):
+            mine, theirs = first[key], second[key]
+            if not mine or not theirs:
+                continue
+            common = sorted(mine & theirs, key=lambda v: (counts.get(v, 0), v))
+            a, b = (common[0], common[0]) if common else (sorted(mine)[0], sorted(theirs)[0])
+            weight, reason = self._categorical(component, a, b, counts, "with this drug have")
+            out.append(Evidence(f"{component} of {drug}", "; ".join(sorted(mine)), "; ".join(sorted(theirs)),
+                                weight, reason))
+        return out
+
+    def _authors(self, a, b):
+        mine, theirs = self.authors.get(a.study_id, set()), self.authors.get(b.study_id, set())
+        if not mine or not theirs:
+            return None
+        shared = sorted(mine & theirs)
+        shown = lambda names: ", ".join(sorted(names))  # noqa: E731
+        if not shared:
+            return Evidence("authors", shown(mine), shown(theirs), math.log10((1 - SHARED_AUTHOR) / NO_SHARED),
+                            "no author in common")
+        others = len([s for s in self.authors.values() if s]) - 2
+        rarest = min(shared, key=lambda name: (self.author_count[name], name))
+        p = (self.author_count[rarest] - 2 + 1) / (others + 2)
+        return Evidence("authors", shown(mine), shown(theirs), math.log10(SHARED_AUTHOR / p),
+                        f"in common: {', '.join(shared)}; {self.author_count[rarest] - 2} other report(s) by {rarest}")
+
+    def _wording(self, a, b):
+        if not a.text or not b.text:
+            return None
+        distinctive = {s for s in self.shingles[a.patient_id] & self.shingles[b.patient_id]
+                       if self.shingle_count[s] == 2}
+        passages = _passages(a.text, distinctive)
+        m = min(len(passages), len(WORDING) - 1)
+        same, different = WORDING[m]
+        shown = "; ".join(f"'{p}'" for p in passages) or "none"
+        return Evidence("wording", shown, shown, math.log10(same / different),
+                        f"{len(passages)} passage(s) of {SHINGLE}+ words in the quotes of both and of no other patient")
+
+    # -------------------------------------------------------------- every pair
+
+    def screen(self, decisions: Sequence[Mapping] = (), threshold: float = THRESHOLD) -> DuplicateScreen:
+        """Every pair of patients from different reports: those above ``threshold`` or decided, with evidence."""
+        decided = self._decisions(decisions)
+        candidates = set(decided)
+        for i, j in self._above_bound(threshold):
+            candidates.add(frozenset((self.patients[i].patient_id, self.patients[j].patient_id)))
+        pairs = []
+        for pair in candidates:
+            scored = self.score(*sorted(pair))
+            decision, reasons = decided.get(pair, (UNDECIDED, ""))
+            if decision == UNDECIDED and scored.score < threshold:
+                continue
+            pairs.append(PatientPair(scored.first, scored.second, scored.first_study, scored.second_study,
+                                     scored.score, scored.evidence, decision, reasons, threshold))
+        pairs.sort(key=lambda p: (-p.score, p.first, p.second))
+        n = len(self.patients)
+        same_report = sum(c * (c - 1) // 2 for c in _counts(p.study_id for p in self.patients).values())
+        return DuplicateScreen(tuple(pairs), n * (n - 1) // 2 - same_report, threshold)
+
+    def _decisions(self, decisions):
+        decided = {}
+        roots = report_roots(self.study)
+        by_root: dict[str, list] = {}
+        for patient in self.patients:
+            by_root.setdefault(roots.get(patient.study_id, patient.study_id), []).append(patient)
+        for members in by_root.values():
+            for i, first in enumerate(members):
+                for second in members[i + 1:]:
+                    if first.study_id != second.study_id:
+                        pointing = next((s for s in (first.study_id, second.study_id)
+                                         if cell_text(self.study.get(s, {}).get("duplicate_of"))), first.study_id)
+                        reasons = cell_text(self.study.get(pointing, {}).get("duplicate_evidence")) or ""
+                        decided[frozenset((first.patient_id, second.patient_id))] = (SAME, reasons)
+        for row in decisions:
+            pair = frozenset((cell_text(row.get("patient_id")) or "", cell_text(row.get("other_patient_id")) or ""))
+            if len(pair) == 2 and pair <= set(self.by_id) and pair not in decided:
+                decided[pair] = (DIFFERENT, cell_text(row.get("reasons")) or "")
+        return decided
+
+    def _above_bound(self, threshold):
+        """Pairs (i, j) whose score could reach ``threshold``, row by row with numpy: sex, country, age, years to
+        onset and the drugs named exactly; doses and responses of shared drugs, shared authors and shared
+        wording at the most they could add (nothing for a pair that shares no author or passage)."""
+        n = len(self.patients)
+        if n < 2:
+            return []
+        patients = self.patients
+        age, onset = np.array([p.age for p in patients]), np.array([p.onset for p in patients])
+        presented = np.array([p.presented for p in patients])
+        published = np.array([p.published for p in patients])
+        study = np.array([p.study_id for p in patients], dtype=object)
+        sex_codes, sex_table = self._table("sex", [p.sex for p in patients], self.sex_count)
+        country_codes, country_table = self._table("country", [p.country for p in patients], self.country_count)
+        drugs = {d: k for k, d in enumerate(sorted(self.drug_count))}
+        named = np.zeros((n, len(drugs)), bool)
+        course_cap = np.zeros((n, len(drugs)))
+        for k, p in enumerate(patients):
+            for drug, facts in p.drugs.items():
+                named[k, drugs[drug]] = True
+                course_cap[k, drugs[drug]] = self._course_cap(drug, facts)
+        total = self.treated - 2
+        count = np.array([self.drug_count[d] for d in drugs], float)
+        both = np.where(count >= 2, np.log10((total + 2) / np.maximum(count - 1, 1)), 0.0)
+        one = np.log10((1 - MENTIONED) / (1 - MENTIONED * count / (total + 2)))
+        treated = np.asarray(named.any(axis=1), bool)
+        one_sum = named @ one
+        authors, author_cap = self._partners_by_author()
+        wording = self._partners_by_wording()
+        same, different = WORDING[-1]
+        word_cap = math.log10(same / different)
+        out: list[tuple[int, int]] = []
+        for i in range(n - 1):
+            j = np.arange(i + 1, n)
+            gap = np.where(np.isnan(presented[i]) | np.isnan(presented[j]), published[j] - published[i],
+                           presented[j] - presented[i])
+            bound = interval_weight(age[j] - age[i], gap, ~np.isnan(gap), self.sd["age"], DISAGREE["age"],
+                                    AGE_GAP_KNOWN, AGE_GAP_UNKNOWN)
+            bound = bound + interval_weight(onset[j] - onset[i], 0.0, True, self.sd["years to onset"],
+                                            DISAGREE["years to onset"], ONSET, ONSET)
+            bound = bound + sex_table[sex_codes[i], sex_codes[j]] + country_table[country_codes[i], country_codes[j]]
+            if treated[i]:
+                mine = np.flatnonzero(named[i])
+                shared = named[j][:, mine]
+                drug_part = shared @ both[mine] + one_sum[i] + one_sum[j] - 2 * (shared @ one[mine])
+                drug_part = drug_part + shared @ course_cap[i, mine]
+                bound = bound + np.where(treated[j], drug_part, 0.0)
+            bound = bound + np.where(np.isin(j, authors.get(i, ())), author_cap[i], 0.0)
+            bound = bound + np.where(np.isin(j, wording.get(i, ())), word_cap, 0.0)
+            hits = j[(bound >= threshold - 1e-9) & (study[j] != study[i])]
+            out.extend((i, int(k)) for k in hits)
+        return out
+
+    def _table(self, component, values, counts):
+        """Codes per patient and the weight of every pair of codes (code 0 = blank, weight 0)."""
+        names = sorted(counts)
+        code = {name: k + 1 for k, name in enumerate(names)}
+        table = np.zeros((len(names) + 1, len(names) + 1))
+        for u in names:
+            for v in names:
+                if u != v or counts[u] >= 2:
+                    table[code[u], code[v]] = categorical_weight(u, v, counts, DISAGREE[component])
+        return np.array([code.get(v, 0) if v else 0 for v in values]), table
+
+    def _course_cap(self, drug, facts):
+        """The most that agreeing on the dose and the response of ``drug`` can add for this patient."""
+        cap = 0.0
+        for key, counts, component in (("doses", self.dose_count[drug], "dose"),
+                                       ("responses", self.response_count[drug], "response")):
+            shareable = [counts[v] for v in facts[key] if counts.get(v, 0) >= 2]
+            if shareable:
+                p = _laplace(min(shareable) - 2, sum(counts.values()) - 2, len(counts))
+                cap += max(0.0, math.log10((1 - DISAGREE[component]) / p))
+        return cap
+
+    def _partners_by_author(self):
+        """patient index -> indices of later patients whose report shares an author; and each one's best gain."""
+        index_of: dict[str, list] = {}
+        for k, p in enumerate(self.patients):
+            index_of.setdefault(p.study_id, []).append(k)
+        by_author: dict[str, list] = {}
+        for study_id, names in self.authors.items():
+            for name in names:
+                if self.author_count[name] >= 2:
+                    by_author.setdefault(name, []).append(study_id)
+        others = len([s for s in self.authors.values() if s]) - 2
+        partners: dict[int, set] = {}
+        cap = np.zeros(len(self.patients))
+        for name, studies in by_author.items():
+            gain = math.log10(SHARED_AUTHOR * (others + 2) / (self.author_count[name] - 1))
+            members = [k for s in studies for k in index_of.get(s, ())]
+            for k in members:
+                cap[k] = max(cap[k], gain)
+                partners.setdefault(k, set()).update(m for m in members if m > k)
+        return {k: np.array(sorted(v)) for k, v in partners.items()}, cap
+
+    def _partners_by_wording(self):
+        """patient index -> indices of later patients sharing a passage that no other patient has."""
+        holders: dict[tuple, list] = {}
+        for k, p in enumerate(self.patients):
+            for shingle in self.shingles[p.patient_id]:
+                if self.shingle_count[shingle] == 2:
+                    holders.setdefault(shingle, []).append(k)
+        partners: dict[int, set] = {}
+        for first, second in holders.values():
+            partners.setdefault(min(first, second), set()).add(max(first, second))
+        return {k: np.array(sorted(v)) for k, v in partners.items()}
+
+
+def _shingles(texts) -> set:
+    return {words[k:k + SHINGLE] for words in texts for k in range(len(words) - SHINGLE + 1)}
+
+
+def _passages(texts, distinctive) -> list:
+    """The distinct runs of words covered by distinctive shingles, in the first patient's quotes."""
+    found = []
+    for words in texts:
+        covered = [False] * len(words)
+        for k in range(len(words) - SHINGLE + 1):
+            if words[k:k + SHINGLE] in distinctive:
+                covered[k:k + SHINGLE] = [True] * SHINGLE
+        run: list = []
+        for word, inside in zip(words + ("",), covered + [False]):
+            if inside:
+                run.append(word)
+            elif run:
+                found.append(" ".join(run))
+                run = []
+    unique: list[str] = []
+    for passage in sorted(set(found), key=lambda p: (-len(p), p)):
+        if not any(passage in longer for longer in unique):
+            unique.append(passage)
+    return sorted(unique)
+
+
+def _counts(values: Iterable[str]) -> dict:
+    out: dict[str, int] = {}
+    for value in values:
+        out[value] = out.get(value, 0) + 1
+    return out
+
+
+def screen_patients(patients: Sequence[Mapping], treatments: Sequence[Mapping] = (), studies: Sequence[Mapping] = (),
+                    quotes: Sequence[Mapping] = (), records: Sequence[Mapping] = (),
+                    decisions: Sequence[Mapping] = (), threshold: float = THRESHOLD) -> DuplicateScreen:
+    """Every pair of patients from different reports scored; those above ``threshold`` or decided returned."""
+    return DuplicateScorer(patients, treatments, studies, quotes, records).screen(decisions, threshold)
+
+
+def undecided_problems(screen: DuplicateScreen, file: str = "studies.csv") -> list[Problem]:
+    """One problem per undecided pair above the threshold (what ``validate --strict`` refuses)."""
+    problems = []
+    for pair in screen.undecided():
+        problems.append(Problem(file, None, "", f"possibly the same patient, undecided (got {pair.first} of "
+                                f"{pair.first_study} and {pair.second} of {pair.second_study} scoring "
+                                f"{pair.score:.1f}, threshold {pair.threshold:g}; expected studies.duplicate_of on one "
+                                "report, or a duplicate_decisions row: not the same patient, with reasons)"))
+    return problems

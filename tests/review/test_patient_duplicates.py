@@ -1,0 +1,294 @@
+"""Scoring possible duplicate patients, the reviewer's decisions, and the checks on duplicate_of."""
+
+import dataclasses
+import itertools
+import random
+from pathlib import Path
+
+import pytest
+
+from metacalc.data.duplicate_checks import check_decisions, check_duplicate_of
+from metacalc.review.patient_duplicates import (
+    DIFFERENT,
+    SAME,
+    THRESHOLD,
+    UNDECIDED,
+    DuplicateScorer,
+    screen_patients,
+    undecided_problems,
+)
+
+GOLDEN = Path(__file__).parent.parent / "fixtures" / "golden" / "review" / "extraction_sheets"
+
+
+def study(study_id, author, year, country, citation_authors="", **extra):
+    return {"study_id": study_id, "first_author": author, "year": year, "country": country, **extra}
+
+
+def patient(patient_id, study_id, age, sex="female", onset=None, **extra):
+    return {"patient_id": patient_id, "study_id": study_id, "age_at_presentation": age, "sex": sex,
+            "years_sle_to_onset": onset, **extra}
+
+
+def course(patient_id, n, drug, dose=None, unit=None, response="none"):
+    return {"treatment_id": f"{patient_id}_t{n}", "patient_id": patient_id, "therapy": drug, "drug": drug,
+            "dose": dose, "dose_unit": unit, "response": response}
+
+
+def quote(table, row_id, column, text):
+    return {"table": table, "row_id": row_id, "column": column, "quote": text}
+
+
+def review():
+    """Six reports: smith2020 re-publishes the patient of smith2019 a year later, one drug fewer; kim2015 is a
+    different woman of the same age and sex on the same drug, in another country, dose and outcome."""
+    studies = [study("smith2019", "Smith J", 2019, "Spain"), study("smith2020", "Smith J", 2020, "Spain"),
+               study("kim2015", "Kim S", 2015, "South Korea"), study("ahmed2010", "Ahmed N", 2010, "Egypt"),
+               study("okafor2018", "Okafor C", 2018, "Nigeria"), study("rossi2012", "Rossi P", 2012, "Italy")]
+    patients = [patient("smith2019_p1", "smith2019", 36, onset=5), patient("smith2020_p1", "smith2020", 37, onset=5),
+                patient("kim2015_p1", "kim2015", 36, onset=12), patient("ahmed2010_p1", "ahmed2010", 52, onset=20),
+                patient("okafor2018_p1", "okafor2018", 28, "male", onset=3),
+                patient("rossi2012_p1", "rossi2012", 45, onset=9)]
+    treatments = [
+        course("smith2019_p1", 1, "diltiazem", "240", "mg/day", "partial"),
+        course("smith2019_p1", 2, "alendronate", "70", "mg/week", "none"),
+        course("smith2019_p1", 3, "surgical excision", response="complete"),
+        course("smith2020_p1", 1, "diltiazem", "240", "mg/day", "partial"),
+        course("smith2020_p1", 2, "alendronate", "70", "mg/week", "none"),
+        course("kim2015_p1", 1, "diltiazem", "60", "mg/day", "none"),
+        course("ahmed2010_p1", 1, "warfarin", "1", "mg/day", "none"),
+        course("okafor2018_p1", 1, "sodium thiosulfate", "12.5", "g", "partial"),
+        course("rossi2012_p1", 1, "diltiazem", "180", "mg/day", "none"),
+        course("rossi2012_p1", 2, "surgical excision", response="complete"),
+    ]
+    quotes = [
+        quote("patients", "smith2019_p1", "age_at_presentation", "A 36-year-old woman with a 20-year history of lupus"),
+        quote("treatments", "smith2019_p1_t1", "response", "the nodules over both elbows softened and shrank within six months"),
+        quote("patients", "smith2020_p1", "age_at_presentation", "a 37-year-old woman with lupus"),
+        quote("treatments", "smith2020_p1_t1", "response", "nodules over both elbows softened and shrank within six months of diltiazem"),
+        quote("patients", "kim2015_p1", "age_at_presentation", "A 36-year-old woman was referred"),
+        quote("treatments", "kim2015_p1_t1", "response", "no change after a year of diltiazem"),
+    ]
+    records = [{"record_id": "r1", "study_id": "smith2019", "citation": "Smith J, Garcia L, Ortega M. Calcinosis."},
+               {"record_id": "r2", "study_id": "smith2020", "citation": "Smith J, Garcia L. Calcinosis again."}]
+    return {"patients": patients, "treatments": treatments, "studies": studies, "quotes": quotes, "records": records}
+
+
+def scorer(tables):
+    return DuplicateScorer(tables["patients"], tables["treatments"], tables["studies"], tables["quotes"],
+                           tables["records"])
+
+
+def evidence(pair, component):
+    return [e for e in pair.evidence if e.component == component]
+
+
+def test_a_second_report_a_year_later_with_one_drug_fewer_is_flagged_with_its_evidence():
+    tables = review()
+    screen = screen_patients(**tables)
+    assert [(p.first, p.second, p.decision) for p in screen.pairs] == [("smith2019_p1", "smith2020_p1", UNDECIDED)]
+    pair = screen.pairs[0]
+    assert pair.score >= THRESHOLD and pair.above_threshold
+    age = evidence(pair, "age")[0]
+    assert (age.first, age.second, age.weight > 1) == ("36", "37", True)
+    assert age.reason == "1 year(s) between the publications: a difference of 0 to 1 fits one patient; got 1"
+    omitted = [e for e in evidence(pair, "drug") if e.second == "not named"]
+    assert [e.first for e in omitted] == ["surgical excision"] and omitted[0].weight < 0
+    assert evidence(pair, "authors")[0].reason.startswith("in common: garcia, smith")
+    assert evidence(pair, "dose of diltiazem")[0].weight > 0
+    assert "nodules over both elbows softened and shrank within six months" in evidence(pair, "wording")[0].first
+    assert screen.undecided() == (pair,)
+    assert pair.to_dict()["evidence"][0]["component"] == "sex"
+
+
+def test_two_women_of_the_same_age_on_the_same_drug_are_not_flagged():
+    pair = scorer(review()).score("smith2019_p1", "kim2015_p1")
+    assert pair.score < THRESHOLD
+    assert evidence(pair, "age")[0].weight > 0 and evidence(pair, "sex")[0].weight > 0  # the shared facts count...
+    assert evidence(pair, "country")[0].weight < -1                                     # ...and the differences more
+    assert evidence(pair, "dose of diltiazem")[0].weight < 0
+    assert evidence(pair, "response of diltiazem")[0].weight < 0
+
+
+def test_a_recorded_decision_dismisses_a_flagged_pair_and_shows_as_decided():
+    tables = review()
+    decisions = [{"patient_id": "smith2020_p1", "other_patient_id": "smith2019_p1", "decision": DIFFERENT,
+                  "reasons": "the 2020 report is the sister of the 2019 patient (family history section)"},
+                 {"patient_id": "kim2015_p1", "other_patient_id": "smith2019_p1", "decision": DIFFERENT,
+                  "reasons": "different country, dose and outcome"}]
+    screen = screen_patients(**tables, decisions=decisions)
+    assert [(p.first, p.second, p.decision) for p in screen.pairs] == [
+        ("smith2019_p1", "smith2020_p1", DIFFERENT), ("kim2015_p1", "smith2019_p1", DIFFERENT)]
+    assert screen.pairs[0].reasons.startswith("the 2020 report is the sister")
+    assert screen.undecided() == () and undecided_problems(screen) == []
+
+
+def test_duplicate_of_decides_the_pair_as_the_same_patient():
+    tables = review()
+    tables["studies"][1].update(duplicate_of="smith2019", duplicate_evidence="same age, drugs and wording")
+    pair = screen_patients(**tables).pairs[0]
+    assert (pair.decision, pair.reasons) == (SAME, "same age, drugs and wording")
+
+
+def test_disagreeing_sex_is_near_decisive():
+    tables = review()
+    tables["patients"][1]["sex"] = "male"
+    pair = scorer(tables).score("smith2019_p1", "smith2020_p1")
+    assert evidence(pair, "sex")[0].weight < -2.5
+    assert pair.score < THRESHOLD
+
+
+def test_an_undecided_pair_is_a_problem_for_strict_validation():
+    problems = undecided_problems(screen_patients(**review()))
+    assert [str(p) for p in problems] == [
+        "studies.csv: possibly the same patient, undecided (got smith2019_p1 of smith2019 and smith2020_p1 of smith2020 "
+        f"scoring {screen_patients(**review()).pairs[0].score:.1f}, threshold 2; expected studies.duplicate_of on one "
+        "report, or a duplicate_decisions row: not the same patient, with reasons)"]
+
+
+def test_rare_shared_values_weigh_more_than_common_ones():
+    tables = review()
+    pair = scorer(tables).score("smith2019_p1", "smith2020_p1")
+    weight = {e.first: e.weight for e in evidence(pair, "drug")}
+    assert weight["alendronate"] > weight["diltiazem"]  # 0 other patients had alendronate, 2 of 4 diltiazem
+
+
+# ------------------------------------------------------------------ the bundled review (committed copy)
+
+def dict_rows(frame):
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    from metacalc.data import load_dataset
+
+    dataset = load_dataset(GOLDEN)
+    return {name: dict_rows(getattr(dataset, name)) for name in ("patients", "treatments", "studies", "quotes", "records")}
+
+
+def test_bundled_known_duplicate_is_the_only_pair_above_the_threshold(bundled):
+    all_pairs = screen_patients(**bundled, threshold=-100)
+    assert len(all_pairs.pairs) == all_pairs.pairs_scored == 10
+    above = [(p.first, p.second) for p in all_pairs.pairs if p.score >= THRESHOLD]
+    assert above == [("seed002_p1", "seed004_p1")]
+    screen = screen_patients(**bundled)
+    assert [(p.first, p.second, p.decision) for p in screen.pairs] == [("seed002_p1", "seed004_p1", SAME)]
+    assert screen.pairs[0].reasons.startswith("Same patient as seed002")
+    wording = evidence(screen.pairs[0], "wording")[0].first
+    assert "bisphosphate # mg kg day for # months" in wording  # the misspelling both reports share
+
+
+def test_bundled_duplicate_undecided_without_its_duplicate_of(bundled):
+    tables = dict(bundled, studies=[dict(s, duplicate_of=None) for s in bundled["studies"]])
+    screen = screen_patients(**tables)
+    assert [(p.first, p.second, p.decision) for p in screen.pairs] == [("seed002_p1", "seed004_p1", UNDECIDED)]
+    assert len(undecided_problems(screen)) == 1
+
+
+# ------------------------------------------------------------------ the bound that skips hopeless pairs
+
+def random_review(seed, n=60):
+    rng = random.Random(seed)
+    countries, drugs = ["Spain", "Japan", "Brazil", None], ["diltiazem", "warfarin", "surgical excision", "alendronate"]
+    studies = [study(f"s{i}", f"Author{i % 7} A", rng.choice([None, 2000 + i % 5]), rng.choice(countries))
+               for i in range(n // 2)]
+    patients, treatments = [], []
+    for i in range(n):
+        patients.append(patient(f"p{i}", f"s{i % (n // 2)}", rng.choice([None, 30, 31, 32, 45]),
+                                rng.choice(["female", "female", "male", None]), rng.choice([None, 3, 4, 10])))
+        for k, drug in enumerate(rng.sample(drugs, rng.randint(0, 3))):
+            treatments.append(course(f"p{i}", k, drug, rng.choice([None, "30", "60"]), "mg/day",
+                                     rng.choice(["none", "partial"])))
+    return {"patients": patients, "treatments": treatments, "studies": studies, "quotes": [], "records": []}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_screening_finds_exactly_the_pairs_that_brute_force_finds(seed):
+    tables = random_review(seed)
+    full = scorer(tables)
+    brute = set()
+    for a, b in itertools.combinations(tables["patients"], 2):
+        if a["study_id"] != b["study_id"] and full.score(a["patient_id"], b["patient_id"]).score >= 0.5:
+            brute.add((min(a["patient_id"], b["patient_id"]), max(a["patient_id"], b["patient_id"])))
+    found = {(p.first, p.second) for p in full.screen(threshold=0.5).pairs}
+    assert found == brute and brute  # a low threshold, so that there is something to find
+
+
+# ------------------------------------------------------------------ checks
+
+def test_circular_duplicate_of_is_refused_naming_the_ids():
+    studies = [{"study_id": "a", "duplicate_of": "b"}, {"study_id": "b", "duplicate_of": "a"},
+               {"study_id": "c", "duplicate_of": None}]
+    assert [str(p) for p in check_duplicate_of(studies)] == [
+        "studies.csv:2:duplicate_of: circular duplicate_of (got a of b, b of a; expected one kept report that the "
+        "others name, or the patient is counted zero times)"]
+
+
+def test_chains_of_duplicate_of_are_refused_naming_the_kept_report():
+    studies = [{"study_id": "a", "duplicate_of": "b"}, {"study_id": "b", "duplicate_of": "c"}, {"study_id": "c"}]
+    assert [str(p) for p in check_duplicate_of(studies, "sheets/studies.csv", rows=[5, 6, 7])] == [
+        "sheets/studies.csv:5:duplicate_of: chain of duplicates (got a of b of c; expected duplicate_of c, the report "
+        "that is kept)"]
+
+
+def test_a_report_pointing_into_a_cycle():
+    studies = [{"study_id": "d", "duplicate_of": "a"}, {"study_id": "a", "duplicate_of": "b"},
+               {"study_id": "b", "duplicate_of": "a"}]
+    lines = [str(p) for p in check_duplicate_of(studies)]
+    assert lines == [
+        "studies.csv:2:duplicate_of: chain of duplicates (got d of a of b of a; expected the kept report, which is not "
+        "a duplicate)",
+        "studies.csv:3:duplicate_of: circular duplicate_of (got a of b, b of a; expected one kept report that the "
+        "others name, or the patient is counted zero times)"]
+
+
+def test_valid_duplicate_of_passes():
+    assert check_duplicate_of([{"study_id": "a", "duplicate_of": "b"}, {"study_id": "c", "duplicate_of": "b"},
+                               {"study_id": "b"}]) == []
+
+
+def test_decisions_that_cannot_stand():
+    tables = review()
+    tables["studies"][1]["duplicate_of"] = "smith2019"
+    tables["patients"].append(patient("kim2015_p2", "kim2015", 60))
+    decisions = [
+        {"patient_id": "kim2015_p1", "other_patient_id": "kim2015_p1"},
+        {"patient_id": "kim2015_p1", "other_patient_id": "kim2015_p2"},
+        {"patient_id": "kim2015_p1", "other_patient_id": "rossi2012_p1"},
+        {"patient_id": "rossi2012_p1", "other_patient_id": "kim2015_p1"},
+        {"patient_id": "smith2019_p1", "other_patient_id": "smith2020_p1"},
+        {"patient_id": "nobody", "other_patient_id": "smith2020_p1"},  # the schema's references check reports it
+    ]
+    assert [str(p) for p in check_decisions(decisions, tables["patients"], tables["studies"])] == [
+        "duplicate_decisions.csv:2:other_patient_id: a patient paired with itself (got kim2015_p1 twice, expected two "
+        "patients of different reports)",
+        "duplicate_decisions.csv:3:other_patient_id: both patients are in report kim2015 (got kim2015_p1 and "
+        "kim2015_p2, expected patients of different reports)",
+        "duplicate_decisions.csv:5:other_patient_id: pair decided twice (got rossi2012_p1 and kim2015_p1 again, "
+        "expected one row per pair; first on row 4)",
+        "duplicate_decisions.csv:6:decision: contradicts studies.duplicate_of (got not the same patient for "
+        "smith2019_p1 and smith2020_p1, whose reports smith2019 and smith2020 are marked as duplicates; expected one "
+        "decision: remove this row or the duplicate_of)",
+    ]
+
+
+def test_validate_refuses_a_decision_about_an_unknown_patient(tmp_path, capsys, monkeypatch):
+    import shutil
+
+    from metacalc.cli import main
+
+    shutil.copytree(GOLDEN, tmp_path / "sheets")
+    (tmp_path / "sheets" / "duplicate_decisions.csv").write_text(
+        "patient_id,other_patient_id,decision,reasons\nseed002_p1,seed009_p1,not the same patient,different\n",
+        encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "sheets"]) == 1
+    assert capsys.readouterr().err == ("sheets/duplicate_decisions.csv:2:other_patient_id: unknown patient_id (got "
+                                       "\"seed009_p1\", expected a patient_id listed in patients.csv)\n")
+
+
+def test_pair_results_are_frozen():
+    pair = screen_patients(**review()).pairs[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        pair.score = 0  # type: ignore[misc]
