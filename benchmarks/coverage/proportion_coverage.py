@@ -99,11 +99,11 @@ def scenarios(quick: bool = False) -> list[Scenario]:
 
 
 def _iv_intervals(x, n_row, measure, tau2_method, knha):
-    from metacalc.meta.batch import rma_batch
+    from metacalc.meta.random_effects import rma_batch
     from metacalc.meta.transforms import back_transform, escalc_proportion
 
     yi, vi = escalc_proportion(x, np.broadcast_to(n_row, x.shape), measure, "only0", None)
-    fit = rma_batch(yi, vi, method=tau2_method, test="knha" if knha else "z", level=LEVEL)
+    fit = rma_batch(yi, vi, method=tau2_method, test="knha" if knha else "z", level=LEVEL, tau2_ci=False)
     lower = back_transform(fit.ci_lower, measure, totals=n_row)
     upper = back_transform(fit.ci_upper, measure, totals=n_row)
     return lower, upper
