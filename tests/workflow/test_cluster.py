@@ -36,5 +36,5 @@ def test_cluster_jobs_give_the_outputs_of_a_local_run(tmp_path):
     assert len({job["pid"] for job in jobs} | {os.getpid()}) == len(jobs) + 1
     for job in jobs:
         assert job["status"] == 0
-        assert 0 < job["peak_mb"] <= job["mem_mb"], job
+        assert 0 < job["peak_mb"] <= job["mem_mb"] and job["tree_peak_mb"] <= job["mem_mb"], job
     assert differences(local / "reports", cluster / "reports", skip=("logs",)) == {}

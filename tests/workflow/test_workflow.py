@@ -144,3 +144,14 @@ def test_a_broken_plan_fails_with_the_located_message(first_run):
     assert run.returncode != 0
     assert ("analyses/response_per_class.yaml:(top level): Additional properties are not allowed ('groupby' was "
             "unexpected)") in run.stderr
+
+
+def test_the_documented_command_line_example_is_accepted(first_run):
+    example = next(line for line in (first_run / "snakemake" / "config.yaml").read_text(encoding="utf-8")
+                   .splitlines() if "snakemake --config" in line)
+    arguments = example.split("snakemake --config", 1)[1].split()
+    assert "png=true" in arguments
+    dry = snakemake(first_run, "-n", "--config", *arguments)
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    refused = snakemake(first_run, "-n", "--config", "png=maybe")
+    assert refused.returncode != 0 and "On instance['png']" in refused.stdout + refused.stderr
