@@ -35,6 +35,8 @@ rule remember:
         f"{OUT}/.history/results.json",
     message:
         "keep these results for the next run's change log"
+    log:
+        f"{OUT}/logs/remember.log",
     localrule: True
     shell:
-        "cp {input.pending:q} {output:q}.partial && mv {output:q}.partial {output:q}"
+        "{{ cp {input.pending:q} {output:q}.partial && mv {output:q}.partial {output:q}; }} > {log:q} 2>&1"
