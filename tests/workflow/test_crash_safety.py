@@ -7,9 +7,11 @@ outputs (the previous run's or the new one's) beside index.html, or no index.htm
 """
 
 import os
+import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -157,3 +159,27 @@ def test_a_failed_run_removes_the_report_and_every_undeclared_file(previous, tmp
     assert left == [".history/results.json"]
     assert (workdir / "reports" / ".history" / "results.json").read_bytes() == (
         previous / "reports" / ".history" / "results.json").read_bytes()
+
+
+def test_a_second_run_is_refused_while_the_first_is_alive(tmp_path):
+    """Clearing a killed run's lock must never clear the lock of a run that is alive."""
+    workdir = copy_tree(tmp_path / "review")
+    go = tmp_path / "go"
+    held = tmp_path / "held-metacalc"  # the first run's jobs wait for `go`: it is alive while the second starts
+    held.write_text(f"#!/bin/sh\nwhile [ ! -e {shlex.quote(str(go))} ]; do sleep 0.05; done\n"
+                    f"exec {shlex.quote(sys.executable)} -m metacalc \"$@\"\n", encoding="utf-8")
+    held.chmod(0o755)
+    first = subprocess.Popen(snakemake_command() + ["--config", f"metacalc_command={held}"], cwd=workdir,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not (workdir / "reports" / "logs" / "analyse.log").exists() and time.monotonic() < deadline:
+            assert first.poll() is None
+            time.sleep(0.01)
+        second = snakemake(workdir, "--config", f"metacalc_command={held}", timeout=120)
+        assert second.returncode != 0 and "Directory cannot be locked" in second.stdout + second.stderr
+    finally:
+        go.touch()
+        output, _ = first.communicate(timeout=300)
+    assert first.returncode == 0, output[-3000:]
+    assert (workdir / "reports" / "index.html").exists()
