@@ -6,12 +6,16 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.metacalc-installed
 CORES ?= 1
+# The workflow's progress summary, a Snakemake logger plugin: installed normally (Snakemake does not find
+# plugins installed in editable mode), and again whenever it changes.
+LOGGER_PLUGIN := snakemake/logger
+LOGGER_SOURCES := $(LOGGER_PLUGIN)/pyproject.toml $(wildcard $(LOGGER_PLUGIN)/snakemake_logger_plugin_metacalc/*.py)
 
 .PHONY: report test bench clean
 
+# The workflow prints one line per job and where the report is; full logs are in reports/logs/.
 report: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
-	@echo "report: reports/index.html"
 
 test: $(STAMP)
 	$(BIN)/mypy metacalc
@@ -28,6 +32,6 @@ $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "metacalc needs Python 3.11 or later")'
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(STAMP): pyproject.toml $(LOGGER_SOURCES) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]' ./$(LOGGER_PLUGIN)
 	touch $(STAMP)

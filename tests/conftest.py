@@ -13,13 +13,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
-# Test files of other branches that run Snakemake end to end; marked slow here rather than in their files.
-SLOW_FILES = ("test_workflow.py",)
+# Every test of the Snakemake workflow runs Snakemake end to end: the whole folder is slow.
+SLOW_FOLDERS = (ROOT / "tests" / "workflow",)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if item.path.name in SLOW_FILES:
+        if any(folder in item.path.parents for folder in SLOW_FOLDERS):
             item.add_marker(pytest.mark.slow)
 
 

@@ -58,9 +58,6 @@ def register(subparsers: Any) -> None:
 
 def _results_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("results", metavar="RESULTS_JSON")
-    # Figures and report read the results only; the workflow's report rule still passes the dataset.
-    parser.add_argument("--dataset", metavar="DATASET_JSON", help="accepted for compatibility; not read (the "
-                        "results hold everything figures and report show)")
 
 
 def _register_analyse(subparsers: Any) -> None:

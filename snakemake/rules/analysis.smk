@@ -2,22 +2,29 @@ rule analyse:
     """Validate the extraction sheets (the typed dataset with derived values), run the analysis plan (pooled
     numbers with provenance, the PRISMA check, the ledger of unused rows) and draw the figures (forest plots,
     overview, time to onset, PRISMA flow, risk of bias). One job, so that Python and the scientific stack start
-    once: on a review of case reports, starting them costs more than the work."""
+    once: on a review of case reports, starting them costs more than the work.
+
+    Every file it writes is declared: tables/ and figures/ are whole directories (their files depend on the
+    plan and the data), so a failed or killed job leaves none of them behind. The report of the previous run is
+    removed first: from here on it no longer describes the inputs. The change log compares with the last
+    complete run's results (.history/results.json): they are copied into this job's own `pending` output, which
+    `metacalc analyse --history` reads and then replaces with this run's results."""
     input:
         sheets=SHEETS,
         plan=PLAN,
     output:
         dataset=f"{OUT}/dataset.json",
-        results=f"{OUT}/tables/results.json",
-        excluded=f"{OUT}/tables/excluded_rows.csv",
-        tables=expand(f"{OUT}/tables/{{analysis}}.csv", analysis=ANALYSES),
+        tables=directory(f"{OUT}/tables"),
         figures=directory(f"{OUT}/figures"),
+        pending=f"{OUT}/.history/pending.json",
+    message:
+        "validate the sheets, run the analysis plan, draw the figures"
     params:
         metacalc=METACALC,
         sheets=lambda wildcards: config["sheets"],
         plan=lambda wildcards: config["analyses"],
-        outdir=lambda wildcards, output: os.path.dirname(output.results),
-        history=f"{OUT}/.history/results.json",
+        report=f"{OUT}/index.html",
+        last_run=f"{OUT}/.history/results.json",
         level=config["level"],
         method=config["method"],
         measure=config["measure"],
@@ -31,11 +38,13 @@ rule analyse:
         f"{OUT}/logs/analyse.log",
     threads: 4  # fits run in parallel worker processes; Snakemake caps threads at --cores
     resources:
-        mem_mb=2000,
+        mem_mb=memory_mb("analyse"),
         runtime=20,
     shell:
-        "{params.metacalc} analyse {output.dataset:q} --sheets {params.sheets:q} --plan {params.plan:q}"
-        " --outdir {params.outdir:q} --history {params.history:q} --level {params.level} --method {params.method}"
+        "rm -f {params.report:q}"
+        " && {{ if [ -f {params.last_run:q} ]; then cp {params.last_run:q} {output.pending:q}; fi; }}"
+        " && {params.metacalc} analyse {output.dataset:q} --sheets {params.sheets:q} --plan {params.plan:q}"
+        " --outdir {output.tables:q} --history {output.pending:q} --level {params.level} --method {params.method}"
         " --measure {params.measure} --tau2 {params.tau2} {params.knha} --jobs {threads}"
         " --figures {output.figures:q} --palette {params.palette} --max-rows {params.max_rows} {params.png}"
-        " > {log:q} 2>&1 || {{ cat {log:q} >&2; exit 1; }}"
+        " > {log:q} 2>&1"

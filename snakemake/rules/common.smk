@@ -1,9 +1,11 @@
 # Helpers of the workflow (kept apart from the rules, as Snakemake's linter asks).
 
+import fcntl
 import glob
 import hashlib
 import os
 import shlex
+import shutil
 import sys
 
 
@@ -16,19 +18,6 @@ def sheet_files(path):
 
 def plan_files(path):
     return sorted(glob.glob(os.path.join(path, "*.yaml")) + glob.glob(os.path.join(path, "*.yml")))
-
-
-def plan_ids(path):
-    """Analysis ids, which name the tables; read with PyYAML only (the plan is validated by `metacalc analyse`)."""
-    import yaml
-
-    ids = []
-    for name in plan_files(path):
-        with open(name, encoding="utf-8") as handle:
-            document = yaml.safe_load(handle)
-        if isinstance(document, dict) and isinstance(document.get("id"), str):
-            ids.append(document["id"])
-    return sorted(set(ids))
 
 
 def code_fingerprint():
@@ -52,3 +41,75 @@ def code_fingerprint():
 def metacalc_command():
     """metacalc as run by each job: the configured command, or this Python with `-m metacalc`."""
     return config.get("metacalc_command") or f"{shlex.quote(sys.executable)} -m metacalc"
+
+
+def booleans_from_command_line(config, schema_path):
+    """`--config png=true` arrives as the string "true" (Snakemake reads only True/False as booleans): accept
+    true/false in any case for the options the schema declares boolean, so the documented example works."""
+    import yaml
+
+    with open(schema_path, encoding="utf-8") as handle:
+        properties = yaml.safe_load(handle).get("properties", {})
+    for key, spec in properties.items():
+        value = config.get(key)
+        if spec.get("type") == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
+            config[key] = value.lower() == "true"
+
+
+_RUN_LOCK = []  # the open lock file, held for the life of the main Snakemake process
+
+
+def clear_stale_locks(workflow):
+    """Remove the lock a killed run left behind, so that a plain rerun needs no `--unlock`.
+
+    Snakemake's locks are plain files that outlive a SIGKILL. This process takes an OS lock (flock) on
+    .snakemake/metacalc-run.lock, which the kernel releases when its holder dies however it dies: if it can be
+    taken, no other run of this workflow is alive here, and Snakemake's lock files are stale. If it cannot,
+    another run is in progress and Snakemake's own lock refuses this one, as it should.
+    """
+    if not workflow.is_main_process:  # a job's own Snakemake (cluster executors) leaves locks to the main one
+        return
+    os.makedirs(".snakemake", exist_ok=True)
+    handle = open(os.path.join(".snakemake", "metacalc-run.lock"), "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return
+    _RUN_LOCK.append(handle)
+    for stale in glob.glob(os.path.join(".snakemake", "locks", "*.lock")):
+        os.remove(stale)
+
+
+def patient_count(sheets):
+    """Patients in the extraction sheets (data rows of patients.csv, or of a workbook's patients sheet),
+    counted without validating them: the memory each job declares grows with it."""
+    if os.path.isdir(sheets):
+        path = os.path.join(sheets, "patients.csv")
+        if not os.path.exists(path):
+            return 0
+        with open(path, "rb") as handle:
+            return max(sum(1 for line in handle if line.strip()) - 1, 0)
+    if sheets.endswith(".xlsx") and os.path.exists(sheets):
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(sheets, read_only=True)
+        try:
+            return max((workbook["patients"].max_row or 1) - 1, 0) if "patients" in workbook.sheetnames else 0
+        finally:
+            workbook.close()
+    return 0
+
+
+def memory_mb(step):
+    """The memory a step declares to Snakemake and to a cluster scheduler: the rule in config.schema.yaml."""
+    sizing = config["memory_mb"][step]
+    return int(sizing["base"] + sizing["per_1000_patients"] * PATIENTS / 1000)
+
+
+def keep_snakemake_log(logs, destination):
+    """Copy Snakemake's own log of this run beside the jobs' logs (the terminal shows only a summary)."""
+    for path in logs:
+        if os.path.exists(path):
+            os.makedirs(os.path.dirname(destination), exist_ok=True)
+            shutil.copyfile(path, destination)

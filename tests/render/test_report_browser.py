@@ -12,7 +12,6 @@ from metacalc.review.results import ProportionGroup
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOT = os.path.join(ROOT, "reports", "screenshot.png")
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not os.path.exists(CHROMIUM),
@@ -23,7 +22,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("browser") / "reports"
-    path = run_review(os.path.join(ROOT, "extraction_sheets"), os.path.join(ROOT, "analyses"), str(outdir),
+    review = os.path.join(ROOT, "tests", "fixtures", "golden", "review")  # a committed copy of the bundled review
+    path = run_review(os.path.join(review, "extraction_sheets"), os.path.join(review, "analyses"), str(outdir),
                         title="Calcinosis cutis in systemic lupus erythematosus")
     with open(outdir / "tables" / "results.json", encoding="utf-8") as handle:
         return path, json.load(handle)
@@ -67,10 +67,9 @@ def test_report_in_chromium(report):
             for comparison in onset["groups"][0]["comparisons"]:
                 assert f"{comparison['reference']['mean']:g} years" in summary
 
-            os.makedirs(os.path.dirname(SCREENSHOT), exist_ok=True)
-            page.screenshot(path=SCREENSHOT, full_page=True)
+            page.screenshot(path=os.path.join(os.path.dirname(path), "screenshot.png"), full_page=True)
         finally:
             browser.close()
     assert console_errors == [] and page_errors == []
     assert requests and all(url.startswith(("file://", "data:")) for url in requests), requests
-    assert os.path.getsize(SCREENSHOT) > 10_000
+    assert os.path.getsize(os.path.join(os.path.dirname(path), "screenshot.png")) > 10_000

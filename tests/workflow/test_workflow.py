@@ -1,45 +1,17 @@
 """The Snakemake workflow end to end on the bundled review, in a temporary copy of the repository tree."""
 
 import csv
-import filecmp
 import os
 import shutil
-import subprocess
-import sys
 from html.parser import HTMLParser
 
 import pytest
+from runs import REVIEW, copy_tree, differences, snakemake
 
-from metacalc.review.pipeline import build_report
+from metacalc.pipeline import run_review
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WORKFLOW_FILES = ("Snakefile", "snakemake", "profiles", "analyses", "extraction_sheets")
 SCRIPT = '<script>alert(1)</script>'
 IMAGE = '"><img src=x onerror=alert(1)>'
-
-
-def snakemake(workdir, *args):
-    executable = os.path.join(os.path.dirname(sys.executable), "snakemake")
-    command = [executable] if os.path.exists(executable) else [sys.executable, "-m", "snakemake"]
-    return subprocess.run(command + list(args), cwd=workdir, capture_output=True, text=True, timeout=600)
-
-
-def copy_tree(destination):
-    destination.mkdir(parents=True, exist_ok=True)
-    for name in WORKFLOW_FILES:
-        source = os.path.join(ROOT, name)
-        if os.path.isdir(source):
-            shutil.copytree(source, destination / name)
-        else:
-            shutil.copy(source, destination / name)
-    return destination
-
-
-def files_under(directory):
-    found = []
-    for folder, _, names in os.walk(directory):
-        found.extend(os.path.relpath(os.path.join(folder, n), directory) for n in names)
-    return sorted(found)
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +19,7 @@ def first_run(tmp_path_factory):
     workdir = copy_tree(tmp_path_factory.mktemp("workflow") / "repo")
     run = snakemake(workdir)  # plain `snakemake`: the profile supplies the cores
     assert run.returncode == 0, run.stderr[-3000:]
+    (workdir.parent / "terminal.txt").write_text(run.stdout + run.stderr, encoding="utf-8")
     return workdir
 
 
@@ -60,8 +33,17 @@ def test_workflow_writes_the_report_and_tables(first_run):
                  "time_to_onset.csv"):
         assert (reports / "tables" / name).stat().st_size > 0
     assert (reports / "figures" / "prisma.svg").exists()
-    for rule in ("analyse", "report"):
-        assert (reports / "logs" / f"{rule}.log").exists()
+    for name in ("analyse", "report", "snakemake"):
+        assert (reports / "logs" / f"{name}.log").stat().st_size > 0
+
+
+def test_the_terminal_shows_one_line_per_job_and_where_the_report_is(first_run):
+    terminal = (first_run.parent / "terminal.txt").read_text(encoding="utf-8")
+    lines = [line for line in terminal.splitlines() if not line.startswith("Using workflow specific")]
+    assert [line.split()[1] for line in lines[:-1]] == ["analyse:", "report:", "remember:"], lines
+    assert lines[-1] == "Report: reports/index.html (logs in reports/logs/)"
+    log = (first_run / "reports" / "logs" / "snakemake.log").read_text(encoding="utf-8")
+    assert "validate the sheets" in log and "(Rule: analyse)" in log and "(Rule: report)" in log
 
 
 def test_second_run_has_nothing_to_do(first_run):
@@ -76,8 +58,8 @@ def test_editing_the_plan_reruns_and_touching_does_not(first_run):
     path.write_text(original.replace("title: Response per therapy", "title: Response per drug"), encoding="utf-8")
     try:
         dry = snakemake(first_run, "-n")
-        jobs = dry.stdout + dry.stderr
-        assert "rule analyse:" in jobs and "rule report:" in jobs
+        stats = [line.split() for line in (dry.stdout + dry.stderr).splitlines()]  # the "Job stats" table
+        assert ["analyse", "1"] in stats and ["report", "1"] in stats
     finally:
         path.write_text(original, encoding="utf-8")  # newer mtime, same content: checksums say nothing to do
     dry = snakemake(first_run, "-n")
@@ -91,9 +73,7 @@ def test_two_runs_from_clean_are_byte_identical(first_run, tmp_path):
     shutil.rmtree(first_run / ".snakemake")
     run = snakemake(first_run, "-c1")
     assert run.returncode == 0, run.stderr[-3000:]
-    assert files_under(saved) == files_under(first_run / "reports")
-    _, mismatch, errors = filecmp.cmpfiles(saved, first_run / "reports", files_under(saved), shallow=False)
-    assert mismatch == [] and errors == []
+    assert differences(saved, first_run / "reports", skip=("logs",)) == {}
 
 
 def test_invalid_config_is_refused_at_start(first_run):
@@ -132,14 +112,14 @@ def poison(path, columns):
 
 def test_text_from_the_sheets_is_escaped(tmp_path):
     sheets = tmp_path / "sheets"
-    shutil.copytree(os.path.join(ROOT, "extraction_sheets"), sheets)
+    shutil.copytree(os.path.join(REVIEW, "extraction_sheets"), sheets)
     # "!" marks extracted values: poisoned only where filled, since each needs its quote
     poison(sheets / "studies.csv", ("notes", "title!", "first_author!", "duplicate_evidence"))
     poison(sheets / "treatments.csv", ("notes", "dose!"))
     poison(sheets / "patients.csv", ("notes", "sites!"))
     poison(sheets / "appraisal.csv", ("justification",))
     poison(sheets / "records.csv", ("citation",))
-    build_report(str(sheets), os.path.join(ROOT, "analyses"), str(tmp_path / "reports"))
+    run_review(str(sheets), os.path.join(REVIEW, "analyses"), str(tmp_path / "reports"))
     html = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
 
     parser = ElementCollector()
@@ -164,3 +144,14 @@ def test_a_broken_plan_fails_with_the_located_message(first_run):
     assert run.returncode != 0
     assert ("analyses/response_per_class.yaml:(top level): Additional properties are not allowed ('groupby' was "
             "unexpected)") in run.stderr
+
+
+def test_the_documented_command_line_example_is_accepted(first_run):
+    example = next(line for line in (first_run / "snakemake" / "config.yaml").read_text(encoding="utf-8")
+                   .splitlines() if "snakemake --config" in line)
+    arguments = example.split("snakemake --config", 1)[1].split()
+    assert "png=true" in arguments
+    dry = snakemake(first_run, "-n", "--config", *arguments)
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    refused = snakemake(first_run, "-n", "--config", "png=maybe")
+    assert refused.returncode != 0 and "On instance['png']" in refused.stdout + refused.stderr

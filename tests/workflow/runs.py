@@ -1,0 +1,61 @@
+"""Running the workflow in a temporary copy of the repository tree, for the workflow tests.
+
+The workflow files (Snakefile, snakemake/, profiles/) are the repository's own; the review they run is the
+committed copy of the bundled review under tests/fixtures/golden/review/, so that the tests do not depend on the
+live extraction sheets.
+"""
+
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WORKFLOW_FILES = ("Snakefile", "snakemake", "profiles")
+REVIEW = os.path.join(ROOT, "tests", "fixtures", "golden", "review")
+REVIEW_FILES = ("analyses", "extraction_sheets")
+
+
+def snakemake_command():
+    executable = os.path.join(os.path.dirname(sys.executable), "snakemake")
+    return [executable] if os.path.exists(executable) else [sys.executable, "-m", "snakemake"]
+
+
+def snakemake(workdir, *args, timeout=600):
+    return subprocess.run(snakemake_command() + list(args), cwd=workdir, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def copy_tree(destination):
+    """A fresh review folder: the workflow and the bundled review, no outputs."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW_FILES:
+        source = os.path.join(ROOT, name)
+        if os.path.isdir(source):
+            shutil.copytree(source, destination / name, ignore=shutil.ignore_patterns(
+                "build", "*.egg-info", "__pycache__"))
+        else:
+            shutil.copy(source, destination / name)
+    for name in REVIEW_FILES:
+        shutil.copytree(os.path.join(REVIEW, name), destination / name)
+    return destination
+
+
+def files_under(directory, skip=()):
+    """Relative paths of the files under ``directory``, leaving out the top-level folders in ``skip``."""
+    found = []
+    for folder, dirs, names in os.walk(directory):
+        if folder == str(directory):
+            dirs[:] = [d for d in dirs if d not in skip]
+        found.extend(os.path.relpath(os.path.join(folder, n), directory) for n in names)
+    return sorted(found)
+
+
+def differences(expected, actual, skip=()):
+    """What differs between two output folders: files only in one, and files whose bytes differ."""
+    want, got = files_under(expected, skip), files_under(actual, skip)
+    if want != got:
+        return {"only expected": sorted(set(want) - set(got)), "only actual": sorted(set(got) - set(want))}
+    _, mismatch, errors = filecmp.cmpfiles(expected, actual, want, shallow=False)
+    return {"differ": mismatch + errors} if mismatch or errors else {}
