@@ -34,14 +34,30 @@ Q_PROFILE = "q-profile"  # Viechtbauer 2007
 CLOPPER_PEARSON = "clopper-pearson"
 
 
+# ConfidenceInterval.lower_censored / upper_censored values: metafor's lb.sign / ub.sign of confint(rma)
+NOT_CENSORED, BELOW, ABOVE = "", "<", ">"
+_CENSOR_CODES = {-1: BELOW, 0: NOT_CENSORED, 1: ABOVE}
+
+
 @dataclass(frozen=True)
 class ConfidenceInterval:
-    """An interval at ``level`` (a fraction) computed by ``method``; ``lower, upper = interval`` works."""
+    """An interval at ``level`` (a fraction) computed by ``method``; ``lower, upper = interval`` works.
+
+    ``lower_censored`` / ``upper_censored`` are "" for a bound that was found, or metafor's sign for one that lies
+    beyond the end of the search (">": the true bound is above the number given, which is the search limit;
+    "<": below it). Only Q-profile intervals for tau² are ever censored.
+    """
 
     lower: float
     upper: float
     level: float
     method: str
+    lower_censored: str = NOT_CENSORED
+    upper_censored: str = NOT_CENSORED
+
+    @property
+    def censored(self) -> bool:
+        return bool(self.lower_censored or self.upper_censored)
 
     def __iter__(self) -> Iterator[float]:
         return iter((self.lower, self.upper))
@@ -120,7 +136,8 @@ class BatchResult:
     ``k`` gives each row's number of studies; ``yi``, ``vi`` and ``weights`` are rows x studies, NaN-padded.
     ``converged`` is False where metafor would have stopped with an error: ``errors`` holds its message and the
     row's other values are nan. ``knha`` says where Hartung-Knapp was used (never for k = 1, as metafor).
-    ``tau2_ci_lower`` / ``tau2_ci_upper`` are nan where there is no Q-profile interval (k = 1, "FE", not asked).
+    ``tau2_ci_lower`` / ``tau2_ci_upper`` are nan where there is no Q-profile interval (k = 1, "FE", not asked);
+    ``tau2_ci_lower_censored`` / ``tau2_ci_upper_censored`` are -1 / 0 / +1 for metafor's "<" / "" / ">".
     """
 
     k: np.ndarray
@@ -139,6 +156,8 @@ class BatchResult:
     tau2: np.ndarray
     tau2_ci_lower: np.ndarray
     tau2_ci_upper: np.ndarray
+    tau2_ci_lower_censored: np.ndarray
+    tau2_ci_upper_censored: np.ndarray
     has_tau2_ci: np.ndarray
     i2: np.ndarray
     h2: np.ndarray
@@ -168,7 +187,8 @@ class BatchResult:
         # Python numbers once per column: reading numpy scalars one by one costs more than the fit itself
         columns = {name: getattr(self, name)[positions].tolist() for name in (
             "k", "estimate", "se", "ci_lower", "ci_upper", "pi_lower", "pi_upper", "statistic", "pvalue", "knha",
-            "tau2", "tau2_ci_lower", "tau2_ci_upper", "has_tau2_ci", "i2", "h2", "q", "q_pvalue", "converged")}
+            "tau2", "tau2_ci_lower", "tau2_ci_upper", "tau2_ci_lower_censored", "tau2_ci_upper_censored",
+            "has_tau2_ci", "i2", "h2", "q", "q_pvalue", "converged")}
         out: list[RandomEffectsResult | EstimationError] = []
         for j, row in enumerate(positions):
             if not columns["converged"][j]:
@@ -186,7 +206,9 @@ class BatchResult:
                 statistic=columns["statistic"][j], pvalue=columns["pvalue"][j], df=k - 1 if test == KNHA else None,
                 tau2=columns["tau2"][j],
                 tau2_ci=ConfidenceInterval(columns["tau2_ci_lower"][j], columns["tau2_ci_upper"][j], self.level,
-                                           Q_PROFILE) if columns["has_tau2_ci"][j] else None,
+                                           Q_PROFILE, _CENSOR_CODES[columns["tau2_ci_lower_censored"][j]],
+                                           _CENSOR_CODES[columns["tau2_ci_upper_censored"][j]])
+                if columns["has_tau2_ci"][j] else None,
                 i2=columns["i2"][j], h2=columns["h2"][j], q=columns["q"][j], q_df=k - 1,
                 q_pvalue=columns["q_pvalue"][j], weights=self.weights[row, :k], yi=self.yi[row, :k],
                 vi=self.vi[row, :k], labels=names,
@@ -354,9 +376,10 @@ def pooled_result_dict(result: ProportionResult | MeanResult, nulls: Mapping[str
             reasons[name] = "not a finite number for these data"
         return out
 
-    tau2_ci = None
+    tau2_ci = censored = None
     if result.tau2_ci is not None:
         tau2_ci = [number("tau2_ci", result.tau2_ci[0]), number("tau2_ci", result.tau2_ci[1])]
+        censored = [result.tau2_ci.lower_censored, result.tau2_ci.upper_censored]
     out: dict[str, Any] = {
         "k": int(result.k),
         "method": result.method,
@@ -375,6 +398,8 @@ def pooled_result_dict(result: ProportionResult | MeanResult, nulls: Mapping[str
         "transformed": {key: number("transformed." + key, value) for key, value in result.transformed.items()},
         "tau2": number("tau2", result.tau2),
         "tau2_ci": tau2_ci,
+        # metafor's signs: ">" where the bound lies above the number given (the end of the search), "" where found
+        "tau2_ci_censored": censored,
         "i2": number("i2", result.i2),
         "h2": number("h2", result.h2),
         "q": number("q", result.q),
