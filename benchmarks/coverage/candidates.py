@@ -1,210 +1,40 @@
-"""Interval methods the coverage study evaluates that ``metacalc.meta`` does not have (yet).
+"""Interval methods the coverage study evaluates that ``metacalc.meta`` does not have, because the study found
+them wanting for what a case-report review reports (README.md, table T1). The methods the rules need live in the
+core and the study calls them there: ``metacalc.meta.population_average`` (the population-average proportion and
+the GLMM's interval carried to it), ``metacalc.meta.auto_rule`` (the ``auto`` rule, ``choose_auto``) and
+``metacalc.meta.summaries`` (the time rule: ``summarise_values``, ``reports_mean_interval``,
+``median_interval``).
 
-Each function is a pure function on numpy arrays, vectorised over rows (one row = one simulated review or one
-sample; a 1-d input is one row), so the study can evaluate thousands of replicates at once and the next
-engineer can move a function into ``metacalc/meta/`` unchanged. Levels are fractions (0.95).
+Each function is a pure function on numpy arrays, vectorised over rows (one row = one sample; a 1-d input is one
+row), so the study can evaluate thousands of replicates at once. Levels are fractions (0.95).
 
-Pooled proportions
-    :func:`population_average` / :func:`mean_logit_for_average` -- the population-average proportion
-        E[expit(mu + tau Z)] of the binomial-normal model and its inverse (the estimand discussion in README.md).
-    :func:`glmm_population_average_interval` -- the GLMM's interval for mu carried to the population-average
-        proportion with tau^2 fixed at its estimate (Lin & Chu 2020 discuss the marginal vs the median).
-    :func:`proposed_auto` -- the ``auto`` rule this study proposes, evaluated as one more method.
-
-Mean and median of a positive, right-skewed quantity (time to onset)
+Mean of a positive, right-skewed quantity (time to onset)
     :func:`log_t_interval` -- t interval of log values, back-transformed (an interval for the geometric mean,
         which is the median of a log-normal distribution, not its mean).
     :func:`cox_interval` -- modified Cox interval for the mean of a log-normal distribution (Olsson 2005).
     :func:`exponential_interval` -- exact chi-square interval for the mean of an exponential distribution.
     :func:`gamma_interval` -- chi-square interval for a gamma mean with the shape fixed at its ML estimate.
     :func:`bootstrap_intervals` -- percentile and BCa bootstrap intervals of the mean (Efron 1987).
-    The exact order-statistic interval for the median already exists: ``metacalc.meta.means.median_interval``.
-    :func:`proposed_time_summary` / :func:`reports_mean_interval` -- the proposed rule for what to report.
 
 References
-    Clopper CJ, Pearson ES. The use of confidence or fiducial limits illustrated in the case of the binomial.
-        Biometrika 1934;26:404-413.
     Efron B. Better bootstrap confidence intervals. J Am Stat Assoc 1987;82:171-185.
     Efron B, Tibshirani RJ. An Introduction to the Bootstrap. Chapman & Hall 1993, ch. 14 (BCa, jackknife
         acceleration).
     Lawless JF. Statistical Models and Methods for Lifetime Data, 2nd ed. Wiley 2003, sec. 3.2 (exponential).
-    Lin L, Chu H. Meta-analysis of proportions using generalized linear mixed models. Epidemiology
-        2020;31:713-717.
     Minka TP. Estimating a gamma distribution. Microsoft Research technical note, 2002 (closed-form start of
         the shape MLE).
     Olsson U. Confidence intervals for the mean of a log-normal distribution. J Stat Educ 2005;13(1).
-    Zeger SL, Liang KY, Albert PS. Models for longitudinal data: a generalized estimating equation approach.
-        Biometrics 1988;44:1049-1060 (subject-specific vs population-averaged parameters).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.typing import ArrayLike
-
-# Probabilists' Gauss-Hermite rule for E[f(Z)], Z ~ N(0, 1). 61 nodes integrate expit(mu + tau z) to 1e-12 for
-# tau up to 5 (checked against 201 nodes); the runaway fits the rule rejects have larger tau and need no precision.
-_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(61)
-_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
-
-
-def _expit(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))
 
 
 def _rows(values):
     array = np.asarray(values, dtype=float)
     return array[None, :] if array.ndim == 1 else array
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Pooled proportions
-# ----------------------------------------------------------------------------------------------------------
-
-
-def population_average(mu: ArrayLike, tau: ArrayLike) -> np.ndarray:
-    """E[expit(mu + tau Z)], Z ~ N(0, 1): the proportion of all patients (across settings) who have the event,
-    as opposed to expit(mu), the proportion in the median setting. Broadcasts ``mu`` and ``tau``."""
-    mu, tau = np.broadcast_arrays(np.asarray(mu, dtype=float), np.asarray(tau, dtype=float))
-    return (_expit(mu[..., None] + tau[..., None] * _NODES) * _WEIGHTS).sum(axis=-1)
-
-
-def mean_logit_for_average(average: float, tau: float) -> float:
-    """The mean logit mu at which the population-average proportion is ``average`` (scalars; bisection)."""
-    if not 0 < average < 1:
-        raise ValueError(f"the population-average proportion must lie strictly between 0 and 1 (got {average})")
-    if tau == 0:
-        return math.log(average / (1 - average))
-    lo, hi = -40.0, 40.0
-    for _ in range(200):  # population_average increases in mu; 200 halvings reach double precision
-        mid = 0.5 * (lo + hi)
-        if population_average(mid, tau) < average:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
-
-
-def glmm_population_average_interval(estimate: ArrayLike, se: ArrayLike, tau2: ArrayLike, level: float = 0.95,
-                                     df: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The GLMM's interval for mu, estimate -/+ crit * se, mapped to the population-average proportion at
-    tau = sqrt(tau2). ``crit`` is the normal quantile, or Student's t on ``df`` degrees of freedom (NaN where
-    df < 1).
-
-    population_average(mu, tau) increases in mu, so the limits map to limits; the uncertainty of tau^2 is
-    ignored (a plug-in interval), which the study measures rather than assumes. The study's candidate uses
-    df = (number of case series) - 1, because only studies with n > 1 carry information on tau^2: the same
-    reasoning as the Hartung-Knapp t(k - 1) interval, counting the studies that can differ beyond binomial noise.
-    """
-    from scipy.stats import norm, t
-
-    estimate, se = np.asarray(estimate, dtype=float), np.asarray(se, dtype=float)
-    if df is None:
-        crit = norm.ppf(0.5 + level / 2)
-    else:
-        df = np.asarray(df, dtype=float)
-        with np.errstate(invalid="ignore"):
-            crit = np.where(df >= 1, t.ppf(0.5 + level / 2, np.maximum(df, 1)), np.nan)
-    tau = np.sqrt(np.asarray(tau2, dtype=float))
-    return population_average(estimate - crit * se, tau), population_average(estimate + crit * se, tau)
-
-
-# The thresholds of the proposed rule (README.md gives the table rows each one rests on).
-MIN_SERIES_FOR_T = 3         # case series (n > 1) from which the GLMM interval uses t on (series - 1) df
-DOMINANT_SHARE = 0.5         # with 1-2 series: a study holding more than this share of the patients dominates
-RUNAWAY_TAU2 = 25.0          # tau^2 above this (logit scale, tau = 5) is a fit running off, not a heterogeneity
-UNINFORMATIVE_WIDTH = 0.9    # a GLMM interval wider than this (proportion scale) says next to nothing
-
-_EXACT = "the pooled count with its exact (Clopper-Pearson) interval is used"
-REASONS = {
-    "single study": "a single study: its own exact (Clopper-Pearson) interval",
-    "single-patient reports": "every study is one patient: the pooled count is Binomial(k, population-average "
-                              "proportion) whatever the heterogeneity, so its Clopper-Pearson interval is exact",
-    "all or none": f"every study has 0 events, or every study all events: no model has a finite logit; {_EXACT}",
-    "not estimable": f"the GLMM has no finite maximum or no standard error; {_EXACT}",
-    "dominant series": f"one or two case series, one of them holding more than {DOMINANT_SHARE:.0%} of the "
-                       f"patients: no model can tell its setting from the others; {_EXACT}, which assumes one "
-                       "proportion for all settings and covers less than 95% if they differ",
-    "too few series": f"fewer than {MIN_SERIES_FOR_T} case series; {_EXACT}, which assumes one proportion for all "
-                      "settings and covers less than 95% if they differ",
-    "tau2 runaway": f"the GLMM's tau^2 exceeds {RUNAWAY_TAU2:g} on the logit scale (a fit running off towards "
-                    f"a boundary, not a plausible heterogeneity); {_EXACT}",
-    "uninformative": f"the GLMM's interval is wider than {UNINFORMATIVE_WIDTH:g} on the proportion scale; {_EXACT}",
-    "glmm-series": f"{MIN_SERIES_FOR_T} or more case series: binomial-normal GLMM, population-average proportion, "
-                   "t interval on (number of case series - 1) degrees of freedom",
-    "glmm-reports": "one or two case series, none holding more than half of the patients: binomial-normal GLMM, "
-                    "population-average proportion, normal (Wald) interval; the single-patient reports carry the "
-                    "information on the other settings",
-}
-
-
-@dataclass(frozen=True)
-class AutoChoice:
-    """What :func:`proposed_auto` chose for each row: ``method`` ("exact" or "glmm"), the interval on the
-    proportion scale and the key of ``REASONS`` that says why."""
-
-    method: np.ndarray
-    reason: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-
-
-def proposed_auto(events: ArrayLike, totals: ArrayLike, glmm_estimate: ArrayLike, glmm_se: ArrayLike,
-                  glmm_tau2: ArrayLike, level: float = 0.95, runaway_tau2: float = RUNAWAY_TAU2,
-                  uninformative_width: float = UNINFORMATIVE_WIDTH, borrow_from_reports: bool = True) -> AutoChoice:
-    """The proposed ``auto`` rule, row by row (rows = analyses, columns = studies; whole-number counts).
-
-    ``glmm_*``: the GLMM fit of each row on the logit scale (``GlmmResult.estimate``, ``.se``, ``.tau2``), NaN
-    where it is not estimable. The first condition that holds decides:
-
-    1. one study -> that study's exact interval ("single study");
-    2. every study n = 1 -> exact pooled count ("single-patient reports");
-    3. every study 0 events or every study all events -> exact ("all or none");
-    4. GLMM not estimable -> exact ("not estimable");
-    5. MIN_SERIES_FOR_T or more series -> GLMM, population average, t on (series - 1) df ("glmm-series");
-    6. one or two series, none with more than DOMINANT_SHARE of the patients -> GLMM, population average, z
-       ("glmm-reports"); otherwise exact ("dominant series");
-    then a GLMM result from 5 or 6 is replaced by the exact pooled count when tau^2 > ``runaway_tau2``
-    ("tau2 runaway") or its interval is wider than ``uninformative_width`` ("uninformative").
-    ``borrow_from_reports=False`` drops step 6 (1-2 series always exact, "too few series"); the study runs that
-    variant and the one without the two replacements to measure what each part of the rule does.
-    """
-    from metacalc.meta.intervals import proportion_interval
-
-    x, n = _rows(events), _rows(totals)
-    rows, k = x.shape
-    events_total, total = x.sum(axis=1), n.sum(axis=1)
-    exact_lower, exact_upper = proportion_interval(events_total, total, "clopper-pearson", level)
-    series = (n > 1).sum(axis=1)
-    dominant = n.max(axis=1) > DOMINANT_SHARE * total
-    many = series >= MIN_SERIES_FOR_T
-    z_lower, z_upper = glmm_population_average_interval(glmm_estimate, glmm_se, glmm_tau2, level)
-    t_lower, t_upper = glmm_population_average_interval(glmm_estimate, glmm_se, glmm_tau2, level, df=series - 1)
-    glmm_lower, glmm_upper = np.where(many, t_lower, z_lower), np.where(many, t_upper, z_upper)
-    tau2 = np.asarray(glmm_tau2, dtype=float)
-    few = "dominant series" if borrow_from_reports else "too few series"
-    with np.errstate(invalid="ignore"):
-        checks = [
-            ("single study", np.full(rows, k == 1)),
-            ("single-patient reports", series == 0),
-            ("all or none", (events_total == 0) | (events_total == total)),
-            ("not estimable", ~np.isfinite(glmm_upper - glmm_lower)),
-            (few, ~many & (dominant | (not borrow_from_reports))),
-            ("tau2 runaway", tau2 > runaway_tau2),
-            ("uninformative", glmm_upper - glmm_lower > uninformative_width),
-        ]
-    reason = np.where(many, "glmm-series", "glmm-reports").astype(object)
-    decided = np.zeros(rows, dtype=bool)
-    for key, applies in checks:
-        reason = np.where(~decided & applies, key, reason)
-        decided |= applies
-    use_glmm = ~decided
-    return AutoChoice(method=np.where(use_glmm, "glmm", "exact"), reason=reason,
-                      lower=np.where(use_glmm, glmm_lower, exact_lower),
-                      upper=np.where(use_glmm, glmm_upper, exact_upper))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -333,55 +163,3 @@ def bootstrap_intervals(values: ArrayLike, n_boot: int, rng: np.random.Generator
         row = np.arange(rows)
         limits.append(means[row, low] + frac * (means[row, high] - means[row, low]))
     return percentile, (limits[0], limits[1])
-
-
-# ----------------------------------------------------------------------------------------------------------
-# What to report for a time (README.md gives the rows of T1 each threshold rests on)
-# ----------------------------------------------------------------------------------------------------------
-
-MIN_N_MEDIAN_INTERVAL = 6    # the smallest n at which two order statistics cover the median with >= 95%
-MIN_N_MEAN_INTERVAL = 10     # below this the t interval of the mean is not reported
-
-
-def reports_mean_interval(n: int, t_lower: ArrayLike) -> np.ndarray:
-    """Whether the proposed rule reports the t interval of the mean: n >= MIN_N_MEAN_INTERVAL and the t
-    interval's lower limit is not below 0 (vectorised over ``t_lower``)."""
-    return (n >= MIN_N_MEAN_INTERVAL) & (np.asarray(t_lower, dtype=float) >= 0)
-
-
-def proposed_time_summary(values: ArrayLike, level: float = 0.95) -> dict:
-    """What the proposed rule reports for one sample of a positive quantity (e.g. years to onset).
-
-    Always the median and the range. From MIN_N_MEDIAN_INTERVAL values on, the exact order-statistic interval
-    of the median (``metacalc.meta.means.median_interval``); below that the range is labelled with the chance
-    that it contains the median, 1 - 2^(1 - n). From MIN_N_MEAN_INTERVAL values on, the t interval of the mean,
-    unless its lower limit is below 0: a t interval that crosses zero on positive data signals skew under which
-    it covers far less than 95% (T1), so the mean is then given without an interval, with that reason.
-    """
-    from scipy.stats import t
-
-    from metacalc.meta.means import median_interval
-
-    x = np.sort(np.asarray(values, dtype=float).ravel())
-    n = x.size
-    if n == 0 or np.any(~np.isfinite(x)) or np.any(x < 0):
-        raise ValueError("values must be finite, non-negative numbers (at least one)")
-    out: dict = {"n": n, "median": float(np.median(x)), "min": float(x[0]), "max": float(x[-1]),
-                 "mean": float(x.mean()), "median_ci": None, "range_coverage": None, "mean_ci": None, "reason": ""}
-    if n >= MIN_N_MEDIAN_INTERVAL:
-        low, high, coverage = median_interval(x, level)
-        out["median_ci"] = (low, high, coverage)
-    else:
-        out["range_coverage"] = 1 - 2.0 ** (1 - n) if n > 1 else 0.0
-    if n < MIN_N_MEAN_INTERVAL:
-        out["reason"] = (f"fewer than {MIN_N_MEAN_INTERVAL} values: a t interval of the mean covers too little "
-                         "(or extends below 0) on skewed data; median and range reported")
-        return out
-    half = t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n)
-    if not reports_mean_interval(n, x.mean() - half):
-        out["reason"] = ("the t interval of the mean extends below 0: the values are too skewed for it; median "
-                         "and range reported")
-        return out
-    out["mean_ci"] = (float(x.mean() - half), float(x.mean() + half))
-    out["reason"] = "t interval of the mean"
-    return out

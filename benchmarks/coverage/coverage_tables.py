@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-import candidates
 import proportion_coverage as proportions
 import time_coverage as times
 
-BRANCH_KEYS = tuple(k for k in candidates.REASONS if k != "too few series")  # the proposed rule's branches
+from metacalc.meta.auto_rule import RULE
+
+BRANCH_KEYS = tuple(branch.key for branch in RULE)  # the rule's branches, in the order they are tried
 SHAPES = ("reports only", "one series alone", "reports + 1 series", "reports + 2 series",
           "reports + several series", "series only")
 
@@ -188,7 +189,7 @@ def _proportion_tables(rows, branches, diagnostics):
         by_method = _group(group, ("method",))
         lines.append([design, tau] + [_mean_worst("coverage")(by_method[(m,)]) for m in main])
     out += _table(["design", "tau"] + list(main), lines)
-    out += ["## B1. Branches of the proposed rule: share of replicates (%), by design shape", ""]
+    out += ["## B1. Branches of the auto rule: share of replicates (%), by design shape", ""]
     lines = []
     for shape in SHAPES:
         group = [b for b in branches if b["shape"] == shape]

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from candidates import glmm_population_average_interval, mean_logit_for_average, proposed_auto
+from metacalc.meta.auto_rule import choose_auto
+from metacalc.meta.population_average import mean_logit_for_average, population_average_interval
 
 LEVEL = 0.95
 # A width this large on the proportion scale says next to nothing (e.g. 3% to 93%); counted per method.
@@ -30,7 +31,10 @@ IV_METHODS = tuple(
     for measure in ("PLO", "PFT") for tau2 in ("REML", "DL") for knha in (False, True)
 )
 # the methods of the main tables (P1, P2) and of the inverse-variance table (P3)
-MAIN_METHODS = ("count-cp", "count-wilson", "glmm", "glmm-t", "glmm-pa", "glmm-pa-ts", "auto-current",
+# auto-before: the auto rule before issue 10 (a copy, for comparison); auto-proposed: the rule this study proposed,
+# now the core's pool_proportions(method="auto") (metacalc.meta.auto_rule.choose_auto); auto-no-replace and
+# auto-3-series: that rule without its two replacements, and without its branch for 1-2 series
+MAIN_METHODS = ("count-cp", "count-wilson", "glmm", "glmm-t", "glmm-pa", "glmm-pa-ts", "auto-before",
                 "auto-proposed", "auto-no-replace", "auto-3-series")
 METHODS = MAIN_METHODS + tuple(m[0] for m in IV_METHODS)
 
@@ -120,10 +124,10 @@ def _glmm(x, n_row):
     return est
 
 
-def current_auto(x, n_row, exact, glmm_prop):
-    """``metacalc.meta.pool_proportions(method="auto")`` as it is today, vectorised: exact when every n = 1 or
-    every study has 0 / all events, else the GLMM (median proportion), exact where the GLMM is not estimable.
-    The quick test checks this against ``pool_proportions`` itself."""
+def auto_before(x, n_row, exact, glmm_prop):
+    """``metacalc.meta.pool_proportions(method="auto")`` as it was before issue 10 (commit 794125c), vectorised:
+    exact when every n = 1 or every study has 0 / all events, else the GLMM (median proportion), exact where the
+    GLMM is not estimable. Kept as the baseline the proposed rule is compared with."""
     events = x.sum(axis=1)
     exact_rows = np.all(n_row == 1) | (events == 0) | (events == n_row.sum()) | ~np.isfinite(glmm_prop[0])
     return np.where(exact_rows, exact[0], glmm_prop[0]), np.where(exact_rows, exact[1], glmm_prop[1])
@@ -156,20 +160,20 @@ def simulate(scenario: Scenario, reps: int, seed: int) -> dict:
     # metafor's rma.glmm(test="t"): t quantiles on k - 1 df (k = 1 falls back to z, as metafor)
     crit = student_t.ppf(0.5 + LEVEL / 2, n_row.size - 1) if n_row.size > 1 else z
     intervals["glmm-t"] = (expit(estimate - crit * se), expit(estimate + crit * se))
-    intervals["glmm-pa"] = glmm_population_average_interval(estimate, se, tau2, LEVEL)
+    intervals["glmm-pa"] = population_average_interval(estimate, se, tau2, LEVEL)
     series = int((n_row > 1).sum())
-    intervals["glmm-pa-ts"] = glmm_population_average_interval(estimate, se, tau2, LEVEL, df=series - 1)
+    intervals["glmm-pa-ts"] = population_average_interval(estimate, se, tau2, LEVEL, df=series - 1)
     for name, measure, tau2_method, knha in IV_METHODS:
         intervals[name] = _iv_intervals(x, n_row, measure, tau2_method, knha)
-    intervals["auto-current"] = current_auto(x, n_row, intervals["count-cp"], glmm_prop)
+    intervals["auto-before"] = auto_before(x, n_row, intervals["count-cp"], glmm_prop)
     rule_inputs = (x, np.broadcast_to(n_row, x.shape), estimate, se, tau2, LEVEL)
-    choice = proposed_auto(*rule_inputs)
+    choice = choose_auto(*rule_inputs)
     intervals["auto-proposed"] = (choice.lower, choice.upper)
     # the same rule without its two replacements (runaway tau^2, uninformative interval), and without the GLMM
     # for one or two series: what each part of the rule does
-    keep = proposed_auto(*rule_inputs, runaway_tau2=math.inf, uninformative_width=math.inf)
+    keep = choose_auto(*rule_inputs, runaway_tau2=math.inf, uninformative_width=math.inf)
     intervals["auto-no-replace"] = (keep.lower, keep.upper)
-    series_only = proposed_auto(*rule_inputs, borrow_from_reports=False)
+    series_only = choose_auto(*rule_inputs, borrow_from_reports=False)
     intervals["auto-3-series"] = (series_only.lower, series_only.upper)
 
     rows = []
@@ -202,7 +206,7 @@ def simulate(scenario: Scenario, reps: int, seed: int) -> dict:
     diagnostics = [{"tau2_bin": b, "fits": int((bins == b).sum()), "fits_ts": int((with_ts & (bins == b)).sum())}
                    | {name: int(hit[bins == b].sum()) for name, hit in checks.items()}
                    for b in range(len(TAU2_BINS) - 1)]
-    branches = {key: int((choice.reason == key).sum()) for key in np.unique(choice.reason)}
+    branches = {key: int((choice.branch == key).sum()) for key in np.unique(choice.branch)}
     return {"key": scenario.key, "reps": reps, "median_truth": median_truth, "mu": mu, "rows": rows,
             "glmm_not_estimable": int((~ok).sum()), "diagnostics": diagnostics, "branches": branches}
 

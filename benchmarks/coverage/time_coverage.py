@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from candidates import (bootstrap_intervals, cox_interval, exponential_interval, gamma_interval, log_t_interval,
-                        reports_mean_interval)
+from candidates import bootstrap_intervals, cox_interval, exponential_interval, gamma_interval, log_t_interval
+
+from metacalc.meta.summaries import reports_mean_interval
 
 LEVEL = 0.95
 MEAN_METHODS = (
@@ -80,8 +81,8 @@ def simulate(scenario: TimeScenario, reps: int, seed: int, n_boot: int) -> dict:
         "exponential": exponential_interval(x, LEVEL),
         "gamma": gamma_interval(x, LEVEL),
     }
-    # the proposed rule reports the t interval only from MIN_N_MEAN_INTERVAL values on and when it stays >= 0;
-    # its coverage is over the samples where it reports one (``returned`` says how often)
+    # the time rule (the core's summarise_values) reports the t interval only from MIN_N_MEAN_INTERVAL values on
+    # and when it stays >= 0; its coverage is over the samples where it reports one (``returned`` says how often)
     shown = reports_mean_interval(scenario.n, intervals["t"][0])
     intervals["time-rule"] = tuple(np.where(shown, limit, np.nan) for limit in intervals["t"])
     rows = []

@@ -429,6 +429,8 @@ def render_table(result: dict[str, Any], kind: str, title: str | None = None) ->
     else:
         model = ", ".join(part for part in (result["method"], result.get("measure"), result.get("tau2_method"))
                           if part)
+    if result.get("estimand") == "population average":
+        model += ", population-average proportion"
     noun = "Pooled proportion" if kind == "proportions" else "Pooled mean"
     out = ([title] if title else []) + [f"{noun} ({model}), k = {result['k']}"] + lines
     if result.get("pi_lower") is not None or result.get("pi_upper") is not None:
@@ -446,15 +448,19 @@ def _heterogeneity_line(result: dict[str, Any]) -> str:
         return str(result.get("nulls", {}).get("tau2", "not estimated"))
     tau2 = f"tau2 = {result['tau2']:.4g}"
     if result.get("tau2_ci"):
-        low, high = ("-" if v is None else f"{v:.4g}" for v in result["tau2_ci"])
+        # a bound beyond the end of the Q-profile search keeps metafor's sign (">100")
+        signs = result.get("tau2_ci_censored") or ["", ""]
+        low, high = ("-" if v is None else f"{sign}{v:.4g}" for sign, v in zip(signs, result["tau2_ci"]))
         tau2 += f" [{low}, {high}]"
     parts = [tau2]
     if result.get("i2") is not None:
         parts.append(f"I2 = {result['i2']:.1f}%")
     if result.get("h2") is not None:
         parts.append(f"H2 = {result['h2']:.2f}")
-    if result.get("q") is not None:
-        p = result.get("q_pvalue")
-        parts.append(f"Q = {result['q']:.2f} on {result['q_df']} df"
-                     + ("" if p is None else (", p < 0.001" if p < 0.001 else f", p = {p:.3f}")))
+    glmm = result.get("method") == "glmm"
+    for key, name in (("q", "Q (Wald)" if glmm else "Q"), ("q_lrt", "Q (LRT)")):
+        if result.get(key) is not None:
+            p = result.get(f"{key}_pvalue")
+            parts.append(f"{name} = {result[key]:.2f} on {result['q_df']} df"
+                         + ("" if p is None else (", p < 0.001" if p < 0.001 else f", p = {p:.3f}")))
     return ", ".join(parts)

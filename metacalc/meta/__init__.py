@@ -9,8 +9,10 @@ pay for numpy/scipy at start-up.
 Modules, in the order data flows through them: ``options`` (choices and defaults, no numpy); ``counts``,
 ``intervals``, ``transforms`` (per-study data); ``arrays``, ``distributions``, ``rootfind``, ``heterogeneity``,
 ``random_effects`` (the inverse-variance engine); ``glmm_likelihood``, ``glmm_heterogeneity``, ``glmm`` (the GLMM
-engine); ``proportions``, ``proportions_iv``, ``means``, ``summaries``, ``quantiles``, ``comparison`` (what a review
-reports); ``sensitivity`` (verbs on a fitted result); ``results``, ``study_rows``, ``errors`` (what comes back).
+engine); ``population_average``, ``auto_rule`` (the default rule chosen by the coverage study of
+benchmarks/coverage); ``proportions``, ``proportions_iv``, ``means``, ``summaries``, ``quantiles``, ``comparison``,
+``one_sample`` (what a review reports); ``sensitivity`` (verbs on a fitted result); ``results``, ``study_rows``,
+``errors`` (what comes back).
 """
 
 import importlib
@@ -30,6 +32,8 @@ _EXPORTS = {
     "StepTable": "metacalc.meta.results",
     "SubgroupAnalysis": "metacalc.meta.results",
     "proportion_interval": "metacalc.meta.intervals",
+    "lower_limit": "metacalc.meta.intervals",
+    "population_average": "metacalc.meta.population_average",
     "escalc_proportion": "metacalc.meta.transforms",
     "back_transform": "metacalc.meta.transforms",
     "rma": "metacalc.meta.random_effects",
@@ -44,6 +48,11 @@ _EXPORTS = {
     "study_from_patients": "metacalc.meta.summaries",
     "mean_sd_from_quantiles": "metacalc.meta.quantiles",
     "compare_with_published": "metacalc.meta.comparison",
+    "welch_from_summaries": "metacalc.meta.comparison",
+    "compare_with_value": "metacalc.meta.one_sample",
+    "wilcoxon_signed_rank": "metacalc.meta.one_sample",
+    "sign_test": "metacalc.meta.one_sample",
+    "t_interval": "metacalc.meta.summaries",
     "leave_one_out": "metacalc.meta.sensitivity",
     "cumulative": "metacalc.meta.sensitivity",
     "subgroups": "metacalc.meta.sensitivity",

@@ -246,13 +246,21 @@ def i2_h2(rows: Rows, q: np.ndarray, tau2: np.ndarray, common_effect: bool) -> t
     return np.where(single, 0.0, i2), np.where(single, 1.0, h2)
 
 
-def tau2_profile_interval(rows: Rows, tau2: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+CENSORED_BELOW, CENSORED_ABOVE = -1, 1  # metafor's "<" and ">" before a bound of confint(rma)
+
+
+def tau2_profile_interval(rows: Rows, tau2: np.ndarray,
+                          level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Q-profile confidence interval for tau² (Viechtbauer 2007) as metafor's ``confint(rma)``, per row.
 
     Needs k >= 2 in every row (k = 2 works as any other k, with 1 degree of freedom). Bounds are truncated at 0;
-    the search is over [min(0, tau2), max(100, 10 tau2)], and a bound beyond the upper end is reported as that
-    end (metafor prints it with ">"). A bound whose search fails is nan, as metafor gives NA with a warning.
-    The chi² quantiles depend only on k, so they are computed once per distinct k.
+    the search is over [min(0, tau2), max(100, 10 tau2)]. A bound beyond an end of the search is reported as that
+    end and is censored, as metafor's ``lb.sign`` / ``ub.sign`` say: ``CENSORED_ABOVE`` (+1, printed ">100.0000")
+    where Q at the upper end still exceeds the critical value, ``CENSORED_BELOW`` (-1, "<0.0000", both bounds)
+    where Q at the lower end is already below it (the null/empty set). A bound whose search fails is nan, as
+    metafor gives NA with a warning. The chi² quantiles depend only on k, so they are computed once per distinct k.
+
+    Returns ``(lower, upper, lower_censored, upper_censored)``, the last two as -1 / 0 / +1 codes per row.
     """
     if np.any(rows.k < 2):
         raise InvalidInput("the Q-profile interval needs at least 2 studies")
@@ -282,19 +290,25 @@ def tau2_profile_interval(rows: Rows, tau2: np.ndarray, level: float) -> tuple[n
 
     ci_low = np.full(len(rows.k), np.nan)
     ci_high = np.full(len(rows.k), np.nan)
+    low_sign = np.zeros(len(rows.k), dtype=np.int8)
+    high_sign = np.zeros(len(rows.k), dtype=np.int8)
     below = q_min < crit_lower
     ci_low[below] = ci_high[below] = lower_search[below]
+    low_sign[below] = high_sign[below] = CENSORED_BELOW
     beyond = ~below & (q_max > crit_lower)
     ci_high[beyond] = upper_search[beyond]
+    high_sign[beyond] = CENSORED_ABOVE
     search = np.flatnonzero(~below & ~beyond)
     if search.size:
         ci_high[search] = bound(crit_lower, search)
 
     beyond = q_max > crit_upper
     ci_low[beyond] = ci_high[beyond] = upper_search[beyond]
+    low_sign[beyond] = high_sign[beyond] = CENSORED_ABOVE
     at_lower = ~beyond & (q_min < crit_upper)
     ci_low[at_lower] = lower_search[at_lower]
+    # metafor marks this bound "<" only when the search starts above 0 (never here: it starts at min(0, tau2))
     search = np.flatnonzero(~beyond & ~at_lower)
     if search.size:
         ci_low[search] = bound(crit_upper, search)
-    return ci_low, ci_high
+    return ci_low, ci_high, low_sign, high_sign

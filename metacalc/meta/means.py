@@ -4,8 +4,8 @@ metafor's ``escalc(measure="MN")`` (``yi = mean``, ``vi = sd**2 / n``) fitted by
 
 Case reports give one value per patient: summarise them with ``summaries.summarise_values`` and combine them
 into one study with ``summaries.study_from_patients``; series that give only a median with quartiles or range
-get a mean and SD from ``quantiles.mean_sd_from_quantiles``; ``comparison.compare_with_published`` tests
-patients' values against a published figure.
+get a mean and SD from ``quantiles.mean_sd_from_quantiles``; ``comparison.compare_with_published`` compares
+patients' values with a published figure (Welch where its n and SD are known, else a descriptive difference).
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from metacalc.meta.options import MeanSettings
 from metacalc.meta.results import MeanResult, RandomEffectsResult
 from metacalc.meta.study_rows import StudyMean, StudyTable
 from metacalc.meta.summaries import (  # noqa: F401
-    DEFAULT_BOOTSTRAP_SAMPLES,
-    DEFAULT_BOOTSTRAP_SEED,
     StudySummary,
     ValueSummary,
     as_values,

@@ -21,7 +21,8 @@ import numpy as np
 
 from metacalc.meta.errors import EstimationError, InvalidInput, MetaError
 from metacalc.meta.random_effects import rma_batch
-from metacalc.meta.results import ConfidenceInterval, ProportionResult, ProportionSettings, RandomEffectsResult
+from metacalc.meta.results import (BACK_TRANSFORMED_MEAN, MEAN_PROPORTION, MEDIAN_SETTING, ConfidenceInterval,
+                                   ProportionResult, ProportionSettings, RandomEffectsResult)
 from metacalc.meta.study_rows import proportion_table
 from metacalc.meta.transforms import (back_transform, corrected_counts, default_add, escalc_proportion,
                                       freeman_tukey, harmonic_mean, inverse_freeman_tukey)
@@ -83,12 +84,13 @@ def _result(fit: RandomEffectsResult, x: np.ndarray, n: np.ndarray, labels: list
             corrected: int, corrected_single: bool) -> ProportionResult:
     measure = options.measure
     warnings: list[str] = []
-    nulls: dict[str, str] = {}
+    nulls: dict[str, str] = {"q_lrt": "a likelihood-ratio test of heterogeneity is the GLMM's; inverse-variance "
+                                      "models give Cochran's Q", "q_lrt_pvalue": "see q_lrt"}
     bounds = back.tolist()
     if measure == "PR":
         outside = [math.isfinite(v) and (v < 0 or v > 1) for v in bounds]
         if any(outside):
-            warnings.append("the raw-proportion (PR) interval reached beyond [0, 1] and was clipped; unclipped "
+            warnings.append("the raw-proportion (PR) interval reached beyond [0, 1] and was clipped; the unclipped "
                             "values are in 'transformed' (metafor reports them unclipped)")
             bounds = [min(1.0, max(0.0, v)) if math.isfinite(v) else v for v in bounds]
     if measure == "PFT":
@@ -98,6 +100,7 @@ def _result(fit: RandomEffectsResult, x: np.ndarray, n: np.ndarray, labels: list
                 nulls[name] = "Miller's inverse Freeman-Tukey formula has no solution at the harmonic mean n"
     if fit.method == "FE":
         nulls["pi_lower"] = nulls["pi_upper"] = "a common-effect model has no prediction interval"
+        nulls["transformed.pi_lower"] = nulls["transformed.pi_upper"] = nulls["pi_lower"]
         nulls["tau2_ci"] = "a common-effect model has no between-study variance"
         if options.knha:
             warnings.append("the Hartung-Knapp adjustment is not meant for a common-effect model (metafor warns too)")
@@ -118,10 +121,13 @@ def _result(fit: RandomEffectsResult, x: np.ndarray, n: np.ndarray, labels: list
         k=fit.k, method="iv", measure=measure, tau2_method=options.tau2_method, level=level, estimate=estimate,
         ci=ConfidenceInterval(ci_lower, ci_upper, level, fit.test), pi=ConfidenceInterval(pi_lower, pi_upper, level,
                                                                                            fit.test),
-        transformed={"estimate": fit.estimate, "se": fit.se, "ci_lower": fit.ci.lower, "ci_upper": fit.ci.upper},
+        transformed={"estimate": fit.estimate, "se": fit.se, "ci_lower": fit.ci.lower, "ci_upper": fit.ci.upper,
+                     "pi_lower": fit.pi.lower, "pi_upper": fit.pi.upper},
         tau2=fit.tau2, tau2_ci=fit.tau2_ci, i2=fit.i2, h2=fit.h2, q=fit.q, q_df=fit.q_df, q_pvalue=fit.q_pvalue,
         studies=proportion_table(x, n, labels, columns, fit.weights),
         reason=reason, warnings=tuple(warnings), nulls=nulls, settings=options, model=fit,
+        estimand={"PLO": MEDIAN_SETTING, "PR": MEAN_PROPORTION}.get(measure, BACK_TRANSFORMED_MEAN),
+        lower_bounds=(False,) * len(x),
     )
 
 

@@ -35,8 +35,8 @@ from metacalc.meta.results import BatchResult, RandomEffectsResult
 
 # Results per analysis that the engine returns, in BatchResult's order
 _ROW_FIELDS = ("estimate", "se", "ci_lower", "ci_upper", "pi_lower", "pi_upper", "statistic", "pvalue", "knha",
-               "tau2", "tau2_ci_lower", "tau2_ci_upper", "has_tau2_ci", "i2", "h2", "q", "q_pvalue", "converged",
-               "iterations")
+               "tau2", "tau2_ci_lower", "tau2_ci_upper", "tau2_ci_lower_censored", "tau2_ci_upper_censored",
+               "has_tau2_ci", "i2", "h2", "q", "q_pvalue", "converged", "iterations")
 
 
 def option_problems(method: str, test: str, level: float) -> list[str]:
@@ -108,6 +108,8 @@ def rma_batch(yi: object, vi: object, method: str = "REML", test: str = "z", lev
     out: dict[str, np.ndarray] = {name: np.full(count, np.nan) for name in _ROW_FIELDS}
     for name in ("knha", "has_tau2_ci", "converged"):
         out[name] = np.zeros(count, dtype=bool)
+    for name in ("tau2_ci_lower_censored", "tau2_ci_upper_censored"):
+        out[name] = np.zeros(count, dtype=np.int8)
     out["iterations"] = np.zeros(count, dtype=int)
     errors = np.full(count, None, dtype=object)
     weights = np.full(y.shape, np.nan)
@@ -173,10 +175,13 @@ def _fit(rows: Rows, method: str, test: str, level: float,
         prediction_sd = np.full(len(k), np.nan) if method == "FE" else np.sqrt(variance + tau2)
     ci_low = np.full(len(k), np.nan)
     ci_high = np.full(len(k), np.nan)
+    low_censored = np.zeros(len(k), dtype=np.int8)
+    high_censored = np.zeros(len(k), dtype=np.int8)
     has_ci = several & ~failed & (method != "FE") & want_tau2_ci
     if has_ci.any():
         which = np.flatnonzero(has_ci)
-        ci_low[which], ci_high[which] = heterogeneity.tau2_profile_interval(rows.take(which), tau2[which], level)
+        ci_low[which], ci_high[which], low_censored[which], high_censored[which] = \
+            heterogeneity.tau2_profile_interval(rows.take(which), tau2[which], level)
     fitted = {
         "estimate": estimate, "se": se, "ci_lower": estimate - crit * se, "ci_upper": estimate + crit * se,
         "pi_lower": estimate - crit * prediction_sd, "pi_upper": estimate + crit * prediction_sd,
@@ -184,7 +189,8 @@ def _fit(rows: Rows, method: str, test: str, level: float,
         "i2": i2, "h2": h2, "q": q, "q_pvalue": q_pvalue,
     }
     fitted = {name: np.where(failed, np.nan, values) for name, values in fitted.items()}
-    fitted.update(knha=knha, has_tau2_ci=has_ci, converged=~failed, iterations=iterations)
+    fitted.update(knha=knha, has_tau2_ci=has_ci, converged=~failed, iterations=iterations,
+                  tau2_ci_lower_censored=low_censored, tau2_ci_upper_censored=high_censored)
     return fitted, 100 * w / sw[:, None], errors
 
 

@@ -29,19 +29,45 @@ from metacalc.meta.study_rows import StudyTable, json_number
 
 # ConfidenceInterval.method values
 Z = "z"  # estimate +/- normal quantile x SE (Wald-type)
+T = "t"  # estimate +/- Student's t quantile x SE, on the interval's df
 KNHA = "knha"  # Hartung-Knapp: adjusted SE and t(k - 1) quantiles
 Q_PROFILE = "q-profile"  # Viechtbauer 2007
 CLOPPER_PEARSON = "clopper-pearson"
+CLOPPER_PEARSON_LOWER = "clopper-pearson one-sided lower"  # a lower limit only (the upper is nan)
+
+# ProportionResult.estimand values: which proportion the estimate is
+POOLED_COUNT = "pooled count"  # sum(x) / sum(n): the share of all pooled patients
+POPULATION_AVERAGE = "population average"  # E[expit(mu + tau Z)] of the GLMM: all settings together
+MEDIAN_SETTING = "median setting"  # expit(mu): the GLMM's (metafor's) and the logit model's back-transformed mean
+MEAN_PROPORTION = "mean proportion"  # the inverse-variance mean of the raw proportions (PR)
+BACK_TRANSFORMED_MEAN = "back-transformed mean"  # the mean on the arcsine or Freeman-Tukey scale, back-transformed
+
+
+# ConfidenceInterval.lower_censored / upper_censored values: metafor's lb.sign / ub.sign of confint(rma)
+NOT_CENSORED, BELOW, ABOVE = "", "<", ">"
+_CENSOR_CODES = {-1: BELOW, 0: NOT_CENSORED, 1: ABOVE}
 
 
 @dataclass(frozen=True)
 class ConfidenceInterval:
-    """An interval at ``level`` (a fraction) computed by ``method``; ``lower, upper = interval`` works."""
+    """An interval at ``level`` (a fraction) computed by ``method``; ``lower, upper = interval`` works.
+
+    ``lower_censored`` / ``upper_censored`` are "" for a bound that was found, or metafor's sign for one that lies
+    beyond the end of the search (">": the true bound is above the number given, which is the search limit;
+    "<": below it). Only Q-profile intervals for tau² are ever censored.
+    """
 
     lower: float
     upper: float
     level: float
     method: str
+    lower_censored: str = NOT_CENSORED
+    upper_censored: str = NOT_CENSORED
+    df: float | None = None  # degrees of freedom of a t-based interval (method "t")
+
+    @property
+    def censored(self) -> bool:
+        return bool(self.lower_censored or self.upper_censored)
 
     def __iter__(self) -> Iterator[float]:
         return iter((self.lower, self.upper))
@@ -120,7 +146,8 @@ class BatchResult:
     ``k`` gives each row's number of studies; ``yi``, ``vi`` and ``weights`` are rows x studies, NaN-padded.
     ``converged`` is False where metafor would have stopped with an error: ``errors`` holds its message and the
     row's other values are nan. ``knha`` says where Hartung-Knapp was used (never for k = 1, as metafor).
-    ``tau2_ci_lower`` / ``tau2_ci_upper`` are nan where there is no Q-profile interval (k = 1, "FE", not asked).
+    ``tau2_ci_lower`` / ``tau2_ci_upper`` are nan where there is no Q-profile interval (k = 1, "FE", not asked);
+    ``tau2_ci_lower_censored`` / ``tau2_ci_upper_censored`` are -1 / 0 / +1 for metafor's "<" / "" / ">".
     """
 
     k: np.ndarray
@@ -139,6 +166,8 @@ class BatchResult:
     tau2: np.ndarray
     tau2_ci_lower: np.ndarray
     tau2_ci_upper: np.ndarray
+    tau2_ci_lower_censored: np.ndarray
+    tau2_ci_upper_censored: np.ndarray
     has_tau2_ci: np.ndarray
     i2: np.ndarray
     h2: np.ndarray
@@ -168,7 +197,8 @@ class BatchResult:
         # Python numbers once per column: reading numpy scalars one by one costs more than the fit itself
         columns = {name: getattr(self, name)[positions].tolist() for name in (
             "k", "estimate", "se", "ci_lower", "ci_upper", "pi_lower", "pi_upper", "statistic", "pvalue", "knha",
-            "tau2", "tau2_ci_lower", "tau2_ci_upper", "has_tau2_ci", "i2", "h2", "q", "q_pvalue", "converged")}
+            "tau2", "tau2_ci_lower", "tau2_ci_upper", "tau2_ci_lower_censored", "tau2_ci_upper_censored",
+            "has_tau2_ci", "i2", "h2", "q", "q_pvalue", "converged")}
         out: list[RandomEffectsResult | EstimationError] = []
         for j, row in enumerate(positions):
             if not columns["converged"][j]:
@@ -186,7 +216,9 @@ class BatchResult:
                 statistic=columns["statistic"][j], pvalue=columns["pvalue"][j], df=k - 1 if test == KNHA else None,
                 tau2=columns["tau2"][j],
                 tau2_ci=ConfidenceInterval(columns["tau2_ci_lower"][j], columns["tau2_ci_upper"][j], self.level,
-                                           Q_PROFILE) if columns["has_tau2_ci"][j] else None,
+                                           Q_PROFILE, _CENSOR_CODES[columns["tau2_ci_lower_censored"][j]],
+                                           _CENSOR_CODES[columns["tau2_ci_upper_censored"][j]])
+                if columns["has_tau2_ci"][j] else None,
                 i2=columns["i2"][j], h2=columns["h2"][j], q=columns["q"][j], q_df=k - 1,
                 q_pvalue=columns["q_pvalue"][j], weights=self.weights[row, :k], yi=self.yi[row, :k],
                 vi=self.vi[row, :k], labels=names,
@@ -260,8 +292,15 @@ class ProportionResult(_Bounds):
 
     ``method`` is "exact" (pooled count), "iv" (two-step inverse-variance on ``measure``) or "glmm";
     ``reason`` says why that method was used and ``warnings`` lists what a reader must know (each a sentence).
-    ``transformed`` holds estimate/se/ci on the model scale (for "exact": the proportion itself, se = the
-    binomial standard error of the pooled count). Fields that do not exist for a method are ``None``
+    ``estimand`` names the proportion estimated (``POOLED_COUNT``, ``POPULATION_AVERAGE``, ``MEDIAN_SETTING``,
+    ``MEAN_PROPORTION``, ``BACK_TRANSFORMED_MEAN``); ``branch`` is the auto rule's branch (``auto_rule.REASONS``
+    keys, or "lower bound"), None when a method was requested. ``transformed`` holds estimate/se/ci (and the
+    prediction interval where there is one) on the model's own scale, unclipped (for "exact": the proportion
+    itself, se = the binomial standard error of the pooled count; for the GLMM the mean logit mu, whatever the
+    estimand). ``q`` / ``q_pvalue`` are Cochran's Q (inverse variance) or the GLMM's Wald test (QE.Wld), and
+    ``q_lrt`` / ``q_lrt_pvalue`` the GLMM's likelihood-ratio test (QE.LRT). ``lower_bound`` is True when some
+    study's events (``lower_bounds``, one flag per study) are only a lower bound: the estimate is then a lower
+    bound and ``ci`` a one-sided lower limit (upper nan). Fields that do not exist for a method are ``None``
     (``tau2``, ``pi`` etc. for "exact"); ``nulls`` maps such a field to why it is null.
     """
 
@@ -287,10 +326,27 @@ class ProportionResult(_Bounds):
     nulls: dict[str, str] = field(default_factory=dict)
     settings: ProportionSettings = field(default_factory=ProportionSettings, repr=False, compare=False)
     model: RandomEffectsResult | GlmmResult | None = field(default=None, repr=False, compare=False)
+    q_lrt: float | None = None
+    q_lrt_pvalue: float | None = None
+    estimand: str = POOLED_COUNT
+    branch: str | None = None
+    lower_bound: bool = False
+    lower_bounds: tuple[bool, ...] = ()
+
+    @property
+    def scale(self) -> str:
+        """The scale the model was fitted on, where ``transformed`` lives: "proportion" for the pooled count,
+        "logit" for the GLMM, the measure's scale for inverse variance (subgroups are compared on it)."""
+        if self.method == "exact":
+            return "proportion"
+        return "logit" if self.method == "glmm" else SCALES.get(self.measure or "", str(self.measure))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of issue 5 (never NaN: a missing number is null and ``nulls`` says why)."""
         return pooled_result_dict(self, self.nulls)
+
+
+SCALES = {"PLO": "logit", "PR": "proportion", "PAS": "arcsine", "PFT": "Freeman-Tukey"}
 
 
 @dataclass(frozen=True)
@@ -354,9 +410,10 @@ def pooled_result_dict(result: ProportionResult | MeanResult, nulls: Mapping[str
             reasons[name] = "not a finite number for these data"
         return out
 
-    tau2_ci = None
+    tau2_ci = censored = None
     if result.tau2_ci is not None:
         tau2_ci = [number("tau2_ci", result.tau2_ci[0]), number("tau2_ci", result.tau2_ci[1])]
+        censored = [result.tau2_ci.lower_censored, result.tau2_ci.upper_censored]
     out: dict[str, Any] = {
         "k": int(result.k),
         "method": result.method,
@@ -373,13 +430,28 @@ def pooled_result_dict(result: ProportionResult | MeanResult, nulls: Mapping[str
         "pi_lower": number("pi_lower", result.pi_lower),
         "pi_upper": number("pi_upper", result.pi_upper),
         "transformed": {key: number("transformed." + key, value) for key, value in result.transformed.items()},
+        "ci_method": result.ci.method,
+        "ci_df": number("ci_df", result.ci.df),
         "tau2": number("tau2", result.tau2),
         "tau2_ci": tau2_ci,
+        # metafor's signs: ">" where the bound lies above the number given (the end of the search), "" where found
+        "tau2_ci_censored": censored,
         "i2": number("i2", result.i2),
         "h2": number("h2", result.h2),
         "q": number("q", result.q),
         "q_df": None if result.q_df is None else int(result.q_df),
         "q_pvalue": number("q_pvalue", result.q_pvalue),
+    })
+    if isinstance(result, ProportionResult):
+        out.update({
+            "q_lrt": number("q_lrt", result.q_lrt),
+            "q_lrt_pvalue": number("q_lrt_pvalue", result.q_lrt_pvalue),
+            "estimand": result.estimand,
+            "branch": result.branch,
+            "lower_bound": result.lower_bound,
+            "lower_bound_studies": [label for label, flag in zip(result.studies.labels, result.lower_bounds) if flag],
+        })
+    out.update({
         "studies": result.studies.to_dicts(),
         "reason": result.reason,
         "warnings": list(result.warnings),
@@ -449,8 +521,9 @@ class SubgroupAnalysis:
     """Separate fits per subgroup and the test for subgroup differences (see ``sensitivity``).
 
     ``groups`` lists the subgroup values in order of first appearance; ``fits[g]`` is that subgroup's result.
-    ``q_between`` is None with fewer than two subgroups that have a finite estimate and a positive SE;
-    ``excluded`` names subgroups left out of the test and why.
+    ``q_between`` is None with fewer than two subgroups that have a finite estimate and a positive SE, or when
+    the subgroups were fitted on different scales (``not_tested`` says so); ``excluded`` names subgroups left out
+    of the test and why; ``scale`` is the common scale of the test (None where the fits do not say).
     """
 
     groups: tuple[Any, ...]
@@ -461,6 +534,8 @@ class SubgroupAnalysis:
     q_between_df: int | None
     q_between_pvalue: float | None
     excluded: dict[str, str] = field(default_factory=dict)
+    scale: str | None = None
+    not_tested: str | None = None
 
     def to_dict(self, fit_to_dict: Any = None) -> dict[str, Any]:
         """JSON-safe summary; ``fit_to_dict(result)`` serialises a subgroup fit (default: estimate, SE, CI, k)."""
@@ -477,6 +552,8 @@ class SubgroupAnalysis:
                 "df": self.q_between_df,
                 "pvalue": json_number(self.q_between_pvalue),
                 "method": "fixed-effect Q across subgroup estimates (separate tau2 per subgroup)",
+                "scale": self.scale,
+                "not_tested": self.not_tested,
                 "excluded": dict(self.excluded),
             },
         }

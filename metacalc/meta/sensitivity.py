@@ -13,7 +13,9 @@ Test for subgroup differences: every subgroup is fitted on its own (its own tau^
 (inverse-variance) model with weights ``1 / se_g**2``, and its Q statistic is the "Q between" on G - 1 df --
 in metafor: ``rma(estimates, sei=ses, method="FE")``, QE and QEp. With Hartung-Knapp the subgroup SEs are the
 adjusted ones. For results that carry a ``transformed`` dict (proportions), the estimate and SE on the model
-scale (logit, arcsine, ...) are the ones combined.
+scale (logit, arcsine, ...) are the ones combined, and only when every subgroup has the same scale: under the
+``auto`` rule one subgroup may be a pooled count (proportion scale) and another a GLMM (logit scale), and then
+no test is made and ``not_tested`` says why.
 """
 
 from __future__ import annotations
@@ -77,8 +79,10 @@ def _(result: ProportionResult, index_sets: Sequence[np.ndarray]) -> list[Any]:
     totals = result.studies.columns["total"]
     labels = result.studies.labels
     assert events is not None and totals is not None
+    flags = np.array(result.lower_bounds or (False,) * len(labels), dtype=bool)
     return list(pool_with([events[s] for s in index_sets], [totals[s] for s in index_sets],
-                          [[labels[i] for i in s] for s in index_sets], result.settings, errors="return"))
+                          [[labels[i] for i in s] for s in index_sets], result.settings, errors="return",
+                          lower_bounds_list=[flags[s] for s in index_sets]))
 
 
 @refit_many.register
@@ -236,6 +240,15 @@ def _model_scale(result: Any) -> tuple[float, float]:
     return (np.nan if estimate is None else float(estimate)), (np.nan if se is None else float(se))
 
 
+def _scale_of(result: Any) -> str | None:
+    """The scale a fit's model-scale estimate lives on (None: the caller's own, e.g. an ``rma`` on given yi)."""
+    if isinstance(result, GlmmResult):
+        return "logit"
+    if isinstance(result, MeanResult):
+        return "mean"
+    return getattr(result, "scale", None)
+
+
 def _subgroup_analysis(levels: tuple[Any, ...], results: Sequence[Any]) -> SubgroupAnalysis:
     fits = dict(zip(levels, results))
     estimates, ses, excluded = [], [], {}
@@ -251,7 +264,18 @@ def _subgroup_analysis(levels: tuple[Any, ...], results: Sequence[Any]) -> Subgr
     estimate_array, se_array = np.array(estimates), np.array(ses)
     q = p = None
     df = None
-    if len(tested) >= 2:
+    # Q between compares estimates on one scale: under "auto" one subgroup can be a pooled count (proportion
+    # scale) and another a GLMM (logit scale), and such estimates and SEs cannot enter one test.
+    scales = {levels[i]: _scale_of(fits[levels[i]]) for i in tested}
+    distinct = sorted({scale for scale in scales.values() if scale is not None})
+    not_tested = None
+    if len(distinct) > 1:
+        listed = "; ".join(f"{group}: {scale}" for group, scale in scales.items())
+        not_tested = (f"the subgroups were pooled on different scales ({listed}), so their estimates cannot be "
+                      "compared in one test; pool every subgroup with one method (e.g. method 'glmm' or 'exact') to "
+                      "test them")
+    elif len(tested) >= 2:
         q, df, p = subgroup_difference(estimate_array[tested], se_array[tested])
     return SubgroupAnalysis(groups=levels, fits=fits, estimates=estimate_array, ses=se_array, q_between=q,
-                            q_between_df=df, q_between_pvalue=p, excluded=excluded)
+                            q_between_df=df, q_between_pvalue=p, excluded=excluded,
+                            scale=distinct[0] if len(distinct) == 1 else None, not_tested=not_tested)

@@ -1,9 +1,24 @@
-"""Per-patient values (e.g. years from diagnosis to onset): descriptive summaries with their intervals, and the
-patients of case reports combined as one "study" to pool with case series.
+"""Per-patient values (e.g. years from diagnosis to onset): descriptive summaries with the intervals the coverage
+study supports, and the patients of case reports combined as one "study" to pool with case series.
 
-- :func:`summarise_values` -- n, mean, SD, median, quartiles, range, with a t interval and a percentile
-  bootstrap interval of the mean and an exact (order-statistic) interval of the median.
+- :func:`summarise_values` -- n, mean, SD, median, quartiles, range; the exact (order-statistic) interval of the
+  median where one exists; the t interval of the mean only where the time rule allows it.
+- :func:`t_interval` -- the t interval of a mean (always computed; the rule decides whether it is reported).
+- :func:`median_interval` -- the distribution-free interval of the median from two order statistics.
 - :func:`study_from_patients` -- the patients of case reports combined as one "study" (n, mean, SD).
+
+The time rule (coverage study, benchmarks/coverage/README.md, table T1): for a non-negative, right-skewed
+quantity such as a time from diagnosis, a t interval of the mean from a few values extends below 0 in most
+samples and covers far less than 95%, and the percentile bootstrap covers even less (41-50% at n = 2, 78-88% at
+n = 10); so
+  - n = 2-5: median and range; no 95% interval of the median exists (even the range covers the median only with
+    probability 1 - 2^(1 - n): 50%, 75%, 87.5%, 93.75%, given as ``range_coverage``); no interval of the mean;
+  - from n = 6 (``MIN_N_MEDIAN_INTERVAL``): the median with its exact order-statistic interval, which covers at
+    least 95% at every n >= 6 and for every distribution studied (T1, last column);
+  - from n = 10 (``MIN_N_MEAN_INTERVAL``): also the t interval of the mean, labelled approximate (87-95% for
+    CV <= 1), unless its lower limit is below 0: on positive data that signals the skew under which it covers
+    only 82-85% (T1, CV 1.5), and the mean is then given without an interval, with that reason.
+No bootstrap interval is reported: the study found it to undercover at every n <= 40.
 """
 
 from __future__ import annotations
@@ -19,9 +34,18 @@ from metacalc.meta.errors import InvalidInput
 from metacalc.meta.results import ConfidenceInterval
 from metacalc.meta.study_rows import json_number
 
-# The seed of the bootstrap: fixed so that a rerun of the review gives byte-identical numbers.
-DEFAULT_BOOTSTRAP_SEED = 20121
-DEFAULT_BOOTSTRAP_SAMPLES = 10_000
+MIN_N_MEDIAN_INTERVAL = 6    # the smallest n at which two order statistics cover the median with >= 95%
+MIN_N_MEAN_INTERVAL = 10     # below this the t interval of the mean is not reported (T1: t fails below it)
+T_APPROXIMATE = "t (approximate)"
+ORDER_STATISTICS = "order statistics"
+
+NO_MEAN_INTERVAL_FEW = (f"fewer than {MIN_N_MEAN_INTERVAL} values: a t interval of the mean covers too little (and "
+                        "often extends below 0) on skewed data, so none is given; see the median")
+NO_MEAN_INTERVAL_BELOW_ZERO = ("the t interval of the mean extends below 0, which this quantity cannot: the values are "
+                               "too skewed for it (it then covers far less than 95%), so none is given; see the "
+                               "median")
+MEAN_INTERVAL_SHOWN = (f"t interval of the mean, approximate: at {MIN_N_MEAN_INTERVAL} values or more it covers "
+                       "87 to 95% on skewed data in the coverage study")
 
 
 def as_values(values: Sequence[float] | np.ndarray, name: str) -> np.ndarray:
@@ -39,13 +63,14 @@ def check_level(level: float) -> None:
 
 @dataclass(frozen=True)
 class ValueSummary:
-    """Descriptive statistics of per-patient values with three intervals.
+    """Descriptive statistics of per-patient values, with the intervals the time rule allows (module docstring).
 
-    ``mean_ci`` is the t interval (method "t"); ``mean_ci_bootstrap`` the percentile bootstrap interval
-    ("percentile bootstrap": ``n_boot`` resamples, generator ``numpy.random.default_rng(seed)``); ``median_ci``
-    the distribution-free interval between two order statistics ("order statistics", binomial), whose actual coverage (at least ``level`` when attainable) is
-    ``median_ci_coverage``. With 5 values or fewer no pair of order statistics reaches 95%: the interval is
-    then the range, and its coverage says so. Quartiles use linear interpolation (R's type 7).
+    ``median_ci`` is the distribution-free interval between two order statistics (method "order statistics")
+    with its actual coverage ``median_ci_coverage`` (at least ``level``), or None where no such interval reaches
+    ``level`` (n <= 5 at 95%); ``range_coverage`` is the chance that the range [min, max] contains the median,
+    1 - 2^(1 - n). ``mean_ci`` is the t interval (method "t (approximate)") where the rule reports it, else None;
+    ``mean_ci_note`` says why in either case. ``non_negative``: the quantity cannot be below 0 (then no interval
+    reported here extends below 0). Quartiles use linear interpolation (R's type 7).
     """
 
     n: int
@@ -58,11 +83,11 @@ class ValueSummary:
     max: float
     level: float
     mean_ci: ConfidenceInterval | None
-    mean_ci_bootstrap: ConfidenceInterval | None
-    median_ci: ConfidenceInterval
-    median_ci_coverage: float
-    n_boot: int
-    seed: int
+    mean_ci_note: str
+    median_ci: ConfidenceInterval | None
+    median_ci_coverage: float | None
+    range_coverage: float | None
+    non_negative: bool
 
     def to_dict(self) -> dict[str, Any]:
         def pair(values: ConfidenceInterval | None) -> list[float | None] | None:
@@ -79,11 +104,12 @@ class ValueSummary:
             "max": json_number(self.max),
             "level": float(self.level),
             "mean_ci": pair(self.mean_ci),
-            "mean_ci_bootstrap": pair(self.mean_ci_bootstrap),
+            "mean_ci_method": None if self.mean_ci is None else self.mean_ci.method,
+            "mean_ci_note": self.mean_ci_note,
             "median_ci": pair(self.median_ci),
             "median_ci_coverage": json_number(self.median_ci_coverage),
-            "n_boot": int(self.n_boot),
-            "seed": int(self.seed),
+            "range_coverage": json_number(self.range_coverage),
+            "non_negative": bool(self.non_negative),
         }
 
 
@@ -111,57 +137,58 @@ def median_interval(values: Sequence[float] | np.ndarray, level: float = 0.95) -
     return float(x[r - 1]), float(x[n - r]), float(coverage)
 
 
-_BOOTSTRAP_CHUNK_CELLS = 1_000_000
-
-
-def summarise_values(values: Sequence[float] | np.ndarray, level: float = 0.95, n_boot: int = DEFAULT_BOOTSTRAP_SAMPLES,
-                     seed: int = DEFAULT_BOOTSTRAP_SEED) -> ValueSummary:
-    """Summarise per-patient values (e.g. years from SLE diagnosis to onset); see :class:`ValueSummary`."""
+def t_interval(values: Sequence[float] | np.ndarray, level: float = 0.95) -> ConfidenceInterval:
+    """mean -/+ t(n - 1) * SD / sqrt(n) (R's ``t.test(x)$conf.int``); needs n >= 2."""
     from scipy import stats
 
+    check_level(level)
+    x = as_values(values, "values")
+    if len(x) < 2:
+        raise InvalidInput(f"a t interval needs at least 2 values (got {len(x)})")
+    half = float(stats.t.ppf(1 - (1 - level) / 2, len(x) - 1)) * float(x.std(ddof=1)) / math.sqrt(len(x))
+    return ConfidenceInterval(float(x.mean()) - half, float(x.mean()) + half, level, T_APPROXIMATE,
+                              df=float(len(x) - 1))
+
+
+def reports_mean_interval(n: int, t_lower: Any, non_negative: bool = True) -> np.ndarray:
+    """Whether the time rule reports the t interval of the mean: n >= MIN_N_MEAN_INTERVAL and, for a quantity
+    that cannot be negative, a lower limit not below 0 (vectorised over ``t_lower``)."""
+    lower = np.asarray(t_lower, dtype=float)
+    return (n >= MIN_N_MEAN_INTERVAL) & ((lower >= 0) | (not non_negative))
+
+
+def summarise_values(values: Sequence[float] | np.ndarray, level: float = 0.95,
+                     non_negative: bool = True) -> ValueSummary:
+    """Summarise per-patient values by the time rule (module docstring); see :class:`ValueSummary`.
+
+    ``non_negative`` (the default, a time from diagnosis): the quantity cannot be below 0, so a negative value
+    is refused, and a t interval reaching below 0 is not reported. A time that may be negative (onset before the
+    diagnosis, flagged in the sheets) is summarised with ``non_negative=False``.
+    """
     check_level(level)
     x = as_values(values, "values")
     n = len(x)
     if n == 0:
         raise InvalidInput("no values to summarise")
-    if n_boot < 1:
-        raise InvalidInput("n_boot must be at least 1")
-    mean = float(x.mean())
+    if non_negative and np.any(x < 0):
+        raise InvalidInput(f"a non-negative quantity has a negative value ({float(x.min()):g}); summarise it "
+                           "with non_negative=False if values below 0 are possible")
     q1, median, q3 = (float(v) for v in np.quantile(x, [0.25, 0.5, 0.75]))
-    sd = None
-    mean_ci = boot_ci = None
-    if n >= 2:
-        sd = float(x.std(ddof=1))
-        t = stats.t.ppf(1 - (1 - level) / 2, n - 1)
-        half = t * sd / math.sqrt(n)
-        mean_ci = ConfidenceInterval(mean - half, mean + half, level, "t")
-        rng = np.random.default_rng(seed)
-        # Resample in chunks: one (n_boot x n) index matrix is 800 MB for 10,000 patients. Successive draws
-        # continue the same random stream, so the result does not depend on the chunk size.
-        rows = max(1, _BOOTSTRAP_CHUNK_CELLS // n)
-        resampled = np.concatenate([
-            x[rng.integers(0, n, size=(min(rows, n_boot - start), n))].mean(axis=1)
-            for start in range(0, n_boot, rows)
-        ])
-        low, high = np.quantile(resampled, [(1 - level) / 2, 1 - (1 - level) / 2])
-        boot_ci = ConfidenceInterval(float(low), float(high), level, "percentile bootstrap")
-    median_low, median_high, coverage = median_interval(x, level)
+    sd = float(x.std(ddof=1)) if n >= 2 else None
+    mean_ci, note = None, NO_MEAN_INTERVAL_FEW
+    if n >= MIN_N_MEAN_INTERVAL:
+        candidate = t_interval(x, level)
+        if reports_mean_interval(n, candidate.lower, non_negative):
+            mean_ci, note = candidate, MEAN_INTERVAL_SHOWN
+        else:
+            note = NO_MEAN_INTERVAL_BELOW_ZERO
+    low, high, coverage = median_interval(x, level)
+    median_ci = ConfidenceInterval(low, high, level, ORDER_STATISTICS) if coverage >= level else None
     return ValueSummary(
-        n=n,
-        mean=mean,
-        sd=sd,
-        median=median,
-        q1=q1,
-        q3=q3,
-        min=float(x.min()),
-        max=float(x.max()),
-        level=level,
-        mean_ci=mean_ci,
-        mean_ci_bootstrap=boot_ci,
-        median_ci=ConfidenceInterval(median_low, median_high, level, "order statistics"),
-        median_ci_coverage=coverage,
-        n_boot=int(n_boot),
-        seed=int(seed),
+        n=n, mean=float(x.mean()), sd=sd, median=median, q1=q1, q3=q3, min=float(x.min()), max=float(x.max()),
+        level=level, mean_ci=mean_ci, mean_ci_note=note, median_ci=median_ci,
+        median_ci_coverage=coverage if median_ci is not None else None,
+        range_coverage=1 - 2.0 ** (1 - n) if n >= 2 else None, non_negative=bool(non_negative),
     )
 
 

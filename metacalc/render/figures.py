@@ -57,9 +57,16 @@ def _onset_inputs(analysis: AnalysisResult) -> tuple[list[Entry], list[Entry]]:
         summary = group.summary
         if not summary:
             continue
-        lower, upper = summary.mean_ci or (None, None)
-        summaries.append({"label": f"Mean, {group.group}", "estimate": summary.mean, "ci_lower": lower,
-                          "ci_upper": upper, "n": summary.n, "kind": "pooled"})
+        # the time rule: the median with its exact interval (or its range below 6 patients), the mean with its
+        # approximate t interval only where the rule gives one (from 10 patients)
+        lower, upper = summary.median_ci or (None, None)
+        spread = None if summary.median_ci or summary.n < 2 else {"range": (summary.min, summary.max)}
+        summaries.append({"label": f"Median, {group.group}", "estimate": summary.median, "ci_lower": lower,
+                          "ci_upper": upper, "n": summary.n, "kind": "pooled", **(spread or {})})
+        if summary.mean_ci:
+            lower, upper = summary.mean_ci
+            summaries.append({"label": f"Mean, {group.group} (approximate CI)", "estimate": summary.mean,
+                              "ci_lower": lower, "ci_upper": upper, "n": summary.n, "kind": "pooled"})
     if overall.pooled:
         summaries.append({"label": "Pooled with series (random effects)", "estimate": overall.pooled.estimate,
                           "ci_lower": overall.pooled.ci_lower, "ci_upper": overall.pooled.ci_upper, "n": None,
@@ -170,7 +177,7 @@ def _onset(analysis: AnalysisResult, manifest: _Manifest) -> None:
     if patients or summaries:
         manifest.save(onset_plot(patients, summaries, _reference_lines(analysis), analysis.title),
                       f"onset-{slug(analysis.id)}", section="onset", analysis=analysis.id, group=None,
-                      caption=f"{analysis.title}: each patient, group means and published figures.")
+                      caption=f"{analysis.title}: each patient, group medians and published figures.")
     overall = analysis.groups[0]
     if isinstance(overall, TimeGroup) and overall.pooled:
         manifest.save(forest_plot(overall.pooled, f"{analysis.title}: pooled with case series",

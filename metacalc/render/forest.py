@@ -74,6 +74,9 @@ def forest_plot(
     pooled = _interval(result, scale)
     prediction = _prediction(result, scale)
     study_intervals = [_interval(study, scale) for study in studies]
+    # counts that are only lower bounds have a one-sided lower limit and no upper limit
+    bounded = set(result.get("lower_bound_studies") or ())
+    study_bounds = [study.get("label") in bounded for study in studies]
     sides = _marker_sides([study.get("weight") for study in studies])  # over all studies, shown or not
     hidden = 0
     if max_rows is not None and len(studies) > max_rows:
@@ -124,16 +127,16 @@ def forest_plot(
     # Study rows.
     label_chars = 26 if means else 31
     shown = len(studies) - hidden
-    for i, (study, interval, side) in enumerate(zip(studies[:shown], study_intervals, sides)):
+    for i, (study, interval, side, bound) in enumerate(zip(studies[:shown], study_intervals, sides, study_bounds)):
         y = first_study_row + i + 0.5
         layout.label(layout.left, 0.0, y, study.get("label") or f"Study {i + 1}", label_chars)
         for (x, _, ha), value in zip(left_columns[1:], _study_data_cells(study, means)):
             layout.text(layout.left, x, y, value, ha=ha)
-        layout.text(layout.right, estimate_x, y, _estimate_text(interval, digits), ha="right")
+        layout.text(layout.right, estimate_x, y, _estimate_text(interval, digits, bound), ha="right")
         if show_weights:
             layout.text(layout.right, 0.98, y, _weight_text(study.get("weight")), ha="right")
         if interval is not None:
-            layout.whisker(y, interval[1], interval[2], colour=SUMMARY_COLOUR)
+            layout.whisker(y, interval[1], math.inf if bound else interval[2], colour=SUMMARY_COLOUR)
             layout.marker(interval[0], y, side, gid=f"study-marker-{i + 1}")
 
     if hidden:
@@ -148,7 +151,9 @@ def forest_plot(
     layout.text(layout.left, 0.0, summary_row, _summary_label(result), weight="bold")
     for (x, _, ha), value in zip(left_columns[1:], _summary_data_cells(studies, means)):
         layout.text(layout.left, x, summary_row, value, ha=ha, weight="bold")
-    layout.text(layout.right, estimate_x, summary_row, _estimate_text(pooled, digits), ha="right", weight="bold")
+    lower_bound = bool(result.get("lower_bound"))
+    layout.text(layout.right, estimate_x, summary_row, _estimate_text(pooled, digits, lower_bound), ha="right",
+                weight="bold")
     if show_weights and any(study.get("weight") is not None for study in studies):
         layout.text(layout.right, 0.98, summary_row, "100%", ha="right", weight="bold")
     if prediction:
@@ -162,7 +167,12 @@ def forest_plot(
             ha="right",
             style="italic",
         )
-    if pooled is not None:
+    if pooled is not None and lower_bound:
+        # a lower bound has no upper limit, so no diamond: the estimate and a one-sided limit running off the axis
+        layout.whisker(summary_row, pooled[1], math.inf, colour=SUMMARY_COLOUR)
+        layout.plot.plot([pooled[0]], [summary_row], marker="D", ms=MARKER_EQUAL_SIDE, color=SUMMARY_COLOUR,
+                         ls="none", clip_on=False, zorder=4, gid="summary-lower-bound")
+    elif pooled is not None:
         layout.diamond(summary_row, pooled)
     # Under the table, level with the x axis ticks (as in RevMan).
     layout.text(layout.left, 0.0, n_rows + 0.25, "\n".join(_heterogeneity_text(result)),
@@ -221,11 +231,15 @@ def overview_plot(rows: Sequence[tuple[str, PooledEstimate]], title: str, xlabel
         layout.text(layout.left, 0.68, y, str(result.get("k", len(studies))), ha="right")
         cells = _summary_data_cells(studies, means)
         layout.text(layout.left, 0.98, y, cells[0] if means else f"{cells[0]} / {cells[1]}", ha="right")
-        layout.text(layout.right, 0.50, y, _estimate_text(interval, digits), ha="right")
+        bound = bool(result.get("lower_bound"))
+        layout.text(layout.right, 0.50, y, _estimate_text(interval, digits, bound), ha="right")
         layout.label(layout.right, 0.55, y, _short_method(result), 28, fontsize=SMALL_FONT_SIZE, colour="#444444")
         if interval is None:
             continue
-        if len(studies) > 1:
+        if bound:
+            layout.whisker(y, interval[1], math.inf, colour=SUMMARY_COLOUR)
+            layout.marker(interval[0], y, MARKER_EQUAL_SIDE, gid=f"overview-row-{i + 1}", colour=SUMMARY_COLOUR)
+        elif len(studies) > 1:
             layout.diamond(y, interval, gid=f"overview-row-{i + 1}")
         else:
             layout.whisker(y, interval[1], interval[2], colour=SUMMARY_COLOUR)
@@ -257,10 +271,13 @@ def _prediction(result, scale):
     return (estimate * scale, lower * scale, upper * scale)
 
 
-def _estimate_text(interval, digits):
+def _estimate_text(interval, digits, lower_bound=False):
+    """'0.25 [0.01, 0.81]'; a lower bound with its one-sided limit '≥ 0.48 [≥ 0.29]'."""
     if interval is None:
         return "not estimable"
     estimate, lower, upper = interval
+    if lower_bound:
+        return f"≥ {fixed(estimate, digits)}" + ("" if lower is None else f" [≥ {fixed(lower, digits)}]")
     if lower is None or upper is None:
         return fixed(estimate, digits)
     return f"{fixed(estimate, digits)} [{fixed(lower, digits)}, {fixed(upper, digits)}]"
@@ -306,7 +323,7 @@ def _summary_data_cells(studies, means):
 def _summary_label(result):
     method = result.get("method")
     if method == "exact":
-        return "Total (pooled count)"
+        return "Total (pooled count, a lower bound)" if result.get("lower_bound") else "Total (pooled count)"
     if result.get("k") == 1:
         return "Summary (one study)"
     if method == "glmm":
@@ -328,15 +345,18 @@ def _heterogeneity_text(result):
         return ["Heterogeneity: not applicable (one study)"]
     parts = []
     if result.get("tau2") is not None:
-        parts.append(f"τ² = {significant(result['tau2'])}")
+        parts.append(f"τ² = {significant(result['tau2'])}{_tau2_interval(result)}")
     if result.get("i2") is not None:
         parts.append(f"I² = {result['i2']:.0f}%")
-    if result.get("q") is not None:
-        q = f"Q = {result['q']:.2f}"
+    glmm = result.get("method") == "glmm"
+    for key, name in (("q", "Q (Wald)" if glmm else "Q"), ("q_lrt", "Q (likelihood ratio)")):
+        if result.get(key) is None:
+            continue
+        q = f"{name} = {result[key]:.2f}"
         if result.get("q_df") is not None:
             q += f" (df = {result['q_df']})"
-        if result.get("q_pvalue") is not None:
-            q += f", {p_value(result['q_pvalue'])}"
+        if result.get(f"{key}_pvalue") is not None:
+            q += f", {p_value(result[f'{key}_pvalue'])}"
         parts.append(q)
     if not parts:
         return ["Heterogeneity: not reported"]
@@ -351,18 +371,37 @@ def _heterogeneity_text(result):
     return lines
 
 
+def _tau2_interval(result):
+    """' (95% CI 0.40 to >100)': the Q-profile interval of tau², a censored bound with metafor's sign."""
+    bounds = result.get("tau2_ci")
+    if not bounds or any(value is None for value in bounds):
+        return ""
+    signs = result.get("tau2_ci_censored") or ["", ""]
+    lower, upper = (f"{sign}{significant(value)}" for sign, value in zip(signs, bounds))
+    return f" ({_level(result)}% CI {lower} to {upper})"
+
+
 def _method_text(result):
     """The method in words at the foot of the figure, with the reason it was chosen and any warning."""
     level = _level(result)
     method, measure, tau2 = result.get("method"), result.get("measure"), result.get("tau2_method")
     tau2_name = TAU2_NAMES.get((tau2 or "").upper(), tau2)
-    if method == "exact":
+    if method == "exact" and result.get("lower_bound"):
+        text = ("Method: pooled count (events / total over all patients); the count is a lower bound, so it is shown "
+                f"as ≥ with its exact one-sided {level}% lower limit, and there is no upper limit.")
+    elif method == "exact":
         text = f"Method: pooled count (events / total over all patients) with an exact {level}% confidence interval."
     elif method == "glmm":
-        text = (
-            "Method: binomial-normal generalised linear mixed model (random-intercept logistic regression, "
-            f"maximum likelihood); {level}% confidence interval."
-        )
+        text = ("Method: binomial-normal generalised linear mixed model (random-intercept logistic regression, "
+                "maximum likelihood); ")
+        if result.get("estimand") == "population average":
+            text += "the estimate is the population-average proportion E[expit(μ + τZ)] (all settings together); "
+        else:
+            text += "the estimate is the proportion in the median setting, expit(μ); "
+        if result.get("ci_method") == "t":
+            text += f"{level}% confidence interval with t on {count(result.get('ci_df'))} df."
+        else:
+            text += f"{level}% confidence interval."
     else:
         scale = SCALE_NAMES.get(measure, measure or "unknown")
         if _common_effect(result):
@@ -388,9 +427,9 @@ def _short_method(result):
     """The method in a few words, for the overview's method column."""
     method = result.get("method")
     if method == "exact":
-        return "pooled count, exact CI"
+        return "pooled count, lower bound" if result.get("lower_bound") else "pooled count, exact CI"
     if method == "glmm":
-        return "GLMM (ML)"
+        return "GLMM (ML), population average" if result.get("estimand") == "population average" else "GLMM (ML)"
     parts = ["IV", SCALE_NAMES.get(result.get("measure"), result.get("measure") or "")]
     if result.get("tau2_method"):
         parts.append(result["tau2_method"])

@@ -38,8 +38,10 @@ def onset_plot(patients: Sequence[Mapping[str, Any]], summaries: Sequence[Mappin
     ``patients``: list of ``{"label", "years", "group"}`` (``years`` may be None: listed as not reported;
     negative when calcinosis came before the SLE diagnosis). ``summaries``: list of ``{"label", "estimate",
     "ci_lower", "ci_upper", "n", "kind"}`` with ``kind`` "pooled" (drawn as a diamond) or "published" (an open
-    square); interval ends and ``n`` may be None. ``references``: ``{"value", "label"}`` dicts or
-    ``(value, label)`` pairs, drawn as dashed vertical lines.
+    square); interval ends and ``n`` may be None, and an optional ``"range": (min, max)`` is written beside a
+    summary that has no interval (the time rule's median of fewer than 6 patients: the range is not drawn as if
+    it were an interval). ``references``: ``{"value", "label"}`` dicts or ``(value, label)`` pairs, drawn as
+    dashed vertical lines.
     """
     patients, summaries = list(patients or []), list(summaries or [])
     if not patients and not summaries:
@@ -155,6 +157,9 @@ def _summary_value(summary: Mapping[str, Any], digits: int) -> str:
     text = fixed(estimate, digits)
     if _finite(lower) and _finite(upper):
         text += f" [{fixed(lower, digits)}, {fixed(upper, digits)}]"
+    elif summary.get("range"):
+        low, high = summary["range"]
+        text += f" (range {fixed(low, digits)} to {fixed(high, digits)})"
     return text
 
 
@@ -162,7 +167,9 @@ def _footer(summaries: Sequence[Mapping[str, Any]]) -> str:
     kinds = {summary["kind"] for summary in summaries}
     parts = ["Dots: one patient each, coloured by group."]
     if "pooled" in kinds:
-        parts.append("Filled diamonds: means pooled from the patients or series, spanning the 95% CI.")
+        parts.append("Filled diamonds: medians of the patients with their exact 95% CI (from 6 patients), means "
+                     "with an approximate t 95% CI (from 10 patients), or means pooled with series, each spanning its "
+                     "interval; a diamond without an interval has too few patients for one (its range is given).")
     if "published" in kinds:
         parts.append("Open squares: figures as published (with their interval when one is known).")
     parts.append("Dashed lines: published reference values.")

@@ -18,12 +18,15 @@ from typing import Any
 
 from metacalc.errors import UserError
 from metacalc.files import write_atomic
-from metacalc.render.sentences import closest_reference, comparison_line, mean_sentence, proportion_sentence
+from metacalc.meta.auto_rule import RULE as AUTO_RULE
+from metacalc.render.sentences import closest_reference, comparison_line, mean_sentence, median_text
+from metacalc.render.sentences import proportion_sentence
 from metacalc.review.document import ChangeLog, ReviewResults
 from metacalc.review.onset import LATER_MEASURE
 from metacalc.review.results import ProportionGroup, TimeGroup
 from metacalc.review.words import (
     ARM_PREFIXES,
+    ESTIMAND_NAMES,
     MEASURE_NAMES,
     MEASURE_SHORT,
     METHOD_NAMES,
@@ -32,11 +35,14 @@ from metacalc.review.words import (
     change_value,
     general,
     level_label,
+    lower_limit_label,
+    method_name,
     num,
     p_value,
     pct,
     sentence_case,
     slug,
+    span,
 )
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "templates")
@@ -64,6 +70,16 @@ REFERENCES = {
     "and case reports. BMJ Evid Based Med 2018;23:60-63.",
     "mcguinness2021": "McGuinness LA, Higgins JPT. Risk-of-bias VISualization (robvis). Res Synth Methods "
     "2021;12:55-61.",
+    "zeger1988": "Zeger SL, Liang KY, Albert PS. Models for longitudinal data: a generalized estimating equation "
+    "approach. Biometrics 1988;44:1049-1060.",
+    "lin2020": "Lin L, Chu H. Meta-analysis of proportions using generalized linear mixed models. Epidemiology "
+    "2020;31:713-717.",
+    "viechtbauer2007": "Viechtbauer W. Confidence intervals for the amount of heterogeneity in meta-analysis. "
+    "Stat Med 2007;26:37-52.",
+    "welch1947": "Welch BL. The generalization of 'Student's' problem when several different population variances "
+    "are involved. Biometrika 1947;34:28-35.",
+    "coverage": "metacalc coverage study of interval methods on case-report-shaped data: benchmarks/coverage/README.md "
+    "and benchmarks/coverage/results/results.md in the metacalc repository (tables P1-P7, B1, G1, T1, T2).",
 }
 
 # The patients' columns that time from SLE diagnosis is derived from (their quotes back the onset numbers).
@@ -144,12 +160,9 @@ def _methods_used(results: ReviewResults) -> dict[str, list[str]]:
     return {method: sorted(reason for reason in reasons if reason) for method, reasons in sorted(used.items())}
 
 
-def _bootstrap(results: ReviewResults) -> tuple[Any, Any] | None:
-    for analysis in results.analyses:
-        for group in analysis.groups:
-            if isinstance(group, TimeGroup) and group.summary and group.summary.mean_ci_bootstrap:
-                return group.summary.n_boot, group.summary.seed
-    return None
+def _branches_used(results: ReviewResults) -> set[str]:
+    """The branches of the auto rule that the pooled proportions of this report took."""
+    return {group.result.branch for group in _proportion_groups(results) if group.result and group.result.branch}
 
 
 def _summary(results: ReviewResults) -> list[dict[str, Any]]:
@@ -238,7 +251,8 @@ def build_context(results: ReviewResults, figures: Figures, title: str | None = 
         "appraisal": _appraisal(results),
         "checklist": _checklist(results),
         "methods_used": _methods_used(results),
-        "bootstrap": _bootstrap(results),
+        "auto_rule": AUTO_RULE,
+        "branches_used": _branches_used(results),
         "references": REFERENCES,
         "method_names": METHOD_NAMES,
         "excluded": excluded,
@@ -268,14 +282,16 @@ def _environment() -> Any:
         keep_trailing_newline=True,
     )
     filters: dict[str, Callable[..., Any]] = {
-        "pct": pct, "num": num, "pvalue": lambda value: p_value(value, with_p=False), "slug": slug,
+        "pct": pct, "num": num, "pvalue": lambda value: p_value(value, with_p=False), "slug": slug, "span": span,
         "sentence_case": sentence_case, "g": general, "change": change_value,
         "outcome_name": lambda outcome: SERIES_FIGURE_NAMES.get(outcome, str(outcome).replace("_", " ")),
         "measure_short": lambda measure: MEASURE_SHORT.get(measure, str(measure).replace("_", " ")),
     }
     env.filters.update(filters)
-    env.globals.update(proportion_sentence=proportion_sentence, mean_sentence=mean_sentence,
-                       measure_names=MEASURE_NAMES, closest_reference=closest_reference, later_measure=LATER_MEASURE)
+    env.globals.update(proportion_sentence=proportion_sentence, mean_sentence=mean_sentence, median_text=median_text,
+                       measure_names=MEASURE_NAMES, closest_reference=closest_reference, later_measure=LATER_MEASURE,
+                       method_name=method_name, estimand_names=ESTIMAND_NAMES, lower_limit_label=lower_limit_label,
+                       pct=pct)
     return env
 
 

@@ -7,31 +7,54 @@ from dataclasses import dataclass
 
 from metacalc.review.onset import LATER_MEASURE
 from metacalc.review.results import AnalysisResult, Comparison, ProportionGroup, TimeGroup, ValuesSummary
-from metacalc.review.words import MEASURE_NAMES, MEASURE_SHORT, METHOD_NAMES, level_label, num, p_value, pct
-from metacalc.review.words import sentence_case
+from metacalc.review.words import MEASURE_NAMES, MEASURE_SHORT, level_label, lower_limit_label, method_name, num
+from metacalc.review.words import p_value, pct, sentence_case, span
 
 
 def proportion_sentence(group: ProportionGroup, level: float, with_method: bool = True) -> str:
-    """'1 of 4 patients responded (25.0%, 95% CI 0.6%–80.6%; pooled count with exact ... interval)'."""
+    """'1 of 4 patients responded (25.0%, 95% CI 0.6% to 80.6%; pooled count with exact ... interval)'; a lower
+    bound reads 'at least 10 of 21 patients responded (≥ 47.6%, one-sided 95% lower limit 28.6%; ...)'."""
     result = group.result
     who = "patients" if group.total != 1 else "patient"
-    head = f"{group.events} of {group.total} {who} responded"
     if result is None:
-        return f"{head} (not pooled: {group.not_pooled or 'no estimate'})"
-    method = f"; {METHOD_NAMES.get(result.method or '', result.method)}" if with_method else ""
-    return (f"{head} ({pct(result.estimate)}, {level_label(level)} {pct(result.ci_lower)}–"
-            f"{pct(result.ci_upper)}{method})")
+        return f"{group.events} of {group.total} {who} responded (not pooled: {group.not_pooled or 'no estimate'})"
+    method = f"; {method_name(result)}" if with_method else ""
+    if result.lower_bound:
+        return (f"at least {group.events} of {group.total} {who} responded (≥ {pct(result.estimate)}, "
+                f"{lower_limit_label(level)} {pct(result.ci_lower)}; a lower bound, so no upper limit{method})")
+    return (f"{group.events} of {group.total} {who} responded ({pct(result.estimate)}, {level_label(level)} "
+            f"{span(result.ci_lower, result.ci_upper, pct)}{method})")
+
+
+def median_text(summary: ValuesSummary, level: float) -> str:
+    """The median with its exact interval, or with the range and the range's chance of containing the median."""
+    text = f"median {num(summary.median)} years"
+    if summary.median_ci:
+        low, high = summary.median_ci
+        return (f"{text} ({level_label(level)} {span(low, high)}, exact, covering the median with probability "
+                f"{pct(summary.median_ci_coverage)})")
+    if summary.n > 1:
+        return (f"{text} (range {span(summary.min, summary.max)}, which contains the median with probability "
+                f"{pct(summary.range_coverage)}; no exact {100 * level:g}% interval exists with {summary.n} values)")
+    return text
 
 
 def mean_sentence(summary: ValuesSummary | None, level: float) -> str:
+    """The summary the time rule allows: the median first, then the mean (with its approximate t interval only
+    from 10 patients on), n."""
     if not summary:
         return "no patient with a value"
-    ci = summary.mean_ci
-    text = f"mean {num(summary.mean)} years"
-    if ci:
-        text += f" ({level_label(level)} {num(ci[0])}–{num(ci[1])})"
-    text += f", median {num(summary.median)} (range {num(summary.min)}–{num(summary.max)}), n = {summary.n}"
-    return text
+    if summary.n == 1:
+        return f"one patient, {num(summary.median)} years"
+    text = median_text(summary, level)
+    text += f"; mean {num(summary.mean)} (SD {num(summary.sd)})"
+    if summary.mean_ci:
+        text += f", approximate {level_label(level)} {span(*summary.mean_ci)}"
+    elif summary.n < 10:
+        text += ", no interval for the mean with fewer than 10 patients"
+    else:
+        text += ", no interval for the mean (its t interval would extend below 0)"
+    return f"{text}; n = {summary.n}"
 
 
 def _reference_name(comparison: Comparison) -> str:
@@ -40,7 +63,9 @@ def _reference_name(comparison: Comparison) -> str:
     if ref.population:
         details.append(ref.population)
     if ref.n:
-        details.append(f"n = {ref.n}")
+        details.append(f"n = {ref.n:g}")
+    if ref.sd:
+        details.append(f"SD {ref.sd:g}")
     return f"{ref.mean:g} years ({', '.join(details)}; {MEASURE_NAMES.get(ref.outcome, ref.outcome)})"
 
 
@@ -74,6 +99,17 @@ def closest_reference(analysis: AnalysisResult) -> Headline | None:
         f"from {_reference_name(near)} and {abs(far.difference or 0):.1f} years from {_reference_name(far)}."
     )
     caveats = []
+    untested = [c for c in (near, far) if not c.tested]
+    if untested:
+        figures = " and ".join(f"{c.reference.mean:g} years" for c in untested)
+        sources = "; ".join(_unknowns(c) for c in untested)
+        caveats.append(
+            f"{'Both differences are' if len(untested) == 2 else 'The difference from ' + figures + ' is'} "
+            f"descriptive, not a test: {sources}, so no test can allow for the published figure's own uncertainty "
+            "(a one-sample test would treat it as a known constant).")
+    if summary.n < 10:
+        caveats.append(f"With {summary.n} patients the mean itself is imprecise: "
+                       f"{median_text(summary, float(summary.level))}.")
     for c in (near, far):
         if c.same_measure:
             continue
@@ -91,7 +127,7 @@ def closest_reference(analysis: AnalysisResult) -> Headline | None:
             direction = "below" if c.difference < 0 else "above"
             patients = (f"{c.n} patients whose reports give it (mean " if c.n != 1
                         else "the one patient whose report gives it (")
-            test = f"t test {p_value(c.pvalue)}" if c.tested else "too few patients for a test"
+            test = f"Welch t test {p_value(c.pvalue)}" if c.tested else "descriptive"
             caveats.append(
                 f"On that measure ({MEASURE_NAMES.get(c.measure, c.measure)}), {patients}{num(c.mean)} "
                 f"years) lie{'s' if c.n == 1 else ''} {abs(c.difference):.1f} years {direction} "
@@ -100,8 +136,19 @@ def closest_reference(analysis: AnalysisResult) -> Headline | None:
     return Headline(answer, tuple(caveats))
 
 
+def _unknowns(comparison: Comparison) -> str:
+    """What is not known about a published figure, so that it cannot be tested against."""
+    ref = comparison.reference
+    if ref.n and not ref.sd:
+        return f"{ref.mean:g} years is the mean of {ref.n:g} patient{'s' if ref.n != 1 else ''}, without an SD"
+    if not ref.n:
+        return f"the number of patients and the SD behind {ref.mean:g} years are not known"
+    return comparison.note or f"{ref.mean:g} years cannot be tested against"
+
+
 def comparison_line(group: str, comparison: Comparison, level: float) -> str:
-    """One comparison of the summary box in a line: who, against what, on which measure, and the test."""
+    """One comparison of the summary box in a line: who, against what, on which measure, and the test (Welch's
+    where the figure's n and SD are known) or why the difference is only descriptive."""
     ref = comparison.reference
     head = (f"{sentence_case(group)} vs {ref.mean:g} years {MEASURE_SHORT.get(ref.outcome, ref.outcome)} "
             f"({ref.label}, {ref.population or 'all'})")
@@ -113,8 +160,10 @@ def comparison_line(group: str, comparison: Comparison, level: float) -> str:
             f"{'' if comparison.same_measure else ' (a different measure)'}, difference "
             f"{num(comparison.difference)}")
     if comparison.tested:
-        text += (f" ({level_label(level)} {num(comparison.ci_lower)} to {num(comparison.ci_upper)}; "
-                 f"t test {p_value(comparison.pvalue)})")
+        text += (f" ({level_label(level)} {span(comparison.ci_lower, comparison.ci_upper)}; "
+                 f"Welch t test {p_value(comparison.pvalue)})")
+    elif comparison.n == 1:
+        text += " (one patient: descriptive)"
     else:
-        text += "; too few patients for a test"
+        text += f" (descriptive: {_unknowns(comparison)})"
     return text + "."

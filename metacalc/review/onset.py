@@ -13,6 +13,7 @@ from typing import Any
 from metacalc.data.cells import as_text
 from metacalc.review.plan import TIME_OUTCOMES, Analysis, Settings
 from metacalc.review.results import (
+    TEST_FIELDS,
     Comparison,
     PooledEstimate,
     Reference,
@@ -29,7 +30,9 @@ from metacalc.review.words import OUTCOME_LABELS, sentence_case
 ALL_PATIENTS = "all patients"
 # Diagnosis of calcinosis follows the first lesion, so a time to diagnosis bounds the time to onset from above.
 LATER_MEASURE = {"years_sle_to_calcinosis_diagnosis": "years_sle_to_onset"}
-TEST_KEYS = ("mean", "median", "difference", "ci_lower", "ci_upper", "pvalue", "wilcoxon_pvalue", "sign_pvalue")
+TEST_KEYS = ("mean", "median", "difference", "ci_lower", "ci_upper", "pvalue", "method", "note")
+BELOW_ZERO = ("the random-effects {what} of the pooled mean extends below 0 ({lower:.1f} to {upper:.1f} years), which a "
+              "time from diagnosis cannot: with so few or so different studies no {what} is given")
 
 Used = dict[str, list[str]]
 Reasons = dict[str, dict[str, str]]
@@ -121,7 +124,11 @@ def _time_group(review: ReviewTables, name: str, patients: list[Row], outcome: s
     from metacalc.meta import pool_means, study_from_patients, summarise_values
 
     values = [float(p[outcome]) for p in patients]
-    summary = ValuesSummary(summarise_values(values, level=run.level).to_dict()) if values else None
+    # A time from diagnosis is not negative unless the sheets flag onset before the diagnosis; where none of the
+    # patients' values is negative it is summarised as the non-negative quantity it is (the time rule).
+    non_negative = bool(values) and min(values) >= 0
+    summary = (ValuesSummary(summarise_values(values, level=run.level, non_negative=non_negative).to_dict())
+               if values else None)
     pooled, not_pooled, pooled_series = None, None, None
     if name == ALL_PATIENTS:
         if not series:
@@ -136,7 +143,8 @@ def _time_group(review: ReviewTables, name: str, patients: list[Row], outcome: s
                 result = pool_means([combined.mean] + [s.mean for s in series], [combined.sd] + [s.sd for s in series],
                                     [combined.n] + [s.n for s in series], tau2_method=run.tau2_method, knha=run.knha,
                                     level=run.level, labels=labels)
-                pooled, pooled_series = PooledEstimate("mean", result.to_dict()), tuple(series)
+                pooled, not_pooled = _non_negative_pooled(result.to_dict(), non_negative)
+                pooled_series = tuple(series) if pooled else None
             except (ValueError, ArithmeticError) as error:
                 not_pooled = str(error)
     contributors = tuple(
@@ -144,6 +152,20 @@ def _time_group(review: ReviewTables, name: str, patients: list[Row], outcome: s
                         float(p[outcome]), as_text(p.get(f"{outcome}_derivation")), as_text(p.get("lupus_panniculitis")))
         for p in patients)
     return TimeGroup(name, len(values), summary, tuple(comparisons), pooled, not_pooled, contributors, pooled_series)
+
+
+def _non_negative_pooled(fields: dict[str, Any], non_negative: bool) -> tuple[PooledEstimate | None, str | None]:
+    """The pooled mean as shown: no interval of a time may extend below 0. A confidence interval that does leaves
+    the group not pooled (the reason says why); a prediction interval that does is left out (``nulls`` says why)."""
+    lower, upper = fields.get("ci_lower"), fields.get("ci_upper")
+    if non_negative and lower is not None and upper is not None and lower < 0:
+        return None, BELOW_ZERO.format(what="confidence interval", lower=lower, upper=upper)
+    pi_lower, pi_upper = fields.get("pi_lower"), fields.get("pi_upper")
+    if non_negative and pi_lower is not None and pi_upper is not None and pi_lower < 0:
+        reason = BELOW_ZERO.format(what="prediction interval", lower=pi_lower, upper=pi_upper)
+        fields = {**fields, "pi_lower": None, "pi_upper": None,
+                  "nulls": {**fields.get("nulls", {}), "pi_lower": reason, "pi_upper": reason}}
+    return PooledEstimate("mean", fields), None
 
 
 def _series_means(review: ReviewTables, settings: Settings) -> tuple[list[SeriesMean], dict[str, str]]:
@@ -189,12 +211,15 @@ def published_figures(review: ReviewTables, analysis: Analysis) -> list[Referenc
             out.append(Reference(
                 row["aggregate_id"], row["study_id"], review.label_of(row["study_id"]), population,
                 row["outcome"], row.get("n"), float(row["mean"]),
-                ALL_PATIENTS if value is None else subgroup_name(analysis.subgroup_by, value)))
+                ALL_PATIENTS if value is None else subgroup_name(analysis.subgroup_by, value),
+                None if row.get("sd") is None else float(row["sd"])))
     return sorted(out, key=lambda r: (r.mean, r.aggregate_id))
 
 
 def compare(reference: Reference, patients: Sequence[Mapping[str, Any]], measure: str, level: float) -> Comparison:
-    """One published figure against the patients of its group on one measure; no test on fewer than 2 patients."""
+    """One published figure against the patients of its group on one measure: Welch's test where the figure's n
+    and SD are published, else a descriptive difference (the core's ``compare_with_published``); nothing on no
+    patient, and the difference alone for one patient."""
     from metacalc.meta import compare_with_published
 
     values = [float(p[measure]) for p in patients]
@@ -210,13 +235,15 @@ def compare(reference: Reference, patients: Sequence[Mapping[str, Any]], measure
     if len(values) < 2:
         value = values[0]
         interpretation = (f"One patient ({value:g} years, {what}) against the published {reference.mean:g} years: "
-                          "too few patients for a test.")
+                          "a single value, so the difference is descriptive.")
         return Comparison(**base, interpretation=_with_caveat(caveat, interpretation), mean=value, median=value,
-                          difference=value - reference.mean)
-    result = compare_with_published(values, reference.mean, level=level).to_dict()
+                          difference=value - reference.mean, note="one patient: no test is possible")
+    result = compare_with_published(values, reference.mean, reference_n=reference.n, reference_sd=reference.sd,
+                                    level=level).to_dict()
+    tested = result["method"] == "welch"
     return Comparison(**base, interpretation=_with_caveat(caveat, result["interpretation"]),
-                      **{key: result[key] for key in TEST_KEYS}, tested=True,
-                      test={key: result[key] for key in ("t_statistic", "df", "sign_above", "sign_below")})
+                      **{key: result[key] for key in TEST_KEYS}, tested=tested,
+                      test={key: result[key] for key in TEST_FIELDS} if tested else {})
 
 
 def _with_caveat(caveat: str, interpretation: str) -> str:

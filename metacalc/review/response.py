@@ -133,7 +133,8 @@ def _pooled_group(name: str, contributors: list[Contributor], method: str, min_p
     if sum(totals) < min_patients:
         not_pooled = f"fewer than {min_patients} patients"
     else:
-        result, not_pooled = pool(events, totals, [c.label for c in contributors], method, run)
+        result, not_pooled = pool(events, totals, [c.label for c in contributors], method, run,
+                                  [bool(c.lower_bound) for c in contributors])
     return ProportionGroup(
         group=name, k=len(contributors), patients=sum(c.total for c in contributors if not c.is_series),
         events=sum(events), total=sum(totals), method_requested=method, result=result, not_pooled=not_pooled,
@@ -143,13 +144,18 @@ def _pooled_group(name: str, contributors: list[Contributor], method: str, min_p
 
 
 def pool(events: Sequence[int], totals: Sequence[int], labels: Sequence[str] | None, method: str,
-         run: RunSettings) -> tuple[PooledEstimate | None, str | None]:
-    """(pooled estimate, None), or (None, the core's reason) when the core refuses the fit."""
+         run: RunSettings, lower_bounds: Sequence[bool] | None = None) -> tuple[PooledEstimate | None, str | None]:
+    """(pooled estimate, None), or (None, the core's reason) when the core refuses the fit.
+
+    ``lower_bounds`` flags the studies whose events only bound the outcome from below (a series without a figure
+    for one of the outcome's categories): the core then gives the pooled count with a one-sided lower limit, or
+    refuses a model, and the group says which.
+    """
     from metacalc.meta import pool_proportions
 
     try:
         result = pool_proportions(events, totals, method=method, measure=run.measure, tau2_method=run.tau2_method,
-                                  knha=run.knha, level=run.level, labels=labels)
+                                  knha=run.knha, level=run.level, labels=labels, lower_bounds=lower_bounds)
     except (ValueError, ArithmeticError) as error:
         return None, str(error)
     return PooledEstimate("proportion", result.to_dict()), None
@@ -279,12 +285,14 @@ def cumulative_by_year(review: ReviewTables, group: ProportionGroup, run: RunSet
                                        "per report would be unreadable and needs as many refits")
     events = np.array([c.events for c in contributors])
     totals = np.array([c.total for c in contributors])
+    flags = np.array([bool(c.lower_bound) for c in contributors])
     years = [as_number(review.study.get(c.study_id, {}).get("year")) for c in contributors]
     method = group.method_requested
 
     def fit(indices: Any) -> Any:
         return pool_proportions(events[indices], totals[indices], method=method, measure=run.measure,
-                                tau2_method=run.tau2_method, knha=run.knha, level=run.level)
+                                tau2_method=run.tau2_method, knha=run.knha, level=run.level,
+                                lower_bounds=flags[indices])
 
     try:
         table = cumulative_by(fit, len(contributors), order=[math.inf if y is None else y for y in years],
@@ -298,5 +306,5 @@ def cumulative_by_year(review: ReviewTables, group: ProportionGroup, run: RunSet
             added=row["added"], study_id=contributors[added].study_id, year=years[added], k=row["k"],
             events=int(events[list(indices)].sum()), total=int(totals[list(indices)].sum()),
             method=table.fits[i].method, estimate=row["estimate"], ci_lower=row["ci_lower"],
-            ci_upper=row["ci_upper"]))
+            ci_upper=row["ci_upper"], lower_bound=table.fits[i].lower_bound))
     return Cumulative(tuple(steps), None, tuple(c.label for c, y in zip(contributors, years) if y is None))

@@ -72,6 +72,21 @@ class PooledEstimate:
         return self.fields.get("reason")
 
     @property
+    def branch(self) -> str | None:
+        """The auto rule's branch (None when a method was requested, or for means)."""
+        return self.fields.get("branch")
+
+    @property
+    def estimand(self) -> str | None:
+        """Which proportion the estimate is (the core's estimand names); None for means."""
+        return self.fields.get("estimand")
+
+    @property
+    def lower_bound(self) -> bool:
+        """The estimate is a lower bound: ``ci_lower`` is a one-sided lower limit and there is no upper limit."""
+        return bool(self.fields.get("lower_bound"))
+
+    @property
     def warnings(self) -> list[str]:
         return list(self.fields.get("warnings") or [])
 
@@ -101,8 +116,9 @@ class FieldsView:
 
 @dataclass(frozen=True)
 class ValuesSummary(FieldsView):
-    """Per-patient values summarised by the core (``summarise_values(...).to_dict()``): n, mean, sd, median, q1,
-    q3, min, max, mean_ci, mean_ci_bootstrap, median_ci, n_boot, seed, level."""
+    """Per-patient values summarised by the core by its time rule (``summarise_values(...).to_dict()``): n, mean,
+    sd, median, q1, q3, min, max, level, mean_ci (None where the rule gives none), mean_ci_method, mean_ci_note,
+    median_ci (None where no exact interval exists), median_ci_coverage, range_coverage, non_negative."""
 
     fields: Mapping[str, Any]
 
@@ -180,6 +196,7 @@ class CumulativeStep:
     estimate: float | None
     ci_lower: float | None
     ci_upper: float | None
+    lower_bound: bool = False  # a lower bound: ci_lower is one-sided, no upper limit
 
     def to_dict(self) -> JSON:
         return dict(self.__dict__)
@@ -271,6 +288,7 @@ class Reference:
     n: int | float | None
     mean: float
     group: str
+    sd: float | None = None  # published SD (with n, a Welch comparison is possible)
 
     def to_dict(self) -> JSON:
         return dict(self.__dict__)
@@ -280,12 +298,16 @@ class Reference:
         return cls(**data)
 
 
-TEST_FIELDS = ("t_statistic", "df", "sign_above", "sign_below")
+TEST_FIELDS = ("t_statistic", "df", "se")
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """One published figure against the patients of its group, on one measure (no test on fewer than 2)."""
+    """One published figure against the patients of its group, on one measure.
+
+    ``method`` is "welch" (the figure's n and SD are known: ``tested``, with the difference's interval and p) or
+    "descriptive" (the difference alone; ``note`` says why no test is made, e.g. the figure's SD is unknown).
+    """
 
     reference: Reference
     group: str
@@ -302,10 +324,10 @@ class Comparison:
     ci_lower: float | None = None
     ci_upper: float | None = None
     pvalue: float | None = None
-    wilcoxon_pvalue: float | None = None
-    sign_pvalue: float | None = None
+    method: str = "descriptive"
+    note: str = ""
     tested: bool = False
-    test: Mapping[str, Any] = field(default_factory=dict)  # t_statistic, df, sign_above, sign_below when tested
+    test: Mapping[str, Any] = field(default_factory=dict)  # Welch's t_statistic, df, se when tested
 
     def to_dict(self) -> JSON:
         out = {key: value for key, value in self.__dict__.items() if key not in ("test", "reference")}
@@ -421,8 +443,9 @@ class Headline(FieldsView):
     """The few numbers of a group that the tables, the summary and the change log show."""
 
     kind: Kind
-    fields: Mapping[str, Any]  # proportion: k, events, total, method, estimate, ci_lower, ci_upper;
-    #                            time: n, mean, ci_lower, ci_upper, median
+    fields: Mapping[str, Any]  # proportion: k, events, total, method, estimate, ci_lower, ci_upper, lower_bound;
+    #                            time: n, mean, ci_lower, ci_upper, median, median_ci_lower, median_ci_upper,
+    #                            min, max
 
     @classmethod
     def of_group(cls, group: Mapping[str, Any], kind: Kind) -> Headline:
@@ -430,11 +453,14 @@ class Headline(FieldsView):
         if kind == "proportion":
             result = group.get("result") or {}
             return cls(kind, {"k": group["k"], "events": group["events"], "total": group["total"],
-                              **{key: result.get(key) for key in ("method", "estimate", "ci_lower", "ci_upper")}})
+                              **{key: result.get(key) for key in ("method", "estimate", "ci_lower", "ci_upper")},
+                              "lower_bound": bool(result.get("lower_bound"))})
         summary = group.get("summary") or {}
         lower, upper = summary.get("mean_ci") or [None, None]
+        median_lower, median_upper = summary.get("median_ci") or [None, None]
         return cls(kind, {"n": group["patients"], "mean": summary.get("mean"), "ci_lower": lower, "ci_upper": upper,
-                          "median": summary.get("median")})
+                          "median": summary.get("median"), "median_ci_lower": median_lower,
+                          "median_ci_upper": median_upper, "min": summary.get("min"), "max": summary.get("max")})
 
 
 @dataclass(frozen=True)

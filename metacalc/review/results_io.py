@@ -31,7 +31,7 @@ CUMULATIVE_COLUMNS = (
 )
 COMPARISON_COLUMNS = (
     "analysis", "group", "reference", "reference_population", "reference_measure", "reference_mean", "measure", "n",
-    "mean", "difference", "ci_lower", "ci_upper", "pvalue", "wilcoxon_pvalue", "sign_pvalue", "note",
+    "mean", "difference", "method", "ci_lower", "ci_upper", "pvalue", "note",
 )
 EXCLUDED_COLUMNS = ("table", "row_id", "study_id", "reason")
 
@@ -106,15 +106,13 @@ def _comparison_rows(analysis: AnalysisResult) -> list[dict[str, Any]]:
             continue
         for comparison in group.comparisons:
             reference = comparison.reference
-            too_few = None if comparison.tested or not comparison.n else "too few patients for a test"
             rows.append({
                 "analysis": analysis.id, "group": group.group,
                 "reference": f"{reference.label} ({reference.aggregate_id})",
                 "reference_population": reference.population, "reference_mean": reference.mean,
                 **{key: getattr(comparison, key) for key in ("reference_measure", "measure", "n", "mean", "difference",
-                                                              "ci_lower", "ci_upper", "pvalue", "wilcoxon_pvalue",
-                                                              "sign_pvalue")},
-                "note": "; ".join(filter(None, [comparison.caveat, too_few])),
+                                                              "method", "ci_lower", "ci_upper", "pvalue")},
+                "note": "; ".join(filter(None, [comparison.caveat, comparison.note])),
             })
     return rows
 

@@ -49,6 +49,16 @@ METHOD_NAMES = {
     "glmm": "binomial-normal GLMM (random-intercept logistic)",
     "iv": "inverse-variance random effects",
 }
+# Which proportion a pooled estimate is (the core's ``estimand`` names).
+ESTIMAND_NAMES = {
+    "pooled count": "the proportion of all pooled patients",
+    "population average": "the population-average proportion E[expit(μ + τZ)], all settings together",
+    "median setting": "the proportion in the median setting, expit(μ)",
+    "mean proportion": "the inverse-variance mean of the studies' proportions",
+    "back-transformed mean": "the back-transformed mean of the transformed proportions",
+}
+# The time rule's words for a summary of per-patient times (the core's summarise_values).
+MEAN_INTERVAL_NAMES = {"t (approximate)": "approximate t interval"}
 # The scale of an inverse-variance model (metafor's measure), in words.
 SCALE_NAMES = {
     "PLO": "logit",
@@ -167,6 +177,29 @@ def change_value(value: Any) -> str:
 def level_label(level: float) -> str:
     """0.95 -> '95% CI'."""
     return f"{100 * level:g}% CI"
+
+
+def span(lower: float | None, upper: float | None, form: Any = None) -> str:
+    """An interval or range in words, 'to' between the ends so that a negative end is never ambiguous
+    ('-1.1 to 16.4', never '-1.1–16.4'); ``form`` writes each end (default: ``num``)."""
+    write = form or num
+    return f"{write(lower)} to {write(upper)}"
+
+
+def lower_limit_label(level: float) -> str:
+    """0.95 -> 'one-sided 95% lower limit' (the interval of a count that is only a lower bound)."""
+    return f"one-sided {100 * level:g}% lower limit"
+
+
+def method_name(result: Any) -> str:
+    """A pooled proportion's method in words, with the estimand where the GLMM gives the population average."""
+    method = result.method or ""
+    if method == "exact" and result.lower_bound:
+        return "pooled count with exact (Clopper-Pearson) one-sided lower limit"
+    name = METHOD_NAMES.get(method, method)
+    if result.estimand == "population average":
+        name += ", population-average proportion"
+    return name
 
 
 def sentence_case(text: str) -> str:

@@ -1,5 +1,6 @@
-"""The coverage study (benchmarks/coverage/) runs and writes well-formed tables; its candidate methods and its
-copy of today's ``auto`` rule agree with the package and with R. Nothing here measures time."""
+"""The coverage study (benchmarks/coverage/) runs and writes well-formed tables; it evaluates the core's own rules
+(the auto rule and the time rule, no second copy); its candidate methods agree with their formulas; the numbers the
+core quotes from the committed tables are the tables' numbers. Nothing here measures time."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ sys.path.insert(0, str(STUDY))
 import candidates  # noqa: E402
 import proportion_coverage  # noqa: E402
 import time_coverage  # noqa: E402
+
+from metacalc.meta import auto_rule  # noqa: E402
+from metacalc.meta.summaries import MIN_N_MEAN_INTERVAL, MIN_N_MEDIAN_INTERVAL  # noqa: E402
+
+RESULTS = STUDY / "results"
 
 
 def _run_quick(out: Path, workers: int) -> None:
@@ -71,7 +77,7 @@ def test_proportion_table_has_every_method_for_every_scenario(quick_run):
             assert 0 <= float(row["below"]) <= 1 - c + 1e-4
     # the exact pooled count never fails to give an interval, and neither does either rule
     for row in rows:
-        if row["method"] in ("count-cp", "auto-current", "auto-proposed"):
+        if row["method"] in ("count-cp", "auto-before", "auto-proposed"):
             assert row["returned"] == "1.0000"
 
 
@@ -80,7 +86,7 @@ def test_time_table_is_well_formed(quick_run):
     methods = time_coverage.MEAN_METHODS + (time_coverage.MEDIAN_METHOD,)
     assert len(rows) == len(time_coverage.scenarios(quick=True)) * len(methods)
     for row in rows:
-        if row["method"] == "time-rule" and int(row["n"]) < candidates.MIN_N_MEAN_INTERVAL:
+        if row["method"] == "time-rule" and int(row["n"]) < MIN_N_MEAN_INTERVAL:
             assert row["returned"] == "0.0000" and row["coverage"] == ""
         else:
             covered, below, above = float(row["coverage"]), float(row["below"]), float(row["above"])
@@ -89,9 +95,9 @@ def test_time_table_is_well_formed(quick_run):
     # the order-statistic interval's own coverage: the range's 1 - 2^(1-n) below 6 values, >= 95% from 6 on
     for row in median_rows:
         n, nominal = int(row["n"]), float(row["nominal"])
-        if n < candidates.MIN_N_MEDIAN_INTERVAL:
+        if n < MIN_N_MEDIAN_INTERVAL:
             assert nominal == pytest.approx(1 - 2.0 ** (1 - n), abs=1e-4)
-        assert (nominal >= 0.95) == (n >= candidates.MIN_N_MEDIAN_INTERVAL)
+        assert (nominal >= 0.95) == (n >= MIN_N_MEDIAN_INTERVAL)
 
 
 def test_tables_do_not_depend_on_the_number_of_workers(quick_run):
@@ -100,64 +106,90 @@ def test_tables_do_not_depend_on_the_number_of_workers(quick_run):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
 
 
-def test_copy_of_todays_auto_rule_matches_pool_proportions():
+def test_the_study_evaluates_the_cores_auto_rule():
+    # the study's "auto-proposed" is auto_rule.choose_auto on the study's own GLMM fits: the same branches and
+    # intervals as pool_proportions(method="auto") gives review by review
     from metacalc.meta import pool_proportions
-    from metacalc.meta.intervals import proportion_interval
 
     rng = np.random.default_rng(3)
     for design in proportion_coverage.designs(quick=True):
         n_row = design.totals
         x = rng.binomial(n_row, rng.uniform(0.05, 0.9, size=(12, n_row.size)))
         glmm = proportion_coverage._glmm(x, n_row)
-        z = 1.959963984540054
-        glmm_prop = (1 / (1 + np.exp(-(glmm[:, 0] - z * glmm[:, 1]))), 1 / (1 + np.exp(-(glmm[:, 0] + z * glmm[:, 1]))))
-        exact = proportion_interval(x.sum(axis=1), n_row.sum(), "clopper-pearson")
-        lower, upper = proportion_coverage.current_auto(x, n_row, exact, glmm_prop)
+        choice = auto_rule.choose_auto(x, np.broadcast_to(n_row, x.shape), *glmm.T)
         for i in range(len(x)):
             result = pool_proportions(x[i], n_row)
-            assert (lower[i], upper[i]) == pytest.approx((result.ci_lower, result.ci_upper), rel=1e-9, abs=1e-12)
+            assert result.branch == choice.branch[i]
+            assert (choice.lower[i], choice.upper[i]) == pytest.approx((result.ci_lower, result.ci_upper), rel=1e-9,
+                                                                       abs=1e-12)
 
 
-def test_proposed_rule_branches():
-    from metacalc.meta.intervals import proportion_interval
-
+def test_rule_variants_of_the_study():
     def choose(events, totals, estimate=-0.5, se=0.3, tau2=0.5, **options):
-        choice = candidates.proposed_auto(np.array([events]), np.array([totals]), np.array([estimate]),
-                                          np.array([se]), np.array([tau2]), **options)
-        exact = tuple(float(v) for v in proportion_interval(sum(events), sum(totals), "clopper-pearson"))
-        return choice.reason[0], choice.method[0], (choice.lower[0], choice.upper[0]), exact
-
-    assert choose([1], [2])[0] == "single study"
-    assert choose([1, 0, 1, 1], [1, 1, 1, 1])[0] == "single-patient reports"
-    assert choose([0, 0, 0], [1, 5, 10])[0] == "all or none"
-    reason, method, interval, exact = choose([1, 0, 0, 0], [1, 1, 1, 10])  # issue 10's sparse example
-    assert (reason, method) == ("dominant series", "exact") and interval == pytest.approx(exact)
+        choice = auto_rule.choose_auto(np.array([events]), np.array([totals]), np.array([estimate]),
+                                       np.array([se]), np.array([tau2]), **options)
+        return choice.branch[0]
 
     reports_and_series = ([1] * 20 + [0] * 19 + [8], [1] * 39 + [20])
-    reason, method, interval, _ = choose(*reports_and_series)
-    assert (reason, method) == ("glmm-reports", "glmm")
-    assert interval == pytest.approx(candidates.glmm_population_average_interval(-0.5, 0.3, 0.5))
-    assert choose(*reports_and_series, borrow_from_reports=False)[0] == "too few series"
-
+    assert choose(*reports_and_series) == "glmm-reports"
+    assert choose(*reports_and_series, borrow_from_reports=False) == "too few series"
     three_series = ([1, 3, 5, 9], [1, 10, 12, 20])
-    reason, method, interval, _ = choose(*three_series)
-    assert (reason, method) == ("glmm-series", "glmm")
-    assert interval == pytest.approx(candidates.glmm_population_average_interval(-0.5, 0.3, 0.5, df=2))
-    assert choose(*three_series, estimate=np.nan, se=np.nan, tau2=np.nan)[0] == "not estimable"
-    assert choose(*three_series, tau2=candidates.RUNAWAY_TAU2 + 1)[0] == "tau2 runaway"
-    reason, method, interval, exact = choose(*three_series, se=3.0)
-    assert (reason, method) == ("uninformative", "exact") and interval == pytest.approx(exact)
-    assert choose(*three_series, se=3.0, uninformative_width=np.inf)[0] == "glmm-series"
+    assert choose(*three_series, se=3.0) == "uninformative"
+    assert choose(*three_series, se=3.0, uninformative_width=np.inf) == "glmm-series"
+    assert choose(*three_series, tau2=30.0) == "tau2 runaway"
+    assert choose(*three_series, tau2=30.0, runaway_tau2=np.inf) == "glmm-series"
 
 
-def test_population_average_matches_numerical_integration():
-    from scipy import integrate, special, stats
+def _dominant(label):
+    reports, series = 0, []
+    for part in label.split(" + "):
+        if part.endswith("x n=1"):
+            reports = int(part.split(" ")[0])
+        else:
+            series = [int(v) for v in part.split(" ")[1].split("/")]
+    return reports > 0 and 1 <= len(series) <= 2 and max(series) > auto_rule.DOMINANT_SHARE * (reports + sum(series))
 
-    for mu, tau in ((-2.9, 1.5), (0.3, 0.5), (1.8, 1.0), (-1.0, 0.0)):
-        direct = integrate.quad(lambda z: special.expit(mu + tau * z) * stats.norm.pdf(z), -12, 12)[0]
-        assert candidates.population_average(mu, tau) == pytest.approx(direct, abs=1e-10)
-    for p, tau in ((0.05, 1.5), (0.5, 1.0), (0.9, 0.5)):
-        assert candidates.population_average(candidates.mean_logit_for_average(p, tau), tau) == pytest.approx(p)
+
+def test_the_dominant_series_warning_quotes_the_committed_table():
+    rows = [r for r in _rows(RESULTS / "proportions.csv") if _dominant(r["design"])]
+    assert len({r["design"] for r in rows}) == 8
+
+    def quoted(method, taus):
+        cells = [r for r in rows if r["method"] == method and r["tau"] in taus]
+        by_design = {}
+        for r in cells:
+            by_design.setdefault((r["design"], r["tau"]), []).append(float(r["coverage"]))
+        means = [100 * sum(v) / len(v) for v in by_design.values()]
+        return (round(min(means), 1), round(max(means), 1), round(100 * min(float(r["coverage"]) for r in cells), 1))
+
+    assert quoted("count-cp", ("1.00", "1.50")) == auto_rule.DOMINANT_COVERAGE["count_heterogeneous"]
+    assert quoted("glmm", ("1.00", "1.50")) == auto_rule.DOMINANT_COVERAGE["glmm_heterogeneous"]
+    assert quoted("count-cp", ("0.00",)) == auto_rule.DOMINANT_COVERAGE["count_homogeneous"]
+
+
+def test_the_rule_table_quotes_the_committed_results():
+    branches = _rows(RESULTS / "auto_branches.csv")
+    assert set(branches[0]) >= {branch.key for branch in auto_rule.RULE}
+    several = [r for r in _rows(RESULTS / "proportions.csv")
+               if r["method"] == "glmm-pa-ts" and r["shape"] in ("reports + several series", "series only")]
+    worst = f"{100 * min(float(r['coverage']) for r in several):.1f}%"
+    assert worst in next(b.evidence for b in auto_rule.RULE if b.key == "glmm-series")
+    # the GLMM branch for one or two series: the rule's coverage where it applies, and the pooled count's
+    designs = ("39 x n=1 + series 5", "39 x n=1 + series 20", "38 x n=1 + series 10/40", "9 x n=1 + series 5")
+    rows = [r for r in _rows(RESULTS / "proportions.csv") if r["design"] in designs]
+    cells = {}
+    for r in (r for r in rows if r["method"] == "auto-proposed"):
+        cells.setdefault((r["design"], r["tau"]), []).append(float(r["coverage"]))
+    means = [100 * sum(v) / len(v) for v in cells.values()]
+    worst_rule = 100 * min(float(r["coverage"]) for r in rows if r["method"] == "auto-proposed")
+    count = [r for r in rows if r["method"] == "count-cp" and r["tau"] == "1.50"]
+    by_design = {}
+    for r in count:
+        by_design.setdefault(r["design"], []).append(float(r["coverage"]))
+    lowest_count = min(100 * sum(v) / len(v) for v in by_design.values())
+    evidence = next(b.evidence for b in auto_rule.RULE if b.key == "glmm-reports")
+    assert (f"{min(means):.1f} to {max(means):.1f}% (worst scenario {worst_rule:.1f}%)" in evidence
+            and f"falls to {lowest_count:.1f}%" in evidence)
 
 
 def test_positive_mean_intervals_against_their_formulas():
@@ -192,16 +224,13 @@ def test_bootstrap_intervals_are_reproducible_and_do_not_depend_on_chunks():
     assert np.all(b_lo < b_hi)
 
 
-def test_time_rule():
-    small = candidates.proposed_time_summary([3.0, 18.0, 7.0])
-    assert small["mean_ci"] is None and small["median_ci"] is None
-    assert small["range_coverage"] == 0.75 and small["median"] == 7.0
-    six = candidates.proposed_time_summary([11, 3.5, 20, 8, 15.2, 27])
-    assert six["median_ci"] == (3.5, 27.0, 0.96875) and six["mean_ci"] is None
-    ten = candidates.proposed_time_summary([11, 3.5, 20, 8, 15.2, 27, 1.5, 6.3, 12.1, 33.4])
-    assert ten["mean_ci"] is not None and ten["mean_ci"][0] > 0
-    skewed = candidates.proposed_time_summary([0.1] * 9 + [60.0])
-    assert skewed["mean_ci"] is None and "below 0" in skewed["reason"]
+def test_the_study_evaluates_the_cores_time_rule():
+    from metacalc.meta import summaries
+
+    assert time_coverage.reports_mean_interval is summaries.reports_mean_interval
+    ten = summaries.summarise_values([11, 3.5, 20, 8, 15.2, 27, 1.5, 6.3, 12.1, 33.4])
+    assert ten.mean_ci is not None and bool(time_coverage.reports_mean_interval(10, ten.mean_ci.lower))
+    assert not time_coverage.reports_mean_interval(9, 1.0)
 
 
 def test_median_interval_used_by_the_study_agrees_with_r():
@@ -211,7 +240,7 @@ def test_median_interval_used_by_the_study_agrees_with_r():
     assert reference["metafor_version"] and reference["R_version"].startswith("R version")
     for case in reference["median_ci"]:
         low, high, coverage = median_interval(case["values"], 0.95)
-        assert case["exists"] == (case["n"] >= candidates.MIN_N_MEDIAN_INTERVAL)
+        assert case["exists"] == (case["n"] >= MIN_N_MEDIAN_INTERVAL)
         if case["exists"]:
             assert (low, high) == (case["lower"], case["upper"])
             assert coverage == pytest.approx(case["coverage"], abs=1e-12)

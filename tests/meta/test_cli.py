@@ -377,3 +377,15 @@ def test_by_makes_one_call_to_the_batch_engine(capsys, groups_csv, monkeypatch):
                        "--format", "json")
     assert code == 0, err
     assert calls == [len(GROUPS)]
+
+
+def test_table_marks_censored_tau2_bounds_and_gives_both_glmm_tests():
+    from metacalc.cli.meta import render_table
+    from metacalc.meta import pool_means, pool_proportions
+
+    far = render_table(pool_means([0.0, 30.0], [1.0, 1.0], [2, 2]).to_dict(), "means")
+    assert ", >4495]" in far  # the Q-profile upper bound is the end of its search, as metafor prints it
+    glmm = render_table(pool_proportions([1, 3, 5, 9], [1, 10, 12, 20], method="glmm").to_dict(), "proportions")
+    assert "Q (Wald) = " in glmm and "Q (LRT) = " in glmm
+    auto = render_table(pool_proportions([1, 3, 5, 9], [1, 10, 12, 20]).to_dict(), "proportions")
+    assert "population-average proportion" in auto

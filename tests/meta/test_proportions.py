@@ -1,4 +1,5 @@
-"""pool_proportions: the case-report default rule, the inverse-variance route against metafor, JSON without NaN."""
+"""pool_proportions: the case-report default rule, the inverse-variance route against metafor, JSON without NaN.
+The auto rule's branches, the population average and lower bounds: test_auto_rule.py."""
 
 import json
 import math
@@ -13,8 +14,9 @@ from metacalc.meta.proportions import PFT_HARMONIC_MEAN_WARNING, pool_proportion
 REFERENCE = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "metafor" / "iv_reference.json").read_text())
 KNIFE_EDGE = {("generated_18_mixed_k2", "PR", "ML")}  # see test_random_effects.py
 KEYS = {"k", "method", "measure", "tau2_method", "level", "estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper",
-        "transformed", "tau2", "tau2_ci", "i2", "h2", "q", "q_df", "q_pvalue", "studies", "reason", "warnings",
-        "nulls"}
+        "transformed", "ci_method", "ci_df", "tau2", "tau2_ci", "tau2_ci_censored", "i2", "h2", "q", "q_df",
+        "q_pvalue", "q_lrt", "q_lrt_pvalue", "estimand", "branch", "lower_bound", "lower_bound_studies", "studies",
+        "reason", "warnings", "nulls"}
 
 
 def strict_json(result):
@@ -49,9 +51,25 @@ def test_inverse_variance_matches_metafor(dataset):
                 else:
                     assert out[ours] == pytest.approx(expected, rel=tol, abs=1e-9), (where, ours)
             assert out["transformed"]["se"] == pytest.approx(fit["se"], rel=tol), where
+            # the model-scale values, unclipped (for PR beyond [0, 1] where metafor's are), beside the clipped ones
+            for ours, theirs in (("ci_lower", "ci_lb"), ("ci_upper", "ci_ub"), ("pi_lower", "pi_lb"),
+                                 ("pi_upper", "pi_ub")):
+                if fit[theirs] is None:
+                    assert out["transformed"][ours] is None and f"transformed.{ours}" in out["nulls"], where
+                else:
+                    assert out["transformed"][ours] == pytest.approx(fit[theirs], rel=tol, abs=1e-9), (where, ours)
             assert out["tau2"] == pytest.approx(fit["tau2"], rel=tol, abs=1e-9 if tol == 1e-6 else 1e-5), where
             assert out["q"] == pytest.approx(fit["QE"], rel=1e-6, abs=1e-9), where
             assert sum(s["weight"] for s in out["studies"]) == pytest.approx(100.0)
+
+
+def test_raw_proportion_intervals_beyond_0_and_1_keep_metafors_unclipped_values():
+    dataset = next(d for d in REFERENCE["datasets"] if d["name"] == "pritz1997")
+    fit = next(f for f in dataset["measures"]["PR"]["fits"] if f["method"] == "REML" and f["test"] == "z")
+    assert fit["pi_ub"] > 1  # metafor's prediction interval of these high proportions passes 1
+    result = pool_proportions(dataset["xi"], dataset["ni"], method="iv", measure="PR", tau2_method="REML")
+    assert result.pi_upper == 1.0 and result.transformed["pi_upper"] == pytest.approx(fit["pi_ub"], rel=1e-6)
+    assert any("clipped" in w and "unclipped" in w for w in result.warnings)
 
 
 def test_case_reports_default_to_the_pooled_count():
@@ -73,16 +91,17 @@ def test_case_reports_default_to_the_pooled_count():
 
 def test_series_default_to_the_glmm():
     result = pool_proportions([3, 6, 10, 1], [11, 17, 21, 6])
-    assert result.method == "glmm" and "case series" in result.reason
+    assert result.method == "glmm" and "case series" in result.reason and result.branch == "glmm-series"
     assert 0 < result.ci_lower < result.estimate < result.ci_upper < 1
     strict_json(result)
 
 
 @pytest.mark.parametrize("events, totals, phrase", [([0, 0, 0], [5, 1, 3], "0 events"),
-                                                    ([5, 1, 3], [5, 1, 3], "all events")])
+                                                    ([5, 1, 3], [5, 1, 3], "all events"),
+                                                    ([0, 0, 0, 0], [5, 1, 3, 9], "0 events")])
 def test_all_zero_or_all_events_default_to_the_pooled_count(events, totals, phrase):
     result = pool_proportions(events, totals)
-    assert result.method == "exact" and phrase in result.reason
+    assert result.method == "exact" and phrase in result.reason and result.branch == "all or none"
     assert result.estimate in (0.0, 1.0)
     assert (result.ci_lower == 0.0) if result.estimate == 0 else (result.ci_upper == 1.0)
     strict_json(result)

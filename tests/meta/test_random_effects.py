@@ -144,3 +144,32 @@ def test_paule_mandel_search_range_grows_with_the_spread_of_yi():
     assert result.estimate == pytest.approx(21.4081167343981, rel=1e-6)
     assert result.tau2_ci[0] == pytest.approx(212.254251194273, rel=1e-6)
     assert result.tau2_ci[1] == pytest.approx(4910.19801274991, rel=1e-6)
+
+
+SMALL = json.loads((FIXTURE.parent / "small_sample_reference.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(SMALL["tau2_censored"]))
+def test_censored_tau2_bounds_carry_metafors_sign(name):
+    case = SMALL["tau2_censored"][name]
+    fit = rma(case["yi"], case["vi"], method=case["method"])
+    assert fit.tau2 == pytest.approx(case["tau2"], rel=RTOL, abs=ATOL)
+    row = case["tau2_row"]
+    assert (fit.tau2_ci.lower, fit.tau2_ci.upper) == pytest.approx((row["ci_lb"], row["ci_ub"]), rel=RTOL, abs=ATOL)
+    assert (fit.tau2_ci.lower_censored, fit.tau2_ci.upper_censored) == (case["lb_sign"], case["ub_sign"])
+    assert fit.tau2_ci.censored == bool(case["lb_sign"] or case["ub_sign"])
+    if case["ub_sign"] == ">":  # the number kept is the end of the search, as metafor prints ">100.0000"
+        assert fit.tau2_ci.upper == pytest.approx(case["tau2_max"], rel=RTOL)
+        assert any(f">{case['tau2_max']:.4f}" in line for line in case["printed"])
+
+
+def test_censored_bound_is_flagged_in_the_json_of_a_pooled_mean():
+    from metacalc.meta import pool_means
+
+    far = pool_means([0.0, 30.0], [1.0, 1.0], [2, 2])  # two means 30 apart with tiny variances
+    document = far.to_dict()
+    assert document["tau2_ci_censored"] == ["", ">"] and document["tau2_ci"][1] == pytest.approx(10 * far.tau2)
+    same = pool_means([10.0, 10.02, 10.0], [3.0, 3.0, 3.0], [4, 4, 4]).to_dict()  # Q far below its df
+    assert same["tau2_ci_censored"] == ["<", "<"] and same["tau2_ci"] == [0.0, 0.0]
+    found = pool_means([10.0, 11.0, 10.5], [3.0, 3.0, 3.0], [20, 20, 20]).to_dict()
+    assert found["tau2_ci_censored"] == ["", ""]

@@ -108,6 +108,23 @@ def test_subgroups_by_excludes_subgroups_without_standard_error():
     json.dumps(analysis.to_dict(), allow_nan=False)
 
 
+def test_subgroups_are_tested_only_on_a_common_scale():
+    from metacalc.meta import pool_proportions, subgroups
+
+    # under auto the reports subgroup is a pooled count (proportion scale), the series subgroup a GLMM (logit)
+    events, totals = [1, 0, 1, 1, 0, 3, 5, 9, 4], [1, 1, 1, 1, 1, 10, 12, 20, 9]
+    groups = ["reports"] * 5 + ["series"] * 4
+    mixed = subgroups(pool_proportions(events, totals), groups)
+    assert [mixed.fits[g].method for g in ("reports", "series")] == ["exact", "glmm"]
+    assert mixed.q_between is None and mixed.scale is None
+    assert "different scales (reports: proportion; series: logit)" in mixed.not_tested
+    document = mixed.to_dict()["test_for_subgroup_differences"]
+    assert document["q_between"] is None and document["not_tested"] == mixed.not_tested
+    # one method for every subgroup: one scale, and the test is made
+    common = subgroups(pool_proportions(events, totals, method="glmm"), groups)
+    assert common.scale == "logit" and common.not_tested is None and common.q_between is not None
+
+
 def test_callable_forms_equal_the_forms_on_a_result():
     data = REFERENCE["datasets"]["pritz1997_plo"]
     yi, vi = np.array(data["yi"]), np.array(data["vi"])

@@ -1,4 +1,5 @@
-"""summarise_values, median_interval and study_from_patients against R (tests/fixtures/metafor/means_reference.json)."""
+"""summarise_values (the time rule), t_interval, median_interval and study_from_patients against R
+(tests/fixtures/metafor/means_reference.json and small_sample_reference.json)."""
 
 import json
 from pathlib import Path
@@ -7,9 +8,12 @@ import numpy as np
 import pytest
 
 from metacalc.meta.means import pool_means
-from metacalc.meta.summaries import median_interval, study_from_patients, summarise_values
+from metacalc.meta.summaries import (MIN_N_MEAN_INTERVAL, MIN_N_MEDIAN_INTERVAL, median_interval, study_from_patients,
+                                     summarise_values, t_interval)
 
-REFERENCE = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "metafor" / "means_reference.json").read_text())
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "metafor"
+REFERENCE = json.loads((FIXTURES / "means_reference.json").read_text())
+SMALL = json.loads((FIXTURES / "small_sample_reference.json").read_text())
 RTOL = 1e-6
 
 
@@ -23,22 +27,52 @@ def test_summarise_values_matches_r(name):
     summary = summarise_values(ref["values"])
     for field in ("n", "mean", "sd", "median", "q1", "q3", "min", "max"):
         close(getattr(summary, field), ref[field])
-    close(summary.mean_ci[0], ref["mean_ci"][0])
-    close(summary.mean_ci[1], ref["mean_ci"][1])
+    interval = t_interval(ref["values"])
+    close(interval[0], ref["mean_ci"][0])
+    close(interval[1], ref["mean_ci"][1])
+    # the summary reports it only where the time rule allows: 10 values or more, not below 0
+    shown = summary.n >= MIN_N_MEAN_INTERVAL and interval.lower >= 0
+    assert (summary.mean_ci == interval) if shown else (summary.mean_ci is None)
     json.dumps(summary.to_dict(), allow_nan=False)
 
 
-def test_bootstrap_interval_is_deterministic_and_sensible():
-    values = REFERENCE["summary"]["wider"]["values"]
-    first = summarise_values(values, n_boot=2000, seed=7)
-    again = summarise_values(values, n_boot=2000, seed=7)
-    other = summarise_values(values, n_boot=2000, seed=8)
-    assert first.mean_ci_bootstrap == again.mean_ci_bootstrap
-    assert first.mean_ci_bootstrap != other.mean_ci_bootstrap
-    low, high = first.mean_ci_bootstrap
-    assert min(values) < low < first.mean < high < max(values)
-    # the percentile interval of the mean is narrower than the t interval for n = 12 (no t inflation)
-    assert high - low < first.mean_ci[1] - first.mean_ci[0]
+@pytest.mark.parametrize("case", SMALL["median_ci"], ids=lambda c: f"n={c['n']}")
+def test_time_rule_reports_the_median_interval_only_where_it_exists(case):
+    summary = summarise_values(case["values"])
+    assert summary.range_coverage == pytest.approx(case["range_coverage"], abs=1e-12)
+    if case["exists"]:
+        assert summary.n >= MIN_N_MEDIAN_INTERVAL
+        assert tuple(summary.median_ci) == (case["lower"], case["upper"])
+        assert summary.median_ci_coverage == pytest.approx(case["coverage"], abs=1e-12)
+    else:
+        assert summary.n < MIN_N_MEDIAN_INTERVAL and summary.median_ci is None
+        assert summary.median_ci_coverage is None
+    out = summary.to_dict()
+    assert "mean_ci_bootstrap" not in out  # the study found the bootstrap to undercover at every n <= 40
+    if summary.n < MIN_N_MEAN_INTERVAL:
+        assert out["mean_ci"] is None and "fewer than 10 values" in out["mean_ci_note"]
+    else:
+        assert out["mean_ci_method"] == "t (approximate)" and out["mean_ci"][0] >= 0
+
+
+def test_a_t_interval_below_zero_is_not_reported_for_a_non_negative_quantity():
+    skewed = [0.1] * 9 + [60.0]
+    assert t_interval(skewed).lower < 0
+    summary = summarise_values(skewed)
+    assert summary.mean_ci is None and "extends below 0" in summary.mean_ci_note
+    signed = summarise_values(skewed, non_negative=False)  # a quantity that may be negative keeps it
+    assert signed.mean_ci is not None and signed.mean_ci.lower < 0
+    with pytest.raises(ValueError, match="negative value"):
+        summarise_values([3.0, -1.0, 5.0])
+    assert summarise_values([3.0, -1.0, 5.0], non_negative=False).min == -1.0
+
+
+def test_the_issue_10_example_gives_no_interval_of_the_mean():
+    # "7.7 years (95% CI -1.1 to 16.4)" for three patients: now the median and the range with its coverage
+    summary = summarise_values([4.0, 8.0, 11.0])
+    assert summary.mean_ci is None and summary.median_ci is None
+    assert (summary.median, summary.min, summary.max, summary.range_coverage) == (8.0, 4.0, 11.0, 0.75)
+    assert t_interval([4.0, 8.0, 11.0]).lower == pytest.approx(-1.0573382680, rel=1e-9)
 
 
 def test_median_interval_uses_binomial_order_statistics():
@@ -57,7 +91,7 @@ def test_median_interval_falls_back_to_range_with_its_coverage_for_small_n():
 
 def test_single_value_summary_has_no_spread_and_is_json_safe():
     summary = summarise_values([7.5])
-    assert summary.sd is None and summary.mean_ci is None and summary.mean_ci_bootstrap is None
+    assert summary.sd is None and summary.mean_ci is None and summary.range_coverage is None
     assert json.loads(json.dumps(summary.to_dict(), allow_nan=False))["median"] == 7.5
 
 
@@ -76,14 +110,3 @@ def test_patients_as_one_study_pool_with_series():
     result = pool_means([21.5, patients.mean], [10.0, patients.sd], [40, patients.n], tau2_method="DL")
     assert result.k == 2
     assert min(21.5, patients.mean) < result.estimate < max(21.5, patients.mean)
-
-
-def test_bootstrap_interval_does_not_depend_on_the_resampling_chunk(monkeypatch):
-    import metacalc.meta.summaries as summaries_module
-
-    values = np.random.default_rng(3).gamma(2.0, 5.0, size=700)
-    chunked = summaries_module.summarise_values(values, n_boot=2000)
-    monkeypatch.setattr(summaries_module, "_BOOTSTRAP_CHUNK_CELLS", 10**12)
-    whole = summaries_module.summarise_values(values, n_boot=2000)
-    assert chunked.mean_ci_bootstrap == whole.mean_ci_bootstrap
-    assert chunked.mean_ci_bootstrap[0] < chunked.mean < chunked.mean_ci_bootstrap[1]

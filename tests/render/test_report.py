@@ -46,23 +46,37 @@ def proportion_group(events, total, result, not_pooled=None):
 def test_proportion_sentence_states_counts_percent_and_interval():
     group = proportion_group(1, 4, {"estimate": 0.25, "ci_lower": 0.00630946, "ci_upper": 0.80587955,
                                     "method": "exact"})
-    assert proportion_sentence(group, 0.95, with_method=False) == "1 of 4 patients responded (25.0%, 95% CI 0.6%–80.6%)"
-    assert proportion_sentence(group, 0.9).endswith("90% CI 0.6%–80.6%; pooled count with exact (Clopper-Pearson) interval)")
+    assert proportion_sentence(group, 0.95, with_method=False) == (
+        "1 of 4 patients responded (25.0%, 95% CI 0.6% to 80.6%)")
+    assert proportion_sentence(group, 0.9).endswith(
+        "90% CI 0.6% to 80.6%; pooled count with exact (Clopper-Pearson) interval)")
     assert proportion_sentence(proportion_group(0, 1, None, "fewer than 2 patients"),
                                0.95) == "0 of 1 patient responded (not pooled: fewer than 2 patients)"
+    # a count that is only a lower bound: a one-sided limit, never a two-sided interval
+    bound = proportion_group(10, 21, {"estimate": 10 / 21, "ci_lower": 0.2858004781, "ci_upper": None,
+                                      "method": "exact", "lower_bound": True})
+    assert proportion_sentence(bound, 0.95) == (
+        "at least 10 of 21 patients responded (≥ 47.6%, one-sided 95% lower limit 28.6%; a lower bound, so no upper "
+        "limit; pooled count with exact (Clopper-Pearson) one-sided lower limit)")
+    glmm = proportion_group(9, 40, {"estimate": 0.21, "ci_lower": 0.1, "ci_upper": 0.4, "method": "glmm",
+                                    "estimand": "population average"})
+    assert proportion_sentence(glmm, 0.95).endswith("GLMM (random-intercept logistic), population-average proportion)")
 
 
 def test_closest_reference_answers_the_headline_question_with_its_caveats():
-    def comparison(aggregate_id, mean, outcome, measure, difference, population, n=None, tested=True, pvalue=0.01):
+    def comparison(aggregate_id, mean, outcome, measure, difference, population, n=None, sd=None, patients=4):
+        tested = sd is not None and patients > 1
         return {"difference": difference, "measure": measure, "reference_measure": outcome,
-                "same_measure": outcome == measure, "tested": tested, "pvalue": pvalue, "n": 1 if not tested else 4,
-                "mean": mean + difference, "group": "all patients", "caveat": "", "patient_ids": [],
-                "interpretation": "",
+                "same_measure": outcome == measure, "tested": tested, "pvalue": 0.01 if tested else None,
+                "method": "welch" if tested else "descriptive", "n": patients, "mean": mean + difference,
+                "group": "all patients", "caveat": "", "patient_ids": [], "interpretation": "",
                 "reference": {"mean": mean, "label": "Ref", "population": population, "aggregate_id": aggregate_id,
-                              "outcome": outcome, "n": n, "study_id": "ref", "group": "all patients"}}
+                              "outcome": outcome, "n": n, "sd": sd, "study_id": "ref", "group": "all patients"}}
 
     def analysis(comparisons):
-        group = {"group": "all patients", "patients": 4, "summary": {"mean": 8.0, "n": 4}, "comparisons": comparisons,
+        summary = {"mean": 8.0, "n": 4, "median": 8.5, "min": 4.0, "max": 11.0, "median_ci": None,
+                   "range_coverage": 0.875, "level": 0.95}
+        group = {"group": "all patients", "patients": 4, "summary": summary, "comparisons": comparisons,
                  "pooled": None, "not_pooled": None, "contributors": []}
         return AnalysisResult.from_dict({
             "id": "onset", "title": "Onset", "description": "", "source": "onset.yaml", "kind": "time",
@@ -70,21 +84,26 @@ def test_closest_reference_answers_the_headline_question_with_its_caveats():
             "groups": [group], "sensitivity": [], "used": {}, "references": []})
 
     onset, diagnosis = "years_sle_to_onset", "years_sle_to_calcinosis_diagnosis"
-    literature = comparison("lit", 9.8, onset, onset, -1.8, "all cases")
+    literature = comparison("lit", 9.8, onset, onset, -1.8, "all cases", n=38, sd=7.1)
     mayo = comparison("mayo", 21.5, diagnosis, onset, -13.5, "SLE", n=2)
-    mayo_same = comparison("mayo", 21.5, diagnosis, diagnosis, -10.5, "SLE", n=2, tested=False, pvalue=None)
+    mayo_same = comparison("mayo", 21.5, diagnosis, diagnosis, -10.5, "SLE", n=2, patients=1)
     headline = closest_reference(analysis([literature, mayo, mayo_same]))
     assert headline.answer == (
         "Closer to 9.8 than to 21.5 years: the 4 reported patients' mean time from SLE diagnosis to the first lesion "
-        "(onset) is 8.0 years, 1.8 years from 9.8 years (Ref, all cases; time from SLE diagnosis to the first lesion "
-        "(onset)) and 13.5 years from 21.5 years (Ref, SLE, n = 2; time from SLE diagnosis to diagnosis of "
+        "(onset) is 8.0 years, 1.8 years from 9.8 years (Ref, all cases, n = 38, SD 7.1; time from SLE diagnosis to "
+        "the first lesion (onset)) and 13.5 years from 21.5 years (Ref, SLE, n = 2; time from SLE diagnosis to diagnosis of "
         "calcinosis).")
     assert headline.caveats == (
+        "The difference from 21.5 years is descriptive, not a test: 21.5 years is the mean of 2 patients, without an "
+        "SD, so no test can allow for the published figure's own uncertainty (a one-sample test would treat it as a "
+        "known constant).",
+        "With 4 patients the mean itself is imprecise: median 8.5 years (range 4.0 to 11.0, which contains the "
+        "median with probability 87.5%; no exact 95% interval exists with 4 values).",
         "21.5 years is a time from SLE diagnosis to diagnosis of calcinosis, not the patients' measure: diagnosis "
         "follows onset, so it is an upper bound of the time to onset in its series, and part of the 13.5-year gap "
         "may be this difference of measures.",
         "On that measure (time from SLE diagnosis to diagnosis of calcinosis), the one patient whose report gives it "
-        "(11.0 years) lies 10.5 years below 21.5 years (too few patients for a test).",
+        "(11.0 years) lies 10.5 years below 21.5 years (descriptive).",
     )
     assert closest_reference(analysis([literature])) is None
 

@@ -136,7 +136,10 @@ def test_sensitivity_variants_change_what_they_name(results):
     twice = variant_row(per_drug, "twice", "diltiazem")["variant"]
     assert (twice["events"], twice["total"]) == (2, 4)
     series = variant_row(per_drug, "series", "diltiazem")["variant"]
-    assert (series["events"], series["total"], series["k"], series["method"]) == (11, 20, 4, "glmm")
+    # the series gives partial responses only: any response is a lower bound, the pooled count with a one-sided
+    # lower limit (no model, no two-sided interval)
+    assert (series["events"], series["total"], series["k"], series["method"]) == (11, 20, 4, "exact")
+    assert series["lower_bound"] and series["ci_upper"] is None
     low = variant_row(per_drug, "low_risk", "diltiazem")["variant"]
     assert (low["events"], low["total"]) == (1, 2)
     assert variant_row(per_drug, "low_risk", "diltiazem")["main"]["total"] == 3
@@ -185,9 +188,11 @@ def test_time_to_onset_summaries_and_comparison(results):
     assert set(rows) == {("lit_onset", "years_sle_to_onset"), ("mayo_onset_sle", "years_sle_to_onset"),
                          ("mayo_onset_sle", "years_sle_to_calcinosis_diagnosis")}
     same = rows[("lit_onset", "years_sle_to_onset")]
-    assert same["same_measure"] and same["caveat"] == "" and same["tested"]
+    assert same["same_measure"] and same["caveat"] == ""
     assert same["difference"] == pytest.approx(25 / 3 - 9.8)
-    assert same["pvalue"] == pytest.approx(stats.ttest_1samp([4.0, 12.0, 9.0], 9.8).pvalue)
+    # a published mean without its SD is compared descriptively, never by a test treating it as a constant
+    assert (same["method"], same["tested"], same["pvalue"]) == ("descriptive", False, None)
+    assert "known constant" in same["note"]
     unlike = rows[("mayo_onset_sle", "years_sle_to_onset")]
     assert not unlike["same_measure"] and unlike["reference_measure"] == "years_sle_to_calcinosis_diagnosis"
     assert "upper bound of the time to onset" in unlike["caveat"]
@@ -196,9 +201,8 @@ def test_time_to_onset_summaries_and_comparison(results):
     diagnosis = rows[("mayo_onset_sle", "years_sle_to_calcinosis_diagnosis")]
     assert (diagnosis["patient_ids"], diagnosis["n"], diagnosis["mean"]) == (["b_p1"], 1, 14.0)
     assert diagnosis["difference"] == pytest.approx(-7.5) and diagnosis["same_measure"]
-    assert (diagnosis["tested"], diagnosis["pvalue"], diagnosis["wilcoxon_pvalue"], diagnosis["sign_pvalue"]) == (
-        False, None, None, None)
-    assert "too few patients for a test" in diagnosis["interpretation"]
+    assert (diagnosis["tested"], diagnosis["pvalue"], diagnosis["method"]) == (False, None, "descriptive")
+    assert "a single value, so the difference is descriptive" in diagnosis["interpretation"]
     # the lupus panniculitis figure only against that subgroup (one patient: no test, no diagnosis value)
     (lp,) = group(onset, "lupus panniculitis: yes")["comparisons"]
     assert lp["reference"]["aggregate_id"] == "mayo_onset_lp" and lp["patient_ids"] == ["a_p1"]
@@ -208,7 +212,7 @@ def test_time_to_onset_summaries_and_comparison(results):
     assert "b_p1" in onset["used"]["patients"]
 
 
-def test_comparisons_csv_states_measures_and_too_few_patients(tmp_path, results):
+def test_comparisons_csv_states_measures_and_why_no_test(tmp_path, results):
     import csv
 
     write_results(analysed(dataset(), [PER_DRUG, ONSET]), str(tmp_path))
@@ -216,8 +220,9 @@ def test_comparisons_csv_states_measures_and_too_few_patients(tmp_path, results)
         rows = list(csv.DictReader(handle))
     by_key = {(r["group"], r["reference"], r["measure"]): r for r in rows}
     diagnosis = by_key[("all patients", "Mayo 2012 (mayo_onset_sle)", "years_sle_to_calcinosis_diagnosis")]
-    assert (diagnosis["n"], diagnosis["mean"], diagnosis["pvalue"]) == ("1", "14", "")
-    assert diagnosis["note"] == "too few patients for a test"
+    assert (diagnosis["n"], diagnosis["mean"], diagnosis["pvalue"], diagnosis["method"]) == ("1", "14", "",
+                                                                                          "descriptive")
+    assert diagnosis["note"] == "one patient: no test is possible"
     unlike = by_key[("all patients", "Mayo 2012 (mayo_onset_sle)", "years_sle_to_onset")]
     assert unlike["note"].startswith("different measures") and unlike["reference_measure"] == (
         "years_sle_to_calcinosis_diagnosis")

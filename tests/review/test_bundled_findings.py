@@ -39,9 +39,13 @@ def test_each_published_time_is_compared_with_the_patients_it_describes(results)
                          (21.5, "years_sle_to_calcinosis_diagnosis")}  # never 4.8 against all patients
     literature = rows[(9.8, "years_sle_to_onset")]
     assert literature["same_measure"] and literature["difference"] == pytest.approx(-1.8)
-    assert literature["pvalue"] == pytest.approx(stats.ttest_1samp(values, 9.8).pvalue)
+    # neither published mean has an SD (9.8: n unknown; 21.5: the mean of 2 patients): descriptive, no p-value
+    # (a one-sample t test would give p = 0.31 as if 9.8 years were a known constant)
+    assert stats.ttest_1samp(values, 9.8).pvalue == pytest.approx(0.3086847171, rel=1e-6)
+    assert (literature["method"], literature["pvalue"], literature["tested"]) == ("descriptive", None, False)
     mayo = rows[(21.5, "years_sle_to_onset")]
     assert not mayo["same_measure"] and mayo["difference"] == pytest.approx(-13.5)
+    assert mayo["method"] == "descriptive" and "mean of 2 patients" in mayo["note"]
     diagnosis = rows[(21.5, "years_sle_to_calcinosis_diagnosis")]
     assert (diagnosis["patient_ids"], diagnosis["mean"], diagnosis["tested"]) == (["costasousa2021_p1"], 11.0, False)
     assert diagnosis["difference"] == pytest.approx(-10.5)
@@ -61,9 +65,17 @@ def test_mayo_diltiazem_series_is_a_lower_bound_of_any_response(results):
         noted = {row["group"]: row["notes"] for row in variant["rows"] if row["notes"]}
         assert list(noted.values()) == [[f"{label}: partial responses only; complete responses not reported, so any "
                                          "response ≥ 9/17"]]
-        # surgery's three rows (22 + 5 + 1) account for all 28 patients: exact, not a lower bound
+        # a lower bound is the pooled count with a one-sided limit: >= 10/21, not a two-sided interval
+        (bounded,) = [g for g in variant["groups"] if g["lower_bounds"]]
+        assert (bounded["events"], bounded["total"], bounded["result"]["lower_bound"]) == (10, 21, True)
+        assert bounded["result"]["ci_lower"] == pytest.approx(0.2858004781, rel=1e-6)
+        assert bounded["result"]["ci_upper"] is None
+        # surgery's three rows (22 + 5 + 1) account for all 28 patients: exact, not a lower bound; the series
+        # holds 28 of 29 patients, so the rule takes the pooled count and warns that no method is nominal there
         surgery = next(g for g in variant["groups"] if g["group"].startswith("surg"))
         assert (surgery["events"], surgery["total"], surgery["lower_bounds"]) == (28, 29, [])
+        assert surgery["result"]["branch"] == "dominant series" and surgery["result"]["ci_upper"] is not None
+        assert any("no method keeps 95% coverage" in w for w in surgery["result"]["warnings"])
 
 
 def test_duplicate_differences_of_seed002_and_seed004(results):
