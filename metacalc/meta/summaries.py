@@ -116,7 +116,7 @@ _BOOTSTRAP_CHUNK_CELLS = 1_000_000
 
 def summarise_values(values: Sequence[float] | np.ndarray, level: float = 0.95, n_boot: int = DEFAULT_BOOTSTRAP_SAMPLES,
                      seed: int = DEFAULT_BOOTSTRAP_SEED) -> ValueSummary:
-    """Summarise per-patient values (e.g. years from SLE diagnosis to onset); see :class:`ValueSummary`."""
+    """Summarise per-patient values (e.g. years from the diagnosis of a disease to the onset of a complication); see :class:`ValueSummary`."""
     from scipy import stats
 
     check_level(level)

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from metacalc.data.review_file import parse_review
 from metacalc.errors import UserError
 from metacalc.render.report import inline_svg
 from metacalc.render.sentences import closest_reference, proportion_sentence
@@ -69,24 +70,27 @@ def test_closest_reference_answers_the_headline_question_with_its_caveats():
             "outcome": onset, "outcome_label": "", "group_by": "none", "subgroup_by": None, "settings": {},
             "groups": [group], "sensitivity": [], "used": {}, "references": []})
 
-    onset, diagnosis = "years_sle_to_onset", "years_sle_to_calcinosis_diagnosis"
+    onset, diagnosis = "years_to_onset", "years_to_diagnosis"
     literature = comparison("lit", 9.8, onset, onset, -1.8, "all cases")
     mayo = comparison("mayo", 21.5, diagnosis, onset, -13.5, "SLE", n=2)
     mayo_same = comparison("mayo", 21.5, diagnosis, diagnosis, -10.5, "SLE", n=2, tested=False, pvalue=None)
-    headline = closest_reference(analysis([literature, mayo, mayo_same]))
+    review = parse_review({"title": "T", "condition": {"name": "calcinosis cutis"}, "disease": {"name": "SLE"},
+                           "clock": {"start": "SLE diagnosis", "onset": "first lesion",
+                                     "diagnosis": "diagnosis of calcinosis"}})
+    headline = closest_reference(analysis([literature, mayo, mayo_same]), review)
     assert headline.answer == (
         "Closer to 9.8 than to 21.5 years: the 4 reported patients' mean time from SLE diagnosis to the first lesion "
         "(onset) is 8.0 years, 1.8 years from 9.8 years (Ref, all cases; time from SLE diagnosis to the first lesion "
-        "(onset)) and 13.5 years from 21.5 years (Ref, SLE, n = 2; time from SLE diagnosis to diagnosis of "
+        "(onset)) and 13.5 years from 21.5 years (Ref, SLE, n = 2; time from SLE diagnosis to the diagnosis of "
         "calcinosis).")
     assert headline.caveats == (
-        "21.5 years is a time from SLE diagnosis to diagnosis of calcinosis, not the patients' measure: diagnosis "
-        "follows onset, so it is an upper bound of the time to onset in its series, and part of the 13.5-year gap "
-        "may be this difference of measures.",
-        "On that measure (time from SLE diagnosis to diagnosis of calcinosis), the one patient whose report gives it "
-        "(11.0 years) lies 10.5 years below 21.5 years (too few patients for a test).",
+        "21.5 years is a time from SLE diagnosis to the diagnosis of calcinosis, not the patients' measure: "
+        "diagnosis follows onset, so it is an upper bound of the time to onset in its series, and part of the "
+        "13.5-year gap may be this difference of measures.",
+        "On that measure (time from SLE diagnosis to the diagnosis of calcinosis), the one patient whose report "
+        "gives it (11.0 years) lies 10.5 years below 21.5 years (too few patients for a test).",
     )
-    assert closest_reference(analysis([literature])) is None
+    assert closest_reference(analysis([literature]), review) is None
 
 
 @pytest.mark.slow  # the whole bundled review, rendered
