@@ -131,3 +131,26 @@ def test_report_sections_methods_and_provenance(bundled_report):
     assert "<script" not in html and "<metadata" not in html
     urls = set(re.findall(r'(\S+)="(?:https?:)?//', html))
     assert urls <= {"xmlns", "xmlns:xlink"}, urls
+
+
+def test_an_unfinished_appraisal_accepted_as_a_warning_is_stated_prominently(tmp_path):
+    from conftest import SMALL_REVIEW, copy_review
+
+    from metacalc.pipeline import run_review
+
+    sheets = copy_review(SMALL_REVIEW, tmp_path)
+    overall = sheets / "appraisal_overall.csv"
+    overall.write_text("\n".join(line for line in overall.read_text(encoding="utf-8").splitlines()
+                                 if not line.startswith("beta2013")) + "\n", encoding="utf-8")
+    review = tmp_path / "review.yaml"
+    review.write_text(review.read_text(encoding="utf-8") + "appraisal: {incomplete: warning}\n", encoding="utf-8")
+    plan = tmp_path / "plan"
+    plan.mkdir()
+    (plan / "drug.yaml").write_text("id: drug\ntitle: Per drug\noutcome: any_response\n", encoding="utf-8")
+    html = " ".join(open(run_review(str(sheets), str(plan), str(tmp_path / "out")), encoding="utf-8").read().split())
+    masthead = html[:html.index("</header>")]
+    assert 'id="appraisal-incomplete"' in masthead and "The risk-of-bias appraisal is not finished." in masthead
+    assert "1 included report(s) are not fully appraised (Beta 2013)" in masthead
+    assert ("Not every included report is fully appraised:</strong> Beta 2013 (no overall judgement by "
+            "jbi_case_report).") in html
+    assert "Every included report is appraised." not in html
