@@ -42,9 +42,8 @@ class Outcome:
     problem: str | None  # None when as expected
 
     def line(self) -> str:
-        if self.problem:
-            return f"{self.where}: {self.problem} ({self.about})"
-        return f"ok: {self.about}: {self.field} {_shown(self.got)}"
+        """The problem, located in the expectations file (only for a value that differs)."""
+        return f"{self.where}: {self.problem} ({self.about})"
 
 
 def _shown(value: Any) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metacalc.data.cells import as_number, as_text
 from metacalc.review.plan import Analysis, Settings
@@ -27,6 +27,9 @@ from metacalc.review.selection import group_key, population_reason, study_reason
 from metacalc.review.settings import RunSettings
 from metacalc.review.tables import ReviewTables, Row
 from metacalc.review.words import OUTCOME_SHORT, outcome_label
+
+if TYPE_CHECKING:
+    from metacalc.data.review_file import Responses
 
 # Cumulative analysis of more reports is k refits of up to k reports each (a GLMM when a series contributes):
 # minutes on a large review, and a table of hundreds of steps nobody reads. The forest plots stop there too.
@@ -236,7 +239,7 @@ def _series_figures(review: ReviewTables, settings: Settings, group_by: str
     return figures, excluded
 
 
-def _lower_bound_note(responses: Any, outcome: str, wanted: tuple[str, ...], unit: _SeriesUnit, n: int) -> str:
+def _lower_bound_note(responses: Responses, outcome: str, wanted: tuple[str, ...], unit: _SeriesUnit, n: int) -> str:
     """Why a series' events are only a lower bound of the outcome ('' when they are the full count).
 
     A series that reports, say, partial responses but no row for complete responses has an unknown number of
