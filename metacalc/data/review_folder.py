@@ -37,11 +37,12 @@ def is_review_folder(path: str | os.PathLike[str]) -> bool:
 
 def locate(path: str | os.PathLike[str] = ".", review_file: str | None = None,
            sources: str | None = None) -> ReviewPaths:
-    """The inputs of the review at ``path``: a review folder (it holds review.yaml), or its sheets (a folder of
-    CSV files or a workbook), whose review file and sources are looked for in the folder above them.
+    """The inputs of the review at ``path``: a review folder (it holds review.yaml, or at least
+    extraction_sheets/), or its sheets (a folder of CSV files or a workbook), whose review file and sources are
+    looked for in the folder above them.
     ``review_file`` and ``sources`` name them when they are elsewhere."""
     path = os.fspath(path)
-    if os.path.isdir(path) and is_review_folder(path):
+    if os.path.isdir(path) and (is_review_folder(path) or os.path.isdir(os.path.join(path, SHEETS_DIR))):
         folder, sheets = path, os.path.normpath(os.path.join(path, SHEETS_DIR))
     else:
         folder, sheets = os.path.dirname(os.path.abspath(path)), path

@@ -90,7 +90,7 @@ def variant_label(settings: Any, main: Any, review: Review, series: list[str]) -
         parts.append("excluding reports at high risk of bias" if settings.exclude_high_risk
                      else "including reports at high risk of bias")
     if settings.population != main.population:
-        parts.append("only patients with " + ", ".join(f"{column.replace('_', ' ')} {' or '.join(values)}"
+        parts.append("only patients with " + ", ".join(f"{column_label(column, review)} {' or '.join(values)}"
                                                         for column, values in settings.population.items()))
     return sentence_case("; ".join(parts)) if parts else "Same settings as the main analysis"
 
