@@ -7,19 +7,26 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.metacalc-installed
 CORES ?= 1
 # The workflow's progress summary, a Snakemake logger plugin: installed normally (Snakemake does not find
-# plugins installed in editable mode), and again whenever it changes.
+# plugins installed in editable mode), and again whenever it changes. (A wheel of metacalc carries it too.)
 LOGGER_PLUGIN := snakemake/logger
 LOGGER_SOURCES := $(LOGGER_PLUGIN)/pyproject.toml $(wildcard $(LOGGER_PLUGIN)/snakemake_logger_plugin_metacalc/*.py)
 
-.PHONY: report test bench clean
+.PHONY: report test check bench clean
 
+# The repository root is a review folder: its Snakefile uses the workflow shipped in metacalc (module directive).
 # The workflow prints one line per job and where the report is; full logs are in reports/logs/.
 report: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
 
+# The package's tests (on fixtures under tests/), then the bundled review's own check: its results against its
+# expected findings (expected_findings.yaml), which an update of the review updates.
 test: $(STAMP)
 	$(BIN)/mypy metacalc
 	$(BIN)/pytest -q
+	$(BIN)/metacalc check
+
+check: $(STAMP)
+	$(BIN)/metacalc check
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/workflow.py

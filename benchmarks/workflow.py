@@ -35,7 +35,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 SNAKEMAKE = os.path.join(BIN, "snakemake")
-WORKFLOW_FILES = ("Snakefile", "snakemake", "profiles", "analyses", "extraction_sheets")
+# The repository root is a review folder: its workflow files and the bundled review (the workflow itself is in
+# the installed metacalc, used through Snakemake's module directive).
+WORKFLOW_FILES = ("Snakefile", "config.yaml", "profiles", "review.yaml", "sources", "analyses", "extraction_sheets")
 SCHEDULER = os.path.join(ROOT, "tests", "workflow", "local_scheduler.py")
 STACK_IMPORT = ("import metacalc, metacalc.data, pandera.pandas, pandas, numpy, scipy.stats, scipy.optimize, "
                 "matplotlib.pyplot, jinja2, yaml")
@@ -123,8 +125,7 @@ def breakdown(workdir, tmp):
             "analyse", "reports/dataset.json", "--sheets", "extraction_sheets", "--outdir", "reports/tables",
             "--figures", "reports/figures"],
         "report": metacalc + [
-            "report", "reports/tables/results.json", "--dataset", "reports/dataset.json", "--figures",
-            "reports/figures", "--output", "reports/index.html"],
+            "report", "reports/tables/results.json", "--figures", "reports/figures", "--output", "reports/index.html"],
     }
     times = {}
     for name, command in steps.items():
@@ -150,12 +151,13 @@ def breakdown(workdir, tmp):
     return times
 
 
-def synthetic_sheets(workdir, patients, therapies, seed):
-    sheets = os.path.join(workdir, f"synthetic_{patients}")
-    if not os.path.exists(sheets):
-        run([sys.executable, "-m", "metacalc", "synthesize", sheets, "--patients", str(patients), "--therapies",
+def synthetic_config(workdir, patients, therapies, seed):
+    """--config values that point the workflow at a synthetic review folder (written once)."""
+    folder = os.path.join(workdir, f"synthetic_{patients}")
+    if not os.path.exists(folder):
+        run([sys.executable, "-m", "metacalc", "synthesize", folder, "--patients", str(patients), "--therapies",
              str(therapies), "--seed", str(seed)], workdir)
-    return sheets
+    return [f"sheets={folder}/extraction_sheets", f"review={folder}/review.yaml", f"sources={folder}/sources"]
 
 
 def memory(workdir, patients, therapies, seed):
@@ -165,7 +167,7 @@ def memory(workdir, patients, therapies, seed):
         clean(workdir)
         config = []
         if size is not None:
-            config = ["--config", f"sheets={synthetic_sheets(workdir, size, therapies, seed)}"]
+            config = ["--config", *synthetic_config(workdir, size, therapies, seed)]
         ledger = os.path.join(workdir, f"ledger-{size or 'bundled'}.jsonl")
         submit = f"{sys.executable} {SCHEDULER} submit {ledger} {{rule}} {{resources.mem_mb}} {{threads}}"
         run([SNAKEMAKE, "--cores", "4", "--jobs", "1", "--executor", "cluster-generic",
@@ -184,9 +186,9 @@ def peak_memory_mb(text):
 
 
 def synthetic(workdir, patients, therapies, seed, cores):
-    sheets = synthetic_sheets(workdir, patients, therapies, seed)
+    config = synthetic_config(workdir, patients, therapies, seed)
     clean(workdir)
-    command = [SNAKEMAKE, f"-c{cores}", "--config", f"sheets={sheets}", "outdir=reports"]
+    command = [SNAKEMAKE, f"-c{cores}", "--config", *config, "outdir=reports"]
     if os.path.exists("/usr/bin/time"):
         elapsed, done = run(["/usr/bin/time", "-v"] + command, workdir)
         memory = peak_memory_mb(done.stderr)
@@ -201,10 +203,10 @@ def synthetic(workdir, patients, therapies, seed, cores):
 
 
 def memory_rule():
-    """The memory rule of snakemake/config.yaml, as text for the results file."""
+    """The memory rule of the review's config.yaml, as text for the results file."""
     import yaml
 
-    with open(os.path.join(ROOT, "snakemake", "config.yaml"), encoding="utf-8") as handle:
+    with open(os.path.join(ROOT, "config.yaml"), encoding="utf-8") as handle:
         rules = yaml.safe_load(handle)["memory_mb"]
     return "; ".join(f"{step}: {rule['base']} + {rule['per_1000_patients']} per 1,000 patients"
                      for step, rule in rules.items())
@@ -250,7 +252,7 @@ def markdown(bundled_result, synthetic_result, times, memory_rows, args):
         "",
         "## Memory of each job, run as cluster jobs",
         "",
-        f"Rule (snakemake/config.yaml, `memory_mb`): {memory_rule()}. Synthetic reviews with {args.therapies} "
+        f"Rule (config.yaml, `memory_mb`): {memory_rule()}. Synthetic reviews with {args.therapies} "
         f"therapies (seed {args.seed}); `--cores 4`, so analyse runs with 4 worker processes.",
         "",
         "| review | job | threads | declared mem_mb | peak, largest process (MB) | peak, whole job (MB) | covered | "

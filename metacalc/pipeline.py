@@ -25,16 +25,18 @@ class AnalyseOutputs:
 
 
 def analyse(dataset_json: str, plan_dir: str, outdir: str, *, sheets: str | None = None,
-            run: RunSettings = RunSettings(), history: str | None = None, jobs: int = 1,
-            figures_dir: str | None = None, figure_options: FigureOptions = FigureOptions()) -> AnalyseOutputs:
-    """The ``metacalc analyse`` step: validate (when ``sheets`` is given), analyse, write the tables, and draw
-    the figures into ``figures_dir`` when given. One process: starting Python with the scientific stack costs
-    more than the work on a review of case reports."""
+            review_file: str | None = None, sources: str | None = None, run: RunSettings = RunSettings(),
+            history: str | None = None, jobs: int = 1, figures_dir: str | None = None,
+            figure_options: FigureOptions = FigureOptions()) -> AnalyseOutputs:
+    """The ``metacalc analyse`` step: validate (when ``sheets`` is given: a review folder or its sheets, with
+    its review file and sources), analyse, write the tables, and draw the figures into ``figures_dir`` when
+    given. One process: starting Python with the scientific stack costs more than the work on a review of
+    case reports."""
     from metacalc.render.figures import render_figures
     from metacalc.review.run import analyse_step
 
-    results, written = analyse_step(dataset_json, plan_dir, outdir, sheets=sheets, run=run, history=history,
-                                    jobs=jobs)
+    results, written = analyse_step(dataset_json, plan_dir, outdir, sheets=sheets, review_file=review_file,
+                                    sources=sources, run=run, history=history, jobs=jobs)
     drawn = []
     if figures_dir is not None:
         drawn = [entry["file"] for entry in render_figures(results, figures_dir, figure_options)]
@@ -49,14 +51,17 @@ def report(results_json: str, figures_dir: str, output: str, title: str | None =
 
 
 def run_review(sheets: str, plan_dir: str, outdir: str, run: RunSettings = RunSettings(), title: str | None = None,
-               figure_options: FigureOptions = FigureOptions(), jobs: int = 1) -> str:
+               figure_options: FigureOptions = FigureOptions(), jobs: int = 1, review_file: str | None = None,
+               sources: str | None = None) -> str:
     """Both steps into ``outdir`` (dataset.json, tables/, figures/, index.html, .history/); returns index.html.
+    ``sheets`` is a review folder or its sheets (the review file and sources beside them unless named).
 
-    Nothing is written when the sheets or the plan have problems (``UserError``, raised before any output).
+    Nothing is written when the inputs have problems (``UserError``, raised before any output).
     """
     dataset = os.path.join(outdir, "dataset.json")
     tables = os.path.join(outdir, "tables")
     figures = os.path.join(outdir, "figures")
-    analyse(dataset, plan_dir, tables, sheets=sheets, run=run, history=os.path.join(outdir, ".history", "results.json"),
-            jobs=jobs, figures_dir=figures, figure_options=figure_options)
+    analyse(dataset, plan_dir, tables, sheets=sheets, review_file=review_file, sources=sources, run=run,
+            history=os.path.join(outdir, ".history", "results.json"), jobs=jobs, figures_dir=figures,
+            figure_options=figure_options)
     return report(os.path.join(tables, "results.json"), figures, os.path.join(outdir, "index.html"), title=title)

@@ -23,24 +23,48 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+SMALL_REVIEW = FIXTURES / "small_review"
+# A committed copy of the bundled review (review.yaml, extraction_sheets/, sources/, analyses/): package tests
+# run on it, never on the live review at the repository root.
+BUNDLED_COPY = FIXTURES / "golden" / "review"
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
-    """The repository: the bundled review's extraction_sheets/ and analyses/ are there."""
+    """The repository (the workflow files are there)."""
     return ROOT
 
 
 @pytest.fixture(scope="session")
+def bundled_copy() -> Path:
+    """The committed copy of the bundled review, a review folder."""
+    return BUNDLED_COPY
+
+
+@pytest.fixture(scope="session")
 def valid_sheets() -> Path:
-    """A small valid review (two reports, one a duplicate of the other), every table present."""
-    return FIXTURES / "sheets" / "valid"
+    """The sheets of a small valid review (two reports, one a duplicate of the other), every table present; its
+    review.yaml and sources/ are beside them."""
+    return SMALL_REVIEW / "sheets"
 
 
 @pytest.fixture
-def sheets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, valid_sheets: Path) -> Path:
-    """A copy of the valid review to break, as ``sheets/`` in the working directory (messages name that path)."""
-    shutil.copytree(valid_sheets, tmp_path / "sheets")
+def sheets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the small review to break, its sheets as ``sheets/`` in the working directory (messages name that
+    path), with ``review.yaml`` and ``sources/`` beside them."""
+    shutil.copytree(SMALL_REVIEW, tmp_path, dirs_exist_ok=True)
     monkeypatch.chdir(tmp_path)
     return tmp_path / "sheets"
+
+
+def copy_review(source: Path, destination: Path, sheets: str = "sheets") -> Path:
+    """A copy of a review folder (review.yaml, sources/, analyses/...) with its sheets renamed ``sheets`` (so
+    that messages name sheets/...); returns the sheets' folder."""
+    shutil.copytree(source, destination, dirs_exist_ok=True)
+    current = destination / ("extraction_sheets" if (destination / "extraction_sheets").is_dir() else "sheets")
+    if current.name != sheets:
+        current.rename(destination / sheets)
+    return destination / sheets
 
 
 def csvs_to_xlsx(directory: Path, xlsx: Path, infer_types: bool = True) -> None:
@@ -63,19 +87,20 @@ def to_xlsx():
 
 @pytest.fixture(scope="session")
 def bundled_results():
-    """The bundled review's results (validated and analysed in memory, nothing written)."""
+    """The bundled review's results, on its committed copy (validated and analysed in memory, nothing written)."""
     from metacalc.data import load_dataset
     from metacalc.review.plan import load_plan
     from metacalc.review.run import analyse_review
 
-    return analyse_review(load_dataset(ROOT / "extraction_sheets"), load_plan(str(ROOT / "analyses")))
+    dataset = load_dataset(BUNDLED_COPY)
+    return analyse_review(dataset, load_plan(str(BUNDLED_COPY / "analyses"), dataset.review))
 
 
 @pytest.fixture(scope="session")
 def bundled_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled review run as the workflow runs it; returns the output folder (index.html, tables/, ...)."""
+    """The bundled review (its committed copy) run as the workflow runs it; returns the output folder."""
     from metacalc.pipeline import run_review
 
     outdir = tmp_path_factory.mktemp("bundled")
-    run_review(str(ROOT / "extraction_sheets"), str(ROOT / "analyses"), str(outdir))
+    run_review(str(BUNDLED_COPY), str(BUNDLED_COPY / "analyses"), str(outdir))
     return outdir

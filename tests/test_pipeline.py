@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import BUNDLED_COPY, copy_review
 
 from metacalc.errors import UserError
 from metacalc.pipeline import run_review
@@ -81,12 +82,11 @@ def study_the_log_never_included(sheets):
     study_the_log_never_included,
 ])
 def test_inconsistent_log_stops_the_review_and_writes_no_report(tmp_path, breakage):
-    sheets = tmp_path / "sheets"
-    shutil.copytree(ROOT / "extraction_sheets", sheets)
+    sheets = copy_review(BUNDLED_COPY, tmp_path)
     expected = breakage(sheets)
     out = tmp_path / "reports"
     with pytest.raises(UserError) as error:
-        run_review(str(sheets), str(ROOT / "analyses"), str(out))
+        run_review(str(sheets), str(tmp_path / "analyses"), str(out))
     assert any(expected in problem for problem in error.value.problems), error.value.problems
     assert not (out / "dataset.json").exists()
     assert not (out / "index.html").exists()

@@ -16,6 +16,7 @@ from metacalc.errors import UserError
 
 # Sub-command modules, in the order ``metacalc --help`` lists them.
 COMMAND_MODULES = (
+    "metacalc.cli.folder",
     "metacalc.cli.data",
     "metacalc.cli.meta",
     "metacalc.cli.review",

@@ -41,13 +41,14 @@ def register(subparsers: Any) -> None:
     _results_arguments(report)
     report.add_argument("--figures", default="reports/figures", metavar="DIR")
     report.add_argument("--output", default="reports/index.html")
-    report.add_argument("--title", default=None, help="title of the review (default: from the data)")
+    report.add_argument("--title", default=None, help="title of the review (default: the review file's title)")
     report.set_defaults(handler=run_report)
 
     synthesize = subparsers.add_parser(
-        "synthesize", help="write a synthetic review (for scale tests)",
-        description="Write a valid synthetic review (every extraction table, quotes and records log included) "
-        "with the given number of patients and therapies, reproducibly from a seed.",
+        "synthesize", help="write a synthetic review folder (for scale tests)",
+        description="Write a new review folder (as `metacalc init` does) holding a valid synthetic review: its "
+        "review file, every extraction table (quotes and records log included) and a source document per "
+        "report, with the given number of patients and therapies, reproducibly from a seed.",
     )
     synthesize.add_argument("outdir", metavar="OUTDIR")
     synthesize.add_argument("--patients", type=int, default=10000)
@@ -89,10 +90,14 @@ def _register_analyse(subparsers: Any) -> None:
     analyse.add_argument("--jobs", type=int, default=1,
                          help="fit the analyses in this many worker processes (default: 1; results do not change)")
     analyse.add_argument(
-        "--sheets", metavar="DIR",
-        help="validate these extraction sheets first and write the dataset to DATASET_JSON (what `metacalc "
-        "validate --output` does), in the same process",
+        "--sheets", metavar="PATH",
+        help="validate this review (a review folder, or its sheets) first and write the dataset to DATASET_JSON "
+        "(what `metacalc validate --output` does), in the same process",
     )
+    analyse.add_argument("--review", metavar="REVIEW_YAML",
+                         help="with --sheets: the review file (default: review.yaml of the folder, or beside the sheets)")
+    analyse.add_argument("--sources", metavar="DIR",
+                         help="with --sheets: the source documents (default: sources/ of the folder, or beside the sheets)")
     analyse.add_argument(
         "--figures", metavar="DIR",
         help="draw the figures into DIR afterwards (what `metacalc figures` does), in the same process",
@@ -130,8 +135,9 @@ def run_analyse(args: argparse.Namespace) -> int:
     run = RunSettings(level=args.level, method=args.method, measure=args.measure, tau2_method=args.tau2,
                       knha=args.knha)
     options = _figure_settings(args)
-    written = analyse(args.dataset, args.plan, args.outdir, sheets=args.sheets, run=run, history=args.history,
-                      jobs=args.jobs, figures_dir=args.figures, figure_options=options)
+    written = analyse(args.dataset, args.plan, args.outdir, sheets=args.sheets, review_file=args.review,
+                      sources=args.sources, run=run, history=args.history, jobs=args.jobs, figures_dir=args.figures,
+                      figure_options=options)
     if args.sheets:
         print(f"dataset written to {args.dataset}")
     print(f"{len(written.tables)} files written to {args.outdir}")
@@ -159,7 +165,8 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_synthesize(args: argparse.Namespace) -> int:
-    from metacalc.review.synthetic import write_synthetic_review
+    from metacalc.review.synthetic import REVIEW, write_synthetic_review
+    from metacalc.workflow.new_review import init_review
 
     problems = []
     if args.patients < 1:
@@ -168,5 +175,8 @@ def run_synthesize(args: argparse.Namespace) -> int:
         problems.append(f"--therapies: got {args.therapies}, expected at least 1")
     if problems:
         raise UserError(problems)
-    print(write_synthetic_review(args.outdir, patients=args.patients, therapies=args.therapies, seed=args.seed))
+    counts = []
+    init_review(args.outdir, str(REVIEW["title"]), fill=lambda folder: counts.append(write_synthetic_review(
+        folder, patients=args.patients, therapies=args.therapies, seed=args.seed)))
+    print(f"synthetic review written to {args.outdir}: {counts[0]}")
     return 0

@@ -33,11 +33,12 @@ def normalise_items(appraisal: pd.DataFrame, file: str, out: Collector) -> pd.Da
 
 
 def check_appraisal(frames: dict[str, pd.DataFrame], files: dict[str, str], out: Collector,
-                    incomplete: Severity = "error", log_consistent: bool = True) -> None:
+                    incomplete: Severity = "error", log_consistent: bool = True) -> dict[str, str]:
     """Consistency and completeness of ``appraisal`` and ``appraisal_overall`` (see the module docstring).
 
     The included reports come from the records log; when the log is not consistent, the checks that need them
-    are left until it is fixed (they would only repeat its problems).
+    are left until it is fixed (they would only repeat its problems). Returns the included reports whose risk
+    of bias is not (fully) appraised, with what is missing (what the report states when this is a warning).
     """
     if incomplete not in SEVERITIES:
         raise ValueError(f"incomplete must be one of {', '.join(SEVERITIES)} (got {incomplete!r})")
@@ -69,13 +70,15 @@ def check_appraisal(frames: dict[str, pd.DataFrame], files: dict[str, str], out:
                    f"rationale missing (got blank, expected why study {study} is at {judgement} risk of bias by "
                    f"{tool})")
 
+    gaps: dict[str, list[str]] = {}
     if not log_consistent:
-        return
+        return {}
     # A consistent log includes every report of the sheets (records_rules), so an appraised report is included.
     included = included_report_ids(flow_counts(frames["records"], frames["studies"]), frames["records"])
     for study in dict.fromkeys(included):
         tools_used = [tool_id for tool_id in TOOLS if (study, tool_id) in answered]
         if not tools_used:
+            gaps.setdefault(study, []).append("not appraised")
             report(file, None, "", f"included study {study} not appraised (got no rows, expected the items of at "
                                    f"least one tool: {', '.join(TOOLS)})")
         for tool_id in tools_used:
@@ -83,9 +86,12 @@ def check_appraisal(frames: dict[str, pd.DataFrame], files: dict[str, str], out:
                 continue
             missing = [i for i in TOOLS[tool_id].item_ids if i not in answered[(study, tool_id)]]
             if missing:
+                gaps.setdefault(study, []).append(f"{tool_id} items {', '.join(missing)} not answered")
                 report(file, None, "", f"study {study}, {tool_id}: items not answered (got no row for item(s) "
                                        f"{', '.join(missing)}, expected every item of {tool_id})")
             if (study, tool_id) not in judged:
+                gaps.setdefault(study, []).append(f"no overall judgement by {tool_id}")
                 report(overall_file, None, "", f"study {study}, {tool_id}: no overall judgement (got item answers "
                                                "only, expected one row with the reviewer's judgement)")
+    return {study: "; ".join(missing) for study, missing in gaps.items()}
 

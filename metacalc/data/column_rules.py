@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from metacalc.data.problems import Collector, show
-from metacalc.data.schema import ColumnSpec, TableSpec, load_schema
+from metacalc.data.schema import ColumnSpec, TableSpec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,11 +24,10 @@ def check_table(frame: pd.DataFrame, spec: TableSpec, file: str, out: Collector)
     _unique_together(frame, spec, file, out)
 
 
-@lru_cache(maxsize=None)
-def _pandera_schema(table: str) -> Any:
+@lru_cache(maxsize=64)
+def _pandera_schema(spec: TableSpec) -> Any:
     import pandera.pandas as pa
 
-    spec = load_schema()[table]
     columns = {}
     for c in spec.input_columns:
         checks = []
@@ -59,7 +58,7 @@ def _column_rules(frame: pd.DataFrame, spec: TableSpec, file: str, out: Collecto
     if frame.empty:
         return
     try:
-        _pandera_schema(spec.name).validate(frame, lazy=True)
+        _pandera_schema(spec).validate(frame, lazy=True)
         return
     except pa.errors.SchemaErrors as errors:
         failures = errors.failure_cases

@@ -20,15 +20,18 @@ if TYPE_CHECKING:
     from metacalc.data.appraisal_rules import Severity
     from metacalc.data.vocabulary import Vocabulary
 
+from metacalc.data.review_file import Review, default_review
+
 TABLES = ("studies", "patients", "treatments", "aggregates", "records", "appraisal", "appraisal_overall",
-          "quotes", "vocabulary")
+          "quotes")
 JSON_FORMAT = "metacalc-dataset"
-JSON_VERSION = 1
+JSON_VERSION = 2
 
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """The extraction tables after validation (RangeIndex, schema column order, derived columns filled)."""
+    """The extraction tables after validation (RangeIndex, schema column order, derived columns filled), and the
+    review file they were validated with (its words and settings travel with the data)."""
 
     studies: pd.DataFrame
     patients: pd.DataFrame
@@ -38,9 +41,10 @@ class Dataset:
     appraisal: pd.DataFrame
     appraisal_overall: pd.DataFrame
     quotes: pd.DataFrame
-    vocabulary: pd.DataFrame
+    review: Review = default_review()
     source: str = ""
     warnings: tuple[str, ...] = ()
+    unappraised: tuple[tuple[str, str], ...] = ()  # (study_id, what is missing): an unfinished appraisal accepted
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in TABLES}
@@ -52,11 +56,13 @@ class Dataset:
         return [dict(zip(table["columns"], row)) for row in table["rows"]]
 
     def equals(self, other: object) -> bool:
-        """Same tables (values and dtypes), source and warnings."""
+        """Same tables (values and dtypes), review, source and warnings."""
         return (
             isinstance(other, Dataset)
+            and self.review == other.review
             and self.source == other.source
             and tuple(self.warnings) == tuple(other.warnings)
+            and self.unappraised == other.unappraised
             and all(getattr(self, n).equals(getattr(other, n))
                     and list(getattr(self, n).dtypes) == list(getattr(other, n).dtypes) for n in TABLES)
         )
@@ -67,7 +73,9 @@ class Dataset:
             "format": JSON_FORMAT,
             "version": JSON_VERSION,
             "source": self.source,
+            "review": self.review.to_dict(),
             "warnings": list(self.warnings),
+            "unappraised": [list(pair) for pair in self.unappraised],
             "tables": {name: _table_to_json(frame) for name, frame in self.tables().items()},
         }
         text = json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
@@ -82,23 +90,34 @@ class Dataset:
         if document.get("format") != JSON_FORMAT:
             raise UserError([f"{path}: not a metacalc dataset (got format {document.get('format')!r}, expected "
                              f"{JSON_FORMAT!r})"])
-        schema = load_schema()
+        if document.get("version") != JSON_VERSION:
+            raise UserError([f"{path}: dataset written by another version of metacalc (got version "
+                             f"{document.get('version')}, expected {JSON_VERSION}); validate the sheets again"])
+        review = Review.from_dict(document["review"])
+        schema = load_schema(review)
         tables = {name: _table_from_json(document["tables"][name], schema[name]) for name in TABLES}
-        return cls(**tables, source=document["source"], warnings=tuple(document["warnings"]))
+        return cls(**tables, review=review, source=document["source"], warnings=tuple(document["warnings"]),
+                   unappraised=tuple((study, missing) for study, missing in document["unappraised"]))
 
     def summary(self) -> list[str]:
         """A few lines for the terminal: rows per table, patients, therapies, classes, warnings."""
         lines = [f"{self.source}: valid"]
+        where = self.review.source or "none (neutral words, default response categories)"
+        lines.append(f"review file: {where}; {self.review.title}")
         lines.append("rows: " + ", ".join(f"{n} {len(getattr(self, n))}" for n in TABLES))
         duplicates = self.studies["duplicate_of"].notna()
         lines.append(f"studies: {len(self.studies)} ({int(duplicates.sum())} marked as duplicate publications)")
-        lines.append(f"patients: {len(self.patients)}; with years from SLE to onset: "
-                     f"{int(self.patients['years_sle_to_onset'].notna().sum())}")
+        lines.append(f"patients: {len(self.patients)}; with years from {self.review.clock.start} to the "
+                     f"{self.review.clock.onset}: {int(self.patients['years_to_onset'].notna().sum())}")
         therapies = self.treatments["drug"].value_counts().sort_index()
         lines.append(f"therapy courses: {len(self.treatments)}; therapies: "
                      + (", ".join(f"{d} {c}" for d, c in therapies.items()) or "none"))
         classes = sorted(set(self.treatments["drug_class"].dropna()) | set(self.aggregates["drug_class"].dropna()))
         lines.append(f"drug classes: {len(classes)} ({', '.join(classes) or 'none'})")
+        lines.append(f"quotes: {len(self.quotes)}, each found in its source document")
+        if self.unappraised:
+            lines.append(f"appraisal unfinished (accepted as a warning by the review file): "
+                         + "; ".join(f"{study} ({missing})" for study, missing in self.unappraised))
         lines.append(f"warnings: {len(self.warnings)}")
         lines.extend(f"warning: {w}" for w in self.warnings)
         return lines
@@ -124,40 +143,54 @@ def _table_from_json(table: dict[str, Any], spec: Any) -> pd.DataFrame:
     return pd.DataFrame(data, columns=columns)
 
 
-def load_dataset(path: str | os.PathLike[str], incomplete_appraisal: Severity = "error") -> Dataset:
-    """Read and validate the extraction sheets at ``path`` (directory of CSVs, or an .xlsx workbook).
+def load_dataset(path: str | os.PathLike[str] = ".", review: Review | None = None, sources: str | None = None,
+                 incomplete_appraisal: Severity | None = None) -> Dataset:
+    """Read and validate a review's extraction sheets: ``path`` is the review folder, or the sheets themselves (a
+    directory of CSVs, or an .xlsx workbook). ``review`` is its review file (default: the review.yaml of the
+    folder, or beside the sheets; none there: the default review), ``sources`` the folder of source documents
+    the quotes are checked against (default: sources/ of the folder). See ``metacalc.data.review_folder``.
 
-    Raises ``UserError`` listing every problem, one line each, sorted by file and row. An incomplete
-    risk-of-bias appraisal is a problem, or with ``incomplete_appraisal="warning"`` a warning of the dataset.
+    Raises ``UserError`` listing every problem, one line each, sorted by file and row (the review file's first).
+    An incomplete risk-of-bias appraisal is a problem, or a warning of the dataset when the review file (or
+    ``incomplete_appraisal="warning"``) says so.
     """
     from metacalc.data.derive import response_flags
     from metacalc.data.problems import sorted_lines
     from metacalc.data.schema import load_schema
     from metacalc.data.validate import check_sheets
 
-    checked = check_sheets(path, incomplete_appraisal=incomplete_appraisal)
+    from metacalc.data.review_file import load_review
+    from metacalc.data.review_folder import locate
+
+    located = locate(path, sources=sources)
+    if review is None:
+        review = load_review(located.review_file)
+    checked = check_sheets(located.sheets, review=review, incomplete_appraisal=incomplete_appraisal,
+                           sources=located.sources)
     if checked.frames is None or checked.out.problems:
         raise UserError(sorted_lines(checked.out.problems))
     frames, vocabulary, onset, diagnosis = checked.frames, checked.vocabulary, checked.onset, checked.diagnosis
+    review = checked.review
     assert vocabulary is not None and onset is not None and diagnosis is not None  # set whenever frames are
+    assert review is not None
     patients = frames["patients"].assign(
-        years_sle_to_onset=onset.years, years_sle_to_onset_derivation=onset.text,
-        years_sle_to_calcinosis_diagnosis=diagnosis.years,
-        years_sle_to_calcinosis_diagnosis_derivation=diagnosis.text)
+        years_to_onset=onset.years, years_to_onset_derivation=onset.text,
+        years_to_diagnosis=diagnosis.years, years_to_diagnosis_derivation=diagnosis.text)
     treatments = frames["treatments"]
-    any_response, complete = response_flags(treatments["response"])
+    any_response, complete = response_flags(treatments["response"], review.response)
     treatments = treatments.assign(**_drugs(treatments["therapy"], vocabulary),
                                    any_response=any_response, complete_response=complete)
     aggregates = frames["aggregates"].assign(**_drugs(frames["aggregates"]["therapy"], vocabulary))
     frames = dict(frames, patients=patients, treatments=treatments, aggregates=aggregates)
 
-    schema = load_schema()
+    schema = load_schema(review)
     tables = {}
     for name in TABLES:
         spec = schema[name]
         frame = frames[name][[c.name for c in spec.columns]].reset_index(drop=True)
         tables[name] = frame.astype({c.name: c.pandas_dtype for c in spec.columns})
-    return Dataset(**tables, source=str(path), warnings=tuple(sorted_lines(checked.out.warnings)))
+    return Dataset(**tables, review=review, source=str(located.sheets), warnings=tuple(sorted_lines(checked.out.warnings)),
+                   unappraised=tuple(sorted((checked.unappraised or {}).items())))
 
 
 def _drugs(therapy: Any, vocabulary: Vocabulary) -> dict[str, Any]:

@@ -1,13 +1,16 @@
-"""Values computed from the extracted facts, never typed: timing of calcinosis, drug and class, response flags.
+"""Values computed from the extracted facts, never typed: the times of the review's clock, response flags.
 
-Reports state timing in many ways ("onset 21 years prior", "nodules since 10 years prior", "four years
-later", calendar years). Each way is a *route* to the years from SLE diagnosis; the first route whose facts
-are all present wins (the order below is the precedence: a stated interval beats arithmetic on two
-statements, which beats arithmetic on calendar years). Routes that disagree by more than one year are
-reported as warnings, because the reviewer should look at the report again.
+Reports state timing in many ways ("diagnosed 21 years prior", "nodules since 10 years prior", "four years
+later", calendar years). Each way is a *route* to the years from the start of the clock (the review's start
+event, e.g. the diagnosis of the underlying disease); the first route whose facts are all present wins (the
+order below is the precedence: a stated interval beats arithmetic on two statements, which beats arithmetic on
+calendar years). Routes that disagree by more than one year are reported as warnings, because the reviewer
+should look at the report again.
+
+The derivation texts name the events in the review's words (``Review.words``).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +21,11 @@ DISAGREEMENT_YEARS = 1.0
 class Route:
     uses: tuple[str, ...]  # columns that must all be present
     formula: Callable[[Any], Any]  # function(frame) -> Series of years
-    explain: Callable[[dict[str, float], float], str]  # function(row values, result) -> text
+    explain: str  # the arithmetic in words: a template of the review's words, the facts ({column}) and {result}
+
+    def text(self, words: Mapping[str, str], values: Mapping[str, float], result: float) -> str:
+        return self.explain.format(**words, **{column: _g(value) for column, value in values.items()},
+                                   result=_g(result))
 
 
 def _g(value: float) -> str:
@@ -26,39 +33,37 @@ def _g(value: float) -> str:
 
 
 ONSET_ROUTES = (
-    Route(("onset_years_after_sle_diagnosis",),
-          lambda f: f["onset_years_after_sle_diagnosis"],
-          lambda v, r: f"onset {_g(r)} y after SLE diagnosis (stated)"),
-    Route(("sle_diagnosis_years_before_presentation", "onset_years_before_presentation"),
-          lambda f: f["sle_diagnosis_years_before_presentation"] - f["onset_years_before_presentation"],
-          lambda v, r: f"SLE diagnosis {_g(v['sle_diagnosis_years_before_presentation'])} y before presentation"
-                       f" - onset {_g(v['onset_years_before_presentation'])} y before presentation = {_g(r)} y"),
-    Route(("onset_year", "sle_diagnosis_year"),
-          lambda f: f["onset_year"] - f["sle_diagnosis_year"],
-          lambda v, r: f"onset in {_g(v['onset_year'])} - SLE diagnosis in {_g(v['sle_diagnosis_year'])} = {_g(r)} y"),
-    Route(("presentation_year", "onset_years_before_presentation", "sle_diagnosis_year"),
-          lambda f: f["presentation_year"] - f["onset_years_before_presentation"] - f["sle_diagnosis_year"],
-          lambda v, r: f"onset {_g(v['onset_years_before_presentation'])} y before presentation in"
-                       f" {_g(v['presentation_year'])} - SLE diagnosis in {_g(v['sle_diagnosis_year'])} = {_g(r)} y"),
-    Route(("onset_year", "presentation_year", "sle_diagnosis_years_before_presentation"),
-          lambda f: f["onset_year"] - (f["presentation_year"] - f["sle_diagnosis_years_before_presentation"]),
-          lambda v, r: f"onset in {_g(v['onset_year'])} - SLE diagnosis {_g(v['sle_diagnosis_years_before_presentation'])}"
-                       f" y before presentation in {_g(v['presentation_year'])} = {_g(r)} y"),
+    Route(("onset_years_after_start",),
+          lambda f: f["onset_years_after_start"],
+          "{onset_short} {result} y after {start} (stated)"),
+    Route(("start_years_before_presentation", "onset_years_before_presentation"),
+          lambda f: f["start_years_before_presentation"] - f["onset_years_before_presentation"],
+          "{start} {start_years_before_presentation} y before presentation - {onset_short}"
+          " {onset_years_before_presentation} y before presentation = {result} y"),
+    Route(("onset_year", "start_year"),
+          lambda f: f["onset_year"] - f["start_year"],
+          "{onset_short} in {onset_year} - {start} in {start_year} = {result} y"),
+    Route(("presentation_year", "onset_years_before_presentation", "start_year"),
+          lambda f: f["presentation_year"] - f["onset_years_before_presentation"] - f["start_year"],
+          "{onset_short} {onset_years_before_presentation} y before presentation in {presentation_year}"
+          " - {start} in {start_year} = {result} y"),
+    Route(("onset_year", "presentation_year", "start_years_before_presentation"),
+          lambda f: f["onset_year"] - (f["presentation_year"] - f["start_years_before_presentation"]),
+          "{onset_short} in {onset_year} - {start} {start_years_before_presentation} y before presentation in"
+          " {presentation_year} = {result} y"),
 )
 
-CALCINOSIS_DIAGNOSIS_ROUTES = (
-    Route(("calcinosis_diagnosis_years_after_sle_diagnosis",),
-          lambda f: f["calcinosis_diagnosis_years_after_sle_diagnosis"],
-          lambda v, r: f"calcinosis diagnosed {_g(r)} y after SLE diagnosis (stated)"),
-    Route(("calcinosis_diagnosis_year", "sle_diagnosis_year"),
-          lambda f: f["calcinosis_diagnosis_year"] - f["sle_diagnosis_year"],
-          lambda v, r: f"calcinosis diagnosis in {_g(v['calcinosis_diagnosis_year'])} - SLE diagnosis in"
-                       f" {_g(v['sle_diagnosis_year'])} = {_g(r)} y"),
-    Route(("calcinosis_diagnosis_year", "presentation_year", "sle_diagnosis_years_before_presentation"),
-          lambda f: f["calcinosis_diagnosis_year"] - (f["presentation_year"] - f["sle_diagnosis_years_before_presentation"]),
-          lambda v, r: f"calcinosis diagnosis in {_g(v['calcinosis_diagnosis_year'])} - SLE diagnosis"
-                       f" {_g(v['sle_diagnosis_years_before_presentation'])} y before presentation in"
-                       f" {_g(v['presentation_year'])} = {_g(r)} y"),
+DIAGNOSIS_ROUTES = (
+    Route(("diagnosis_years_after_start",),
+          lambda f: f["diagnosis_years_after_start"],
+          "{diagnosis_short} {result} y after {start} (stated)"),
+    Route(("diagnosis_year", "start_year"),
+          lambda f: f["diagnosis_year"] - f["start_year"],
+          "{diagnosis_short} in {diagnosis_year} - {start} in {start_year} = {result} y"),
+    Route(("diagnosis_year", "presentation_year", "start_years_before_presentation"),
+          lambda f: f["diagnosis_year"] - (f["presentation_year"] - f["start_years_before_presentation"]),
+          "{diagnosis_short} in {diagnosis_year} - {start} {start_years_before_presentation} y before presentation"
+          " in {presentation_year} = {result} y"),
 )
 
 
@@ -73,7 +78,7 @@ class Derivation:
     #                                                   when they disagree
 
 
-def derive_interval(patients: Any, routes: Sequence[Route]) -> Derivation:
+def derive_interval(patients: Any, routes: Sequence[Route], words: Mapping[str, str]) -> Derivation:
     """Apply the routes in precedence order; vectorised over patients."""
     import numpy as np
     import pandas as pd
@@ -97,7 +102,7 @@ def derive_interval(patients: Any, routes: Sequence[Route]) -> Derivation:
             continue
         facts = patients.loc[chosen, list(route.uses)].astype("float64")
         results = years[chosen].tolist()
-        text[chosen] = [route.explain(dict(zip(route.uses, values)), result)
+        text[chosen] = [route.text(words, dict(zip(route.uses, values)), result)
                         for values, result in zip(facts.itertuples(index=False, name=None), results)]
     text = text.astype("str")
     stacked = pd.concat(all_values, axis=1, keys=range(len(routes)))
@@ -108,9 +113,9 @@ def derive_interval(patients: Any, routes: Sequence[Route]) -> Derivation:
     return Derivation(years, text, route_of, disagreements)
 
 
-def response_flags(response: Any) -> tuple[Any, Any]:
-    """(any_response, complete_response) as nullable integers from the response enumeration."""
-
-    any_response = response.map({"complete": 1, "partial": 1, "none": 0}).astype("Int64")
-    complete = response.map({"complete": 1, "partial": 0, "none": 0}).astype("Int64")
-    return any_response, complete
+def response_flags(response: Any, categories: Any) -> tuple[Any, Any]:
+    """(any_response, complete_response) as nullable integers from the response categories of the review
+    (``metacalc.data.review_file.Responses``): 1 or 0, blank for a category that means the response is unknown."""
+    any_response = response.map({name: categories.flag("any_response", name) for name in categories.names})
+    complete = response.map({name: categories.flag("complete_response", name) for name in categories.names})
+    return any_response.astype("Int64"), complete.astype("Int64")

@@ -12,10 +12,11 @@ The rules, in order (the first that applies decides):
    - the years, where both are known, differ by at most one (the online and the print year of one article);
    - the first authors' surnames, where both are known, are the same;
    - at least one of the two (year or first author) is known on both sides and agrees: a title alone is too
-     weak (two reports in one year may both be called "Calcinosis cutis").
-   95 lets through spelling variants (``erythaematosus``), hyphens, a dropped article, a translated title's
-   brackets; it stops titles that differ by a word (``Calcinosis cutis in a patient with SLE`` against
-   ``Calcinosis cutis universalis in a patient with SLE``: 91) - see tests/data/test_record_matching.py.
+     weak (two reports in one year may both be called "A case report").
+   95 lets through spelling variants (``Hypercalcaemia``/``Hypercalcemia``: 99), hyphens, a dropped article, a
+   translated title's brackets; it stops titles that differ by a word (``Skin ulcers in a patient with systemic
+   sclerosis`` against ``Digital skin ulcers in a patient with systemic sclerosis``: 92) - see
+   tests/data/test_record_matching.py.
 
 Records of the log that have only a ``citation`` (no ``title`` column, as reference lists are typed) are
 matched on the citation's sentences (``Authors. Title. Journal...``): a title must match one sentence, or two

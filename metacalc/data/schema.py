@@ -1,6 +1,9 @@
-"""The extraction-sheet schema (schema.yaml) as Python objects.
+"""The extraction-sheet schema as Python objects: the generic base (schema.yaml) and a review's effective schema.
 
-One source of truth: loading, validation, the Excel template and the data dictionary all read it.
+The effective schema of a review is the base with the review's words in the descriptions, its own patient
+columns (review.yaml ``patient_fields``), its response categories as the values of ``treatments.response``
+and of the series counts in ``aggregates.outcome``. One source of truth: loading, validation, the Excel
+template, the data dictionary and ``metacalc init`` all read it.
 """
 
 from __future__ import annotations
@@ -8,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from metacalc.data.review_file import Review
 
 TYPES = ("text", "integer", "number", "enum")
 
@@ -24,6 +31,8 @@ class ColumnSpec:
     references: str | None = None
     provenance: bool = True
     derived: bool = False
+    unit: str | None = None
+    label: str = ""
 
     @property
     def pandas_dtype(self) -> str:
@@ -76,20 +85,44 @@ class TableSpec:
 
 
 @lru_cache(maxsize=1)
-def load_schema() -> dict[str, TableSpec]:
-    """Return {table name: TableSpec} in the order of schema.yaml."""
+def _base_document() -> dict[str, Any]:
     import yaml
 
     text = resources.files("metacalc.data").joinpath("schema.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text)
+    return yaml.safe_load(text)
+
+
+def load_schema(review: Review | None = None) -> dict[str, TableSpec]:
+    """Return {table name: TableSpec} in the order of schema.yaml: the effective schema of ``review`` (None: of
+    a review without a review file)."""
+    from metacalc.data.review_file import default_review
+
+    return _effective_schema(review if review is not None else default_review())
+
+
+@lru_cache(maxsize=16)
+def _effective_schema(review: Review) -> dict[str, TableSpec]:
+    response = review.response
+    words = {**review.words, "any_response": " or ".join(response.any_response),
+             "complete_response": " or ".join(response.complete_response),
+             "not_assessed": " or ".join(response.not_assessed) or "never",
+             "series_outcomes": ", ".join(c.aggregate_outcome for c in response.assessed)}
     tables = {}
-    for name, spec in raw["tables"].items():
-        columns = []
+    for name, spec in _base_document()["tables"].items():
+        columns: list[ColumnSpec] = []
         for col in spec["columns"]:
             col = dict(col)
             if col["type"] not in TYPES:
                 raise ValueError(f"schema.yaml: {name}.{col['name']}: unknown type {col['type']}")
             col["values"] = tuple(str(v) for v in col.get("values", ()))
+            col["description"] = col["description"].format_map(words)
+            if (name, col["name"]) == ("treatments", "response"):
+                col["values"] = response.names
+                col["description"] = "; ".join(f"{c.name}: {c.meaning}" for c in response.categories) + "."
+            if (name, col["name"]) == ("aggregates", "outcome"):
+                col["values"] = tuple(c.aggregate_outcome for c in response.assessed) + col["values"]
+            if (name, col["name"]) == ("patients", "notes"):
+                columns.extend(_field_column(f) for f in review.patient_fields)
             columns.append(ColumnSpec(**col))
         checks = tuple(
             RowCheck(c["column"], tuple(c["uses"]), c["test"], c["message"]) for c in spec.get("checks", ())
@@ -109,3 +142,10 @@ def load_schema() -> dict[str, TableSpec]:
             by_name={c.name: c for c in columns},
         )
     return tables
+
+
+def _field_column(field: Any) -> ColumnSpec:
+    """A review's patient field as a column of the patients table (an extracted fact: it needs a quote)."""
+    unit = f" Unit: {field.unit}." if field.unit else ""
+    return ColumnSpec(name=field.name, type=field.type, description=field.description + unit, values=field.values,
+                      min=field.min, max=field.max, unit=field.unit, label=field.heading)

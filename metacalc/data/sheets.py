@@ -16,13 +16,16 @@ from metacalc.data.reader import Table, read_csv, read_workbook
 from metacalc.data.schema import load_schema
 
 README_SHEET = "readme"
+LISTS_SHEET = "lists"  # the template's drop-down lists (therapy names), not a table
+# Tables of earlier versions that now live elsewhere: where their content goes.
+MOVED = {"vocabulary": "the review's additions to the therapy vocabulary are a list in review.yaml, under vocabulary"}
 
 
 def read_sheets(path: str | os.PathLike[str]) -> tuple[dict[str, Table], list[Problem], str | None]:
     """Read every table found at ``path``. Returns ({table: Table}, [Problem], workbook path or None).
 
     ``path`` is a directory of ``<table>.csv`` files, a directory holding exactly one .xlsx workbook,
-    or an .xlsx file. Tables that are absent are simply not in the result: the caller decides which
+    or an .xlsx file. CSV files and a workbook side by side are refused: neither is ignored. Tables that are absent are simply not in the result: the caller decides which
     are required.
     """
     path = os.fspath(path)
@@ -30,8 +33,13 @@ def read_sheets(path: str | os.PathLike[str]) -> tuple[dict[str, Table], list[Pr
         names = sorted(os.listdir(path))
         csvs = [n for n in names if n.lower().endswith(".csv")]
         books = [n for n in names if n.lower().endswith(".xlsx") and not n.startswith("~$")]
+        if csvs and books:
+            # Either could be the review's data (a filled template beside old CSVs): reading one would silently
+            # ignore the other.
+            return {}, [Problem(path, None, "", f"both CSV files and a workbook (got {', '.join(csvs)} and "
+                                                f"{', '.join(books)}, expected one or the other: move the workbook "
+                                                "out of the folder, or the CSV files)")], None
         if csvs:
-            # A directory of CSVs may also hold a workbook (the committed template): CSVs win.
             return (*_read_csv_directory(path, csvs), None)
         if len(books) == 1:
             book = os.path.join(path, books[0])
@@ -66,6 +74,10 @@ def _read_csv_directory(directory: str, csv_names: list[str]) -> tuple[dict[str,
     for filename in csv_names:
         name = filename[:-4]
         file = os.path.join(directory, filename)
+        if name in MOVED:
+            problems.append(Problem(file, None, "", f"not a table any more (got {show(name)}, expected no such file: "
+                                                    f"{MOVED[name]})"))
+            continue
         if name not in schema:
             problems.append(Problem(file, None, "", f"unknown table (got {show(name)}, expected one of: "
                                                     f"{', '.join(schema)}{closest(name, schema)})"))
@@ -79,12 +91,16 @@ def _read_csv_directory(directory: str, csv_names: list[str]) -> tuple[dict[str,
 
 def _read_book(file: str) -> tuple[dict[str, Table], list[Problem]]:
     schema = load_schema()
-    sheets, problems = read_workbook(file, skip=(README_SHEET,))
+    sheets, problems = read_workbook(file, skip=(README_SHEET, LISTS_SHEET))
     if not sheets and any(problem.file == file for problem in problems):
         return {}, problems  # the workbook itself could not be read
     tables = {}
     for title, table in sheets.items():
         name = title.strip().lower()
+        if name in MOVED:
+            problems.append(Problem(table.file, None, "", f"not a table any more (got sheet {show(title)}, expected "
+                                                          f"no such sheet: {MOVED[name]})"))
+            continue
         if name not in schema:
             problems.append(Problem(table.file, None, "", f"unknown sheet (got {show(title)}, expected one of: "
                                                           f"{', '.join(schema)}{closest(name, schema)})"))

@@ -1,5 +1,6 @@
 """Rules across tables: references between them, the reviewer's duplicate decisions, the figures of case
-series, therapies known to the vocabulary, and the quotes that back every extracted value."""
+series, therapies known to the vocabulary, the quotes that back every extracted value, and what the review
+file says of the published figures."""
 
 from __future__ import annotations
 
@@ -7,18 +8,20 @@ import os
 from typing import TYPE_CHECKING
 
 from metacalc.data.problems import Collector, show
-from metacalc.data.schema import load_schema
+from metacalc.data.schema import TableSpec
 from metacalc.data.sheets import closest
 from metacalc.data.vocabulary import Vocabulary, normalise_name
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from metacalc.data.review_file import Review
 
-def check_references(frames: dict[str, pd.DataFrame], files: dict[str, str], usable: dict[str, bool],
-                     out: Collector) -> None:
+
+def check_references(schema: dict[str, TableSpec], frames: dict[str, pd.DataFrame], files: dict[str, str],
+                     usable: dict[str, bool], out: Collector) -> None:
     """Every value of a referencing column names a row of its table (unless that table is unreadable)."""
-    for name, spec in load_schema().items():
+    for name, spec in schema.items():
         for column in spec.input_columns:
             if not column.references:
                 continue
@@ -72,15 +75,14 @@ def check_therapies(frame: pd.DataFrame, file: str, vocabulary: Vocabulary, out:
         close = vocabulary.suggest(names[row])
         hint = f"closest: {', '.join(close)}" if close else "no close name"
         out.add(file, int(row), "therapy", f"unknown therapy (got {show(names[row])}, expected a name in the therapy "
-                                           f"vocabulary; {hint}; a new therapy goes in vocabulary.csv)")
+                                           f"vocabulary; {hint}; a new therapy goes in review.yaml, under vocabulary)")
 
 
-def check_quotes(frames: dict[str, pd.DataFrame], files: dict[str, str], usable: dict[str, bool],
-                 out: Collector) -> None:
+def check_quotes(schema: dict[str, TableSpec], frames: dict[str, pd.DataFrame], files: dict[str, str],
+                 usable: dict[str, bool], out: Collector) -> None:
     """Quotes point at existing cells, and every extracted value has a quote."""
     if not usable["quotes"]:
         return  # its own problem is reported; every value would otherwise be reported as unquoted
-    schema = load_schema()
     quotes, qfile = frames["quotes"], files["quotes"]
     quotable = [n for n, s in schema.items() if s.quoted]
     for table in quotable:
@@ -120,3 +122,45 @@ def check_quotes(frames: dict[str, pd.DataFrame], files: dict[str, str], usable:
                 out.add(files[table], int(row), column.name,
                         f"no quote for this value (got {show(frame.at[row, column.name])}, expected a row in quotes "
                         f"with table {table}, row_id {ids[row]}, column {column.name})")
+
+
+def check_published_figures(review: Review, schema: dict[str, TableSpec], frames: dict[str, pd.DataFrame],
+                            files: dict[str, str], usable: dict[str, bool], out: Collector) -> None:
+    """What the review file says of each published figure fits its row of aggregates: a published time with a
+    mean, of the measure the file names, about patients the file's population can select."""
+    from metacalc.data.review_file import REVIEW_FILE, TIME_MEASURES
+
+    source = review.source or REVIEW_FILE
+    aggregates, file = frames["aggregates"], files["aggregates"]
+    rows = {value: index for index, value in zip(aggregates.index, aggregates["aggregate_id"]) if isinstance(value, str)}
+    columns = {c.name: c for table in ("patients", "studies") for c in schema[table].input_columns}
+    for index, figure in enumerate(review.published_figures):
+        where = f"{source}:published_figures.{index}"
+        if usable["aggregates"] and figure.aggregate not in rows:
+            out.add(f"{where}.aggregate", None, "", f"unknown aggregate_id (got {show(figure.aggregate)}, expected an "
+                                                    f"aggregate_id listed in {os.path.basename(file)}"
+                                                    f"{closest(figure.aggregate, sorted(rows))})")
+        elif figure.aggregate in rows:
+            row = rows[figure.aggregate]
+            outcome, mean = aggregates.at[row, "outcome"], aggregates.at[row, "mean"]
+            if isinstance(outcome, str) and outcome not in TIME_MEASURES:
+                out.add(f"{where}.aggregate", None, "", f"not a published time (got {file}:{row} with outcome "
+                                                        f"{outcome}, expected years_to_onset or years_to_diagnosis)")
+            else:
+                if figure.measure and isinstance(outcome, str) and figure.measure != outcome:
+                    out.add(f"{where}.measure", None, "", f"not the figure's measure (got {figure.measure}, expected "
+                                                          f"{outcome}, as {file}:{row}:outcome says)")
+                if mean != mean or mean is None:  # NaN: blank
+                    out.add(f"{where}.aggregate", None, "", f"no mean to compare with (got a blank mean in "
+                                                            f"{file}:{row}, expected the published mean)")
+        for column, allowed in figure.population:
+            spec = columns.get(column)
+            if spec is None:
+                out.add(f"{where}.population.{column}", None, "",
+                        f"no such column in the patients or studies table (got {column}, expected one of: "
+                        f"{', '.join(sorted(columns))}{closest(column, sorted(columns))})")
+            elif spec.type == "enum":
+                for value in allowed:
+                    if value not in spec.values:
+                        out.add(f"{where}.population.{column}", None, "",
+                                f"not an allowed value of {column} (got {show(value)}, expected {spec.expected})")

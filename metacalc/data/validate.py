@@ -1,11 +1,12 @@
 """Validation of extraction sheets, the one place where data problems are found: every problem at once, each
 located by file, row and column.
 
-The steps, in order: read the tables (``sheets``), type their columns (``columns``), the rules of each table
-(``column_rules``), the rules across tables (``table_rules``), the derived times and their chronology
-(``chronology``), the records log against itself and the sheets (``records_rules``), and the risk-of-bias
-appraisal (``appraisal_rules``). Nothing after validation looks for data problems: a dataset that validates is
-one every analysis can run on.
+The steps, in order: read the tables (``sheets``), type their columns (``columns``) by the review's effective
+schema, the rules of each table (``column_rules``), the rules across tables and against the review file
+(``table_rules``), every quote in its source document (``source_rules``), the derived times and their
+chronology (``chronology``), the records log against itself and the sheets (``records_rules``), and the
+risk-of-bias appraisal (``appraisal_rules``). Nothing after validation looks for data problems: a dataset that
+validates is one every analysis can run on.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from metacalc.data.derive import Derivation
 from metacalc.data.problems import Collector
 from metacalc.data.records_rules import check_records
 from metacalc.data.schema import load_schema
+from metacalc.data.source_rules import check_sources
 from metacalc.data.table_rules import (
     check_aggregate_outcomes,
+    check_published_figures,
     check_quotes,
     check_references,
     check_study_duplicates,
@@ -33,6 +36,8 @@ from metacalc.data.vocabulary import Vocabulary, build_vocabulary
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from metacalc.data.review_file import Review
 
 
 @dataclass
@@ -47,14 +52,21 @@ class CheckedSheets:
     vocabulary: Vocabulary | None = None
     onset: Derivation | None = None
     diagnosis: Derivation | None = None
+    review: Review | None = None
+    unappraised: dict[str, str] | None = None  # included reports not fully appraised -> what is missing
 
 
-def check_sheets(path: str | os.PathLike[str], incomplete_appraisal: Severity = "error") -> CheckedSheets:
-    """Read and validate the sheets at ``path``; ``incomplete_appraisal`` is "error" or "warning" (see
-    ``metacalc.data.appraisal_rules``)."""
+def check_sheets(path: str | os.PathLike[str], review: Review | None = None,
+                 incomplete_appraisal: Severity | None = None, sources: str = "sources") -> CheckedSheets:
+    """Read and validate the sheets at ``path`` against the effective schema of ``review`` (None: a review
+    without a review file), its quotes against the documents in ``sources``. ``incomplete_appraisal`` ("error"
+    or "warning", see ``metacalc.data.appraisal_rules``) overrides the review file's setting."""
+    from metacalc.data.review_file import default_review
     from metacalc.data.sheets import read_sheets
 
-    schema = load_schema()
+    review = review if review is not None else default_review()
+    incomplete: Severity = incomplete_appraisal or ("warning" if review.incomplete_appraisal == "warning" else "error")
+    schema = load_schema(review)
     out = Collector()
     tables, problems, workbook = read_sheets(path)
     out.problems.extend(problems)
@@ -81,20 +93,22 @@ def check_sheets(path: str | os.PathLike[str], incomplete_appraisal: Severity = 
         usable[name] = table.complete
     for name, spec in schema.items():
         check_table(frames[name], spec, files[name], out)
-    check_references(frames, files, usable, out)
+    check_references(schema, frames, files, usable, out)
     check_study_duplicates(frames["studies"], files["studies"], out)
     frames["appraisal"] = normalise_items(frames["appraisal"], files["appraisal"], out)
     check_aggregate_outcomes(frames["aggregates"], files["aggregates"], out)
-    vocab_rows = frames["vocabulary"][["name", "drug", "drug_class"]].dropna().itertuples(index=False)
-    vocabulary = build_vocabulary([tuple(r) for r in vocab_rows])
+    vocabulary = build_vocabulary(review.vocabulary)
     for name in ("treatments", "aggregates"):
         check_therapies(frames[name], files[name], vocabulary, out)
-    check_quotes(frames, files, usable, out)
-    onset, diagnosis = derive_times(frames["patients"], files["patients"], out)
+    check_quotes(schema, frames, files, usable, out)
+    check_sources(frames, files, usable, sources, out)
+    check_published_figures(review, schema, frames, files, usable, out)
+    onset, diagnosis = derive_times(frames["patients"], files["patients"], out, review.words)
     # The records log and the appraisal are checked against the whole review: only once every table was read
     # (a sheet that could not be read, or a file under an unknown name, may be the one they would miss).
+    unappraised: dict[str, str] = {}
     if not problems and all(usable[name] for name in ("records", "studies", "patients", "aggregates")):
         consistent = check_records(frames, files, out)
         if all(usable[name] for name in ("appraisal", "appraisal_overall")):
-            check_appraisal(frames, files, out, incomplete=incomplete_appraisal, log_consistent=consistent)
-    return CheckedSheets(frames, files, out, vocabulary, onset, diagnosis)
+            unappraised = check_appraisal(frames, files, out, incomplete=incomplete, log_consistent=consistent)
+    return CheckedSheets(frames, files, out, vocabulary, onset, diagnosis, review, unappraised)

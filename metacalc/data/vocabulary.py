@@ -1,9 +1,9 @@
 """The therapy vocabulary: names as reports write them -> canonical drug -> drug class.
 
-The vocabulary is data (``therapy_vocabulary.csv``), extended per review by an optional
-``vocabulary.csv`` among the extraction sheets. Matching ignores case and runs of whitespace, so
-"Intralesional  Corticosteroids" finds "intralesional corticosteroids"; misspellings that real reports
-contain ("bisphosphate", "cefriaxone", "Wafarin") are entries of their own, never guessed.
+The vocabulary is data (``therapy_vocabulary.csv``), extended per review by its review file's ``vocabulary``
+list (``metacalc.data.review_file``). Matching ignores case and runs of whitespace, so "Intralesional
+Corticosteroids" finds "intralesional corticosteroids"; a misspelling that a review's reports print is an entry
+of its own (in that review's additions), never guessed.
 """
 
 from __future__ import annotations

@@ -10,14 +10,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metacalc.files import write_atomic
 from metacalc.render.risk_of_bias import DEFAULT_PALETTE
 from metacalc.review.document import ReviewResults
 from metacalc.review.results import AnalysisResult, ProportionGroup, Reference, TimeGroup
 from metacalc.review.results_io import dumps
-from metacalc.review.words import MEASURE_SHORT, slug
+from metacalc.review.words import measure_short, onset_axis_label, slug
+
+if TYPE_CHECKING:
+    from metacalc.data.review_file import Review
 
 PERCENT = False  # proportions are shown as 0-1 on the axes and as percentages in the text
 MAX_PLOT_ROWS = 60  # a figure with more rows (reports, patients) is unreadable on a page and slow to draw
@@ -33,19 +36,18 @@ class FigureOptions:
     max_rows: int = MAX_PLOT_ROWS
 
 
-def _reference_label(reference: Reference) -> str:
+def _reference_label(reference: Reference, review: Review) -> str:
     """Who published the figure, for which population, and what it measures (onset or diagnosis)."""
     population = f", {reference.population}" if reference.population else ""
-    measure = MEASURE_SHORT.get(reference.outcome)
-    return f"{reference.label}{population}" + (f" ({measure})" if measure else "")
+    return f"{reference.label}{population} ({measure_short(reference.outcome, review)})"
 
 
-def _reference_lines(analysis: AnalysisResult) -> list[dict[str, Any]]:
-    return [{"value": reference.mean, "label": f"{_reference_label(reference)}: {reference.mean:g} y"}
+def _reference_lines(analysis: AnalysisResult, review: Review) -> list[dict[str, Any]]:
+    return [{"value": reference.mean, "label": f"{_reference_label(reference, review)}: {reference.mean:g} y"}
             for reference in analysis.references]
 
 
-def _onset_inputs(analysis: AnalysisResult) -> tuple[list[Entry], list[Entry]]:
+def _onset_inputs(analysis: AnalysisResult, review: Review) -> tuple[list[Entry], list[Entry]]:
     """Patients, group summaries and published figures in the shape of ``metacalc.render.onset.onset_plot``."""
     groups = [g for g in analysis.groups if isinstance(g, TimeGroup)]
     overall, subgroups = groups[0], groups[1:]
@@ -72,7 +74,7 @@ def _onset_inputs(analysis: AnalysisResult) -> tuple[list[Entry], list[Entry]]:
                           "ci_lower": overall.pooled.ci_lower, "ci_upper": overall.pooled.ci_upper, "n": None,
                           "kind": "pooled"})
     for reference in analysis.references:
-        summaries.append({"label": f"{_reference_label(reference)}, published", "estimate": reference.mean,
+        summaries.append({"label": f"{_reference_label(reference, review)}, published", "estimate": reference.mean,
                           "ci_lower": None, "ci_upper": None, "n": reference.n, "kind": "published"})
     return patients, summaries
 
@@ -117,7 +119,7 @@ def render_figures(results: ReviewResults, outdir: str, options: FigureOptions =
         if analysis.kind == "proportion":
             _response(analysis, manifest)
         else:
-            _onset(analysis, manifest)
+            _onset(analysis, manifest, results.review)
     write_atomic(os.path.join(outdir, "figures.json"), dumps({"figures": manifest.figures,
                                                               "omitted": manifest.omitted}))
     return manifest.figures
@@ -164,24 +166,25 @@ def _response(analysis: AnalysisResult, manifest: _Manifest) -> None:
                       caption=f"{group.group}: {analysis.outcome_label}, one row per report.")
 
 
-def _onset(analysis: AnalysisResult, manifest: _Manifest) -> None:
+def _onset(analysis: AnalysisResult, manifest: _Manifest, review: Review) -> None:
     from metacalc.render.forest import forest_plot
     from metacalc.render.onset import onset_plot
 
-    patients, summaries = _onset_inputs(analysis)
+    patients, summaries = _onset_inputs(analysis, review)
     if len(patients) > manifest.options.max_rows:
         manifest.omit(f"onset-{slug(analysis.id)}-patients", section="onset", analysis=analysis.id,
                       reason=f"one row per patient not drawn: {len(patients)} patients (more than "
                              f"{manifest.options.max_rows}); the figure shows the group summaries")
         patients = []
     if patients or summaries:
-        manifest.save(onset_plot(patients, summaries, _reference_lines(analysis), analysis.title),
+        manifest.save(onset_plot(patients, summaries, _reference_lines(analysis, review), analysis.title,
+                                 xlabel=onset_axis_label(review)),
                       f"onset-{slug(analysis.id)}", section="onset", analysis=analysis.id, group=None,
                       caption=f"{analysis.title}: each patient, group medians and published figures.")
     overall = analysis.groups[0]
     if isinstance(overall, TimeGroup) and overall.pooled:
         manifest.save(forest_plot(overall.pooled, f"{analysis.title}: pooled with case series",
-                                  reference_lines=_reference_lines(analysis)),
+                                  reference_lines=_reference_lines(analysis, review)),
                       f"forest-{slug(analysis.id)}", section="onset", analysis=analysis.id, group="all patients",
                       caption="Case reports combined as one study and pooled with series (random effects).")
 

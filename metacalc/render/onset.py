@@ -1,9 +1,9 @@
-"""Time from SLE diagnosis to calcinosis: every patient as a dot, group summaries, and the published figures.
+"""Time to onset: every patient as a dot, group summaries, and the published figures.
 
-The review's headline question is whether reported SLE cases sit closer to the literature average (9.8 years)
-or to the Mayo series (21.5 years), so the figure puts each patient on the same axis as dashed reference lines
-at the published values, with the pooled means (diamonds) and the published aggregates (open squares) below.
-It shares the table layout of the forest plots: labels on the left, values on the right.
+A review of case reports asks which published figure the reported patients sit closer to (a literature
+average, a large series), so the figure puts each patient on the same axis as dashed reference lines at the
+published values, with the pooled means (diamonds) and the published aggregates (open squares) below. It shares
+the table layout of the forest plots: labels on the left, values on the right.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from metacalc.render.layout import MARKER_EQUAL_SIDE, SUMMARY_COLOUR, TableLayout, nice_range, reference_pairs
 from metacalc.render.style import PALETTE, use_reproducible_backend
-from metacalc.review.words import ONSET_AXIS_LABEL, fixed
+from metacalc.review.words import fixed
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -32,11 +32,11 @@ NOT_REPORTED = "group not reported"
 
 
 def onset_plot(patients: Sequence[Mapping[str, Any]], summaries: Sequence[Mapping[str, Any]],
-               references: Sequence[Any], title: str, *, xlabel: str = ONSET_AXIS_LABEL, digits: int = 1) -> Figure:
+               references: Sequence[Any], title: str, *, xlabel: str = "Years to onset", digits: int = 1) -> Figure:
     """Per-patient times with group summaries and published figures, returned as a matplotlib ``Figure``.
 
     ``patients``: list of ``{"label", "years", "group"}`` (``years`` may be None: listed as not reported;
-    negative when calcinosis came before the SLE diagnosis). ``summaries``: list of ``{"label", "estimate",
+    negative when the onset came before the start of the clock). ``summaries``: list of ``{"label", "estimate",
     "ci_lower", "ci_upper", "n", "kind"}`` with ``kind`` "pooled" (drawn as a diamond) or "published" (an open
     square); interval ends and ``n`` may be None, and an optional ``"range": (min, max)`` is written beside a
     summary that has no interval (the time rule's median of fewer than 6 patients: the range is not drawn as if
@@ -60,7 +60,7 @@ def onset_plot(patients: Sequence[Mapping[str, Any]], summaries: Sequence[Mappin
     for summary in summaries:
         values += [summary.get(key) for key in ("estimate", "ci_lower", "ci_upper") if _finite(summary.get(key))]
     values += [value for value, _ in references]
-    xmin, xmax = nice_range(values + [0.0])  # 0 = the SLE diagnosis, always on the axis
+    xmin, xmax = nice_range(values + [0.0])  # 0 = the start of the clock, always on the axis
 
     # Rows: reference labels, header, then per group a heading and its patients, then the summaries.
     header_row = len(references)
@@ -80,7 +80,7 @@ def onset_plot(patients: Sequence[Mapping[str, Any]], summaries: Sequence[Mappin
     layout.text(layout.right, 0.98, header_row + 0.5, "Years [95% CI]", ha="right", weight="bold")
     layout.rule(header_row + 1)
     if xmin < 0:
-        # Calcinosis before the SLE diagnosis is possible (the sheets flag it); mark where the diagnosis is.
+        # An onset before the start of the clock is possible (the sheets flag it); mark where the start is.
         layout.plot.plot([0.0, 0.0], [header_row + 1, n_rows], color="#BBBBBB", lw=0.8, zorder=0, clip_on=False)
 
     patient_number = 0

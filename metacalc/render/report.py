@@ -27,22 +27,25 @@ from metacalc.review.results import ProportionGroup, TimeGroup
 from metacalc.review.words import (
     ARM_PREFIXES,
     ESTIMAND_NAMES,
-    MEASURE_NAMES,
-    MEASURE_SHORT,
     METHOD_NAMES,
-    SECTIONS,
-    SERIES_FIGURE_NAMES,
     change_value,
+    column_label,
     general,
     level_label,
     lower_limit_label,
+    measure_name,
+    measure_short,
     method_name,
     num,
+    outcome_label,
     p_value,
     pct,
+    sections,
     sentence_case,
+    series_figure_name,
     slug,
     span,
+    time_section_title,
 )
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "templates")
@@ -82,11 +85,11 @@ REFERENCES = {
     "and benchmarks/coverage/results/results.md in the metacalc repository (tables P1-P7, B1, G1, T1, T2).",
 }
 
-# The patients' columns that time from SLE diagnosis is derived from (their quotes back the onset numbers).
+# The patients' columns that the times of the clock are derived from (their quotes back the onset numbers).
 TIMING_COLUMNS = (
-    "sle_diagnosis_year", "sle_diagnosis_years_before_presentation", "onset_year", "onset_years_after_sle_diagnosis",
-    "onset_years_before_presentation", "calcinosis_diagnosis_year", "calcinosis_diagnosis_years_after_sle_diagnosis",
-    "presentation_year", "onset_before_sle_diagnosis",
+    "start_year", "start_years_before_presentation", "onset_year", "onset_years_after_start",
+    "onset_years_before_presentation", "diagnosis_year", "diagnosis_years_after_start", "presentation_year",
+    "onset_before_start",
 )
 
 
@@ -182,13 +185,13 @@ def _summary(results: ReviewResults) -> list[dict[str, Any]]:
                 if note not in notes:
                     notes.append(note)
         if analysis.kind == "time":
-            headline = closest_reference(analysis)
+            headline = closest_reference(analysis, results.review)
             if headline:
                 notes.append(headline.answer)
                 notes.extend(headline.caveats)
             for group in analysis.groups:
                 if isinstance(group, TimeGroup):
-                    notes.extend(comparison_line(group.group, c, level) for c in group.comparisons)
+                    notes.extend(comparison_line(group.group, c, level, results.review) for c in group.comparisons)
         items.append({"analysis": analysis, "lines": lines, "notes": notes})
     return items
 
@@ -224,8 +227,15 @@ def _checklist(results: ReviewResults) -> list[dict[str, Any]] | None:
     return checklist_rows(results.settings)
 
 
+def _response_definition(results: ReviewResults) -> str:
+    """How response was defined, from the review's categories: 'complete (lesions resolved), partial ...'."""
+    assessed = [f"{c.name} ({c.meaning})" for c in results.review.response.assessed]
+    return assessed[0] if len(assessed) == 1 else ", ".join(assessed[:-1]) + " or " + assessed[-1]
+
+
 def build_context(results: ReviewResults, figures: Figures, title: str | None = None) -> dict[str, Any]:
     level = results.settings["level"]
+    review = results.review
     studies = sorted(results.studies, key=lambda s: (s.get("year") or 0, s["study_id"]))
     excluded = list(results.excluded_rows)
 
@@ -236,8 +246,14 @@ def build_context(results: ReviewResults, figures: Figures, title: str | None = 
         return next((f for f in figures.values() if f.get("analysis") == analysis and f.get("group") == group), None)
 
     return {
-        "title": title or "Pooled case reports",
-        "sections": SECTIONS,
+        "title": title or review.title,
+        "review": review,
+        "clock": review.clock,
+        "shown_fields": [f for f in review.patient_fields if f.show],
+        "response_definition": _response_definition(results),
+        "outcome_labels": {o: outcome_label(o, review) for o in ("any_response", "complete_response")},
+        "time_title": time_section_title(review),
+        "sections": sections(review),
         "level": level,
         "ci": level_label(level),
         "results": results,
@@ -269,7 +285,7 @@ def build_context(results: ReviewResults, figures: Figures, title: str | None = 
     }
 
 
-def _environment() -> Any:
+def _environment(review: Any) -> Any:
     import jinja2
 
     env = jinja2.Environment(
@@ -284,14 +300,17 @@ def _environment() -> Any:
     filters: dict[str, Callable[..., Any]] = {
         "pct": pct, "num": num, "pvalue": lambda value: p_value(value, with_p=False), "slug": slug, "span": span,
         "sentence_case": sentence_case, "g": general, "change": change_value,
-        "outcome_name": lambda outcome: SERIES_FIGURE_NAMES.get(outcome, str(outcome).replace("_", " ")),
-        "measure_short": lambda measure: MEASURE_SHORT.get(measure, str(measure).replace("_", " ")),
+        "outcome_name": lambda outcome: series_figure_name(str(outcome), review),
+        "measure_short": lambda measure: measure_short(str(measure), review),
+        "measure_name": lambda measure: measure_name(str(measure), review),
+        "column": lambda column: column_label(str(column), review),
+        "columns": lambda columns: ", ".join(column_label(str(c), review) for c in columns),
     }
     env.filters.update(filters)
     env.globals.update(proportion_sentence=proportion_sentence, mean_sentence=mean_sentence, median_text=median_text,
-                       measure_names=MEASURE_NAMES, closest_reference=closest_reference, later_measure=LATER_MEASURE,
-                       method_name=method_name, estimand_names=ESTIMAND_NAMES, lower_limit_label=lower_limit_label,
-                       pct=pct)
+                       closest_reference=lambda analysis: closest_reference(analysis, review),
+                       later_measure=LATER_MEASURE, method_name=method_name, estimand_names=ESTIMAND_NAMES,
+                       lower_limit_label=lower_limit_label, pct=pct)
     return env
 
 
@@ -299,7 +318,7 @@ def render_html(results: ReviewResults, figures: Figures, title: str | None = No
                 omitted: Sequence[Mapping[str, Any]] = ()) -> str:
     import jinja2
 
-    env = _environment()
+    env = _environment(results.review)
     with open(os.path.join(TEMPLATE_DIR, "report.css"), encoding="utf-8") as handle:
         css = handle.read()
     context = build_context(results, figures, title)

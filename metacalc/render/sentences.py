@@ -1,14 +1,19 @@
 """The report's numbers in sentences: a pooled proportion, a mean, a comparison with a published figure, and the
-review's headline question (which published figure the patients are closer to)."""
+review's headline question (which published figure the patients are closer to). Measures are named in the
+review's words (its clock), which the results carry."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from metacalc.review.onset import LATER_MEASURE
 from metacalc.review.results import AnalysisResult, Comparison, ProportionGroup, TimeGroup, ValuesSummary
-from metacalc.review.words import MEASURE_NAMES, MEASURE_SHORT, level_label, lower_limit_label, method_name, num
+from metacalc.review.words import level_label, lower_limit_label, measure_name, measure_short, method_name, num
 from metacalc.review.words import p_value, pct, sentence_case, span
+
+if TYPE_CHECKING:
+    from metacalc.data.review_file import Review
 
 
 def proportion_sentence(group: ProportionGroup, level: float, with_method: bool = True) -> str:
@@ -57,7 +62,7 @@ def mean_sentence(summary: ValuesSummary | None, level: float) -> str:
     return f"{text}; n = {summary.n}"
 
 
-def _reference_name(comparison: Comparison) -> str:
+def _reference_name(comparison: Comparison, review: Review) -> str:
     ref = comparison.reference
     details = [ref.label]
     if ref.population:
@@ -66,7 +71,7 @@ def _reference_name(comparison: Comparison) -> str:
         details.append(f"n = {ref.n:g}")
     if ref.sd:
         details.append(f"SD {ref.sd:g}")
-    return f"{ref.mean:g} years ({', '.join(details)}; {MEASURE_NAMES.get(ref.outcome, ref.outcome)})"
+    return f"{ref.mean:g} years ({', '.join(details)}; {measure_name(ref.outcome, review)})"
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,7 @@ class Headline:
     caveats: tuple[str, ...]
 
 
-def closest_reference(analysis: AnalysisResult) -> Headline | None:
+def closest_reference(analysis: AnalysisResult, review: Review) -> Headline | None:
     """The review's headline question in plain words: which published figure about all patients the patients'
     mean is closest to, and what makes the comparison unequal (a different measure; too few patients).
 
@@ -95,9 +100,11 @@ def closest_reference(analysis: AnalysisResult) -> Headline | None:
     who = f"{summary.n} reported patients'" if summary.n != 1 else "one reported patient's"
     answer = (
         f"Closer to {near.reference.mean:g} than to {far.reference.mean:g} years: the {who} mean "
-        f"{MEASURE_NAMES.get(measure, measure)} is {num(summary.mean)} years, {abs(near.difference or 0):.1f} years "
-        f"from {_reference_name(near)} and {abs(far.difference or 0):.1f} years from {_reference_name(far)}."
+        f"{measure_name(measure, review)} is {num(summary.mean)} years, {abs(near.difference or 0):.1f} years "
+        f"from {_reference_name(near, review)} and {abs(far.difference or 0):.1f} years from "
+        f"{_reference_name(far, review)}."
     )
+    clock = review.clock
     caveats = []
     untested = [c for c in (near, far) if not c.tested]
     if untested:
@@ -113,12 +120,12 @@ def closest_reference(analysis: AnalysisResult) -> Headline | None:
     for c in (near, far):
         if c.same_measure:
             continue
-        other = MEASURE_NAMES.get(c.reference_measure, c.reference_measure)
+        other = measure_name(c.reference_measure, review)
         if c.reference_measure in LATER_MEASURE:
             caveats.append(
-                f"{c.reference.mean:g} years is a {other}, not the patients' measure: diagnosis follows onset, "
-                f"so it is an upper bound of the time to onset in its series, and part of the "
-                f"{abs(c.difference or 0):.1f}-year gap may be this difference of measures."
+                f"{c.reference.mean:g} years is a {other}, not the patients' measure: {clock.diagnosis_short} "
+                f"follows {clock.onset_short}, so it is an upper bound of the time to {clock.onset_short} in its "
+                f"series, and part of the {abs(c.difference or 0):.1f}-year gap may be this difference of measures."
             )
         else:
             caveats.append(f"{c.reference.mean:g} years is a {other}, not the patients' measure.")
@@ -129,7 +136,7 @@ def closest_reference(analysis: AnalysisResult) -> Headline | None:
                         else "the one patient whose report gives it (")
             test = f"Welch t test {p_value(c.pvalue)}" if c.tested else "descriptive"
             caveats.append(
-                f"On that measure ({MEASURE_NAMES.get(c.measure, c.measure)}), {patients}{num(c.mean)} "
+                f"On that measure ({measure_name(c.measure, review)}), {patients}{num(c.mean)} "
                 f"years) lie{'s' if c.n == 1 else ''} {abs(c.difference):.1f} years {direction} "
                 f"{c.reference.mean:g} years ({test})."
             )
@@ -146,17 +153,17 @@ def _unknowns(comparison: Comparison) -> str:
     return comparison.note or f"{ref.mean:g} years cannot be tested against"
 
 
-def comparison_line(group: str, comparison: Comparison, level: float) -> str:
+def comparison_line(group: str, comparison: Comparison, level: float, review: Review) -> str:
     """One comparison of the summary box in a line: who, against what, on which measure, and the test (Welch's
     where the figure's n and SD are known) or why the difference is only descriptive."""
     ref = comparison.reference
-    head = (f"{sentence_case(group)} vs {ref.mean:g} years {MEASURE_SHORT.get(ref.outcome, ref.outcome)} "
+    head = (f"{sentence_case(group)} vs {ref.mean:g} years {measure_short(ref.outcome, review)} "
             f"({ref.label}, {ref.population or 'all'})")
     if not comparison.n:
         return f"{head}: no patient with this measure."
     patients = f"{comparison.n} patients, mean" if comparison.n != 1 else "1 patient,"
     text = (f"{head}: {patients} {num(comparison.mean)} years "
-            f"{MEASURE_SHORT.get(comparison.measure, comparison.measure)}"
+            f"{measure_short(comparison.measure, review)}"
             f"{'' if comparison.same_measure else ' (a different measure)'}, difference "
             f"{num(comparison.difference)}")
     if comparison.tested:

@@ -52,7 +52,7 @@ ITEMS = (
      "List and define all outcomes for which data were sought. Specify whether all results that were "
      "compatible with each outcome domain in each study were sought (e.g. for all measures, time points, "
      "analyses), and if not, the methods used to decide which results to collect.", ("#methods",),
-     "Outcome definitions (response categories, time from SLE diagnosis to onset and to calcinosis diagnosis)."),
+     "Outcome definitions (response categories; time from the start of the review's clock to onset and to diagnosis)."),
     ("10b", "Methods", "Data items",
      "List and define all other variables for which data were sought (e.g. participant and intervention "
      "characteristics, funding sources). Describe any assumptions made about any missing or unclear "

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from metacalc.data.prisma_flow import PrismaCounts
+from metacalc.data.review_file import Review
 from metacalc.review.results import JSON, AnalysisResult
 
-RESULTS_FORMAT = 1
+RESULTS_FORMAT = 2
 Row = dict[str, Any]
 
 
@@ -245,9 +246,20 @@ class ToolAppraisal:
 
 
 @dataclass(frozen=True)
-class ReviewResults:
-    """Everything a run of the analysis plan found; results.json is its ``to_dict()``."""
+class Unappraised(_Flat):
+    """An included report whose risk of bias is not (fully) appraised (accepted as a warning), and what is missing."""
 
+    study_id: str
+    label: str
+    missing: str
+
+
+@dataclass(frozen=True)
+class ReviewResults:
+    """Everything a run of the analysis plan found; results.json is its ``to_dict()``. ``review`` is the review
+    file the data were validated with: the report's words (condition, clock, fields, response categories)."""
+
+    review: Review
     settings: Mapping[str, Any]
     software: Mapping[str, str]
     high_risk_studies: tuple[str, ...]
@@ -263,6 +275,7 @@ class ReviewResults:
     prisma: PrismaResult
     appraisal: tuple[ToolAppraisal, ...]
     dataset_warnings: tuple[str, ...] = ()
+    unappraised: tuple[Unappraised, ...] = ()
     changes_since_last_run: ChangeLog | None = None
     format: int = RESULTS_FORMAT
 
@@ -278,6 +291,7 @@ class ReviewResults:
     def from_dict(cls, data: Mapping[str, Any]) -> ReviewResults:
         changes = data.get("changes_since_last_run")
         return cls(
+            review=Review.from_dict(data["review"]),
             settings=dict(data["settings"]), software=dict(data["software"]),
             high_risk_studies=tuple(data["high_risk_studies"]),
             studies=tuple(dict(s) for s in data["studies"]), patients=tuple(dict(p) for p in data["patients"]),
@@ -291,5 +305,6 @@ class ReviewResults:
             prisma=PrismaResult.from_dict(data["prisma"]),
             appraisal=tuple(ToolAppraisal.from_dict(t) for t in data["appraisal"]),
             dataset_warnings=tuple(data.get("dataset_warnings", ())),
+            unappraised=tuple(Unappraised.from_dict(u) for u in data["unappraised"]),
             changes_since_last_run=None if changes is None else ChangeLog.from_dict(changes),
             format=data["format"])

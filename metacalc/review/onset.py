@@ -1,5 +1,6 @@
-"""Time from SLE diagnosis: each patient's derived time, summaries overall and per subgroup, comparisons with
-published figures (each only with the patients its population describes), and pooling with case series.
+"""Time from the start of the review's clock: each patient's derived time, summaries overall and per subgroup,
+comparisons with published figures (each only with the patients its population describes, as the review file
+says), and pooling with case series.
 
 Every call into the statistical core for means is in this module (``summarise_values``,
 ``compare_with_published``, ``study_from_patients``, ``pool_means``, ``mean_sd_from_quantiles``).
@@ -22,38 +23,48 @@ from metacalc.review.results import (
     TimeGroup,
     ValuesSummary,
 )
-from metacalc.review.selection import population_reason, study_reason
+from metacalc.review.selection import outside, population_reason, study_reason
 from metacalc.review.settings import RunSettings
 from metacalc.review.tables import ReviewTables, Row
-from metacalc.review.words import OUTCOME_LABELS, sentence_case
+from metacalc.review.words import outcome_label, sentence_case
 
 ALL_PATIENTS = "all patients"
-# Diagnosis of calcinosis follows the first lesion, so a time to diagnosis bounds the time to onset from above.
-LATER_MEASURE = {"years_sle_to_calcinosis_diagnosis": "years_sle_to_onset"}
+# Diagnosis follows onset, so a time to diagnosis bounds the time to onset from above.
+LATER_MEASURE = {"years_to_diagnosis": "years_to_onset"}
+Population = tuple[tuple[str, tuple[str, ...]], ...]
 TEST_KEYS = ("mean", "median", "difference", "ci_lower", "ci_upper", "pvalue", "method", "note")
 BELOW_ZERO = ("the random-effects {what} of the pooled mean extends below 0 ({lower:.1f} to {upper:.1f} years), which a "
-              "time from diagnosis cannot: with so few or so different studies no {what} is given")
+              "time on the review's clock cannot: with so few or so different studies no {what} is given")
 
 Used = dict[str, list[str]]
 Reasons = dict[str, dict[str, str]]
 
 
-def subgroup_name(column: str | None, value: str) -> str:
-    return f"{(column or '').replace('_', ' ')}: {value or 'not stated'}"
+def subgroup_name(review: ReviewTables, column: str | None, value: str) -> str:
+    return f"{review.heading(column or '')}: {value or 'not stated'}"
 
 
-def measure_caveat(reference_measure: str, patients_measure: str) -> str:
+def population_name(review: ReviewTables, population: Population) -> str:
+    """The group of patients a population filter selects, named as a subgroup is ('sex: female')."""
+    if not population:
+        return ALL_PATIENTS
+    return "; ".join(f"{review.heading(column)}: {' or '.join(v or 'not stated' for v in allowed)}"
+                     for column, allowed in population)
+
+
+def measure_caveat(review: ReviewTables, reference_measure: str, patients_measure: str) -> str:
     """Why a published figure and the patients' values are not the same measure ('' when they are)."""
+    clock = review.review.clock
     if reference_measure == patients_measure:
         return ""
     if LATER_MEASURE.get(reference_measure) == patients_measure:
-        return ("different measures: the published figure is a time to diagnosis of calcinosis, the patients' values "
-                "are times to the first lesion; diagnosis follows onset, so the published figure is an upper bound "
-                "of the time to onset in its series")
+        return (f"different measures: the published figure is a time to the {clock.diagnosis}, the patients' values "
+                f"are times to the {clock.onset}; {clock.diagnosis_short} follows {clock.onset_short}, so the "
+                f"published figure is an upper bound of the time to {clock.onset_short} in its series")
     if LATER_MEASURE.get(patients_measure) == reference_measure:
-        return ("different measures: the published figure is a time to the first lesion, the patients' values are "
-                "times to diagnosis of calcinosis; diagnosis follows onset, so the patients' values are upper bounds "
-                "of their times to onset")
+        return (f"different measures: the published figure is a time to the {clock.onset}, the patients' values are "
+                f"times to the {clock.diagnosis}; {clock.diagnosis_short} follows {clock.onset_short}, so the "
+                f"patients' values are upper bounds of their times to {clock.onset_short}")
     return f"different measures ({reference_measure} vs {patients_measure})"
 
 
@@ -69,31 +80,30 @@ def fit_time(review: ReviewTables, analysis: Analysis, settings: Settings, run: 
         if reason is None:
             eligible.append(patient)
         if reason is None and patient.get(outcome) is None:
-            reason = f"{OUTCOME_LABELS[outcome]} not derivable from the report"
+            reason = f"{outcome_label(outcome, review.review)} not derivable from the report"
         if reason:
             excluded[patient["patient_id"]] = reason
         else:
             kept.append(patient)
-    references = published_figures(review, analysis)
+    references, populations = published_figures(review, analysis)
     series, series_excluded = _series_means(review, settings)
+    filters: dict[str, Population] = {ALL_PATIENTS: ()}
 
     def members(group_name: str, patients: list[Row]) -> list[Row]:
-        if group_name == ALL_PATIENTS:
-            return list(patients)
-        return [p for p in patients
-                if subgroup_name(analysis.subgroup_by, as_text(p.get(analysis.subgroup_by or ""))) == group_name]
+        population = filters[group_name]
+        return [p for p in patients if outside(population, p, review.study.get(p["study_id"], {}), "group") is None]
 
     subsets = [(ALL_PATIENTS, kept)]
     if analysis.subgroup_by:
         for value in sorted({as_text(p.get(analysis.subgroup_by)) for p in kept}):
-            name = subgroup_name(analysis.subgroup_by, value)
+            name = subgroup_name(review, analysis.subgroup_by, value)
+            filters[name] = ((analysis.subgroup_by, (value,)),)
             subsets.append((name, members(name, kept)))
-    # A published figure about a subgroup that has no patient yet still gets its (empty) row.
-    named = {name for name, _ in subsets}
+    # A published figure about a group of patients that is no subgroup (or has no patient yet) gets its own row.
     for reference in references:
-        if reference.group not in named:
-            subsets.append((reference.group, []))
-            named.add(reference.group)
+        if reference.group not in filters:
+            filters[reference.group] = populations[reference.aggregate_id]
+            subsets.append((reference.group, members(reference.group, kept)))
 
     comparisons: dict[str, list[Comparison]] = {}
     compared_patients: set[str] = set()
@@ -101,15 +111,15 @@ def fit_time(review: ReviewTables, analysis: Analysis, settings: Settings, run: 
         # Each published figure against the patients it describes: on the analysis' measure, and also on its
         # own measure when the two differ and some patients' reports give that measure too.
         rows = comparisons.setdefault(reference.group, [])
-        rows.append(compare(reference, members(reference.group, kept), outcome, run.level))
+        rows.append(compare(review, reference, members(reference.group, kept), outcome, run.level))
         if reference.outcome != outcome:
             same = [p for p in members(reference.group, eligible) if p.get(reference.outcome) is not None]
             if same:
-                rows.append(compare(reference, same, reference.outcome, run.level))
+                rows.append(compare(review, reference, same, reference.outcome, run.level))
                 compared_patients.update(p["patient_id"] for p in same)
 
-    groups = [_time_group(review, name, patients, outcome, comparisons.get(name, []), series, settings, run)
-              for name, patients in subsets]
+    groups = [_time_group(review, name, patients, outcome, comparisons.get(name, []), series, settings, run,
+                          analysis.subgroup_by) for name, patients in subsets]
     used = {
         "patients": sorted({p["patient_id"] for p in kept} | compared_patients),
         "studies": sorted({p["study_id"] for p in kept} | {s.study_id for s in series}
@@ -120,11 +130,11 @@ def fit_time(review: ReviewTables, analysis: Analysis, settings: Settings, run: 
 
 
 def _time_group(review: ReviewTables, name: str, patients: list[Row], outcome: str, comparisons: list[Comparison],
-                series: list[SeriesMean], settings: Settings, run: RunSettings) -> TimeGroup:
+                series: list[SeriesMean], settings: Settings, run: RunSettings, subgroup_by: str | None) -> TimeGroup:
     from metacalc.meta import pool_means, study_from_patients, summarise_values
 
     values = [float(p[outcome]) for p in patients]
-    # A time from diagnosis is not negative unless the sheets flag onset before the diagnosis; where none of the
+    # A time on the clock is not negative unless the sheets flag onset before its start; where none of the
     # patients' values is negative it is summarised as the non-negative quantity it is (the time rule).
     non_negative = bool(values) and min(values) >= 0
     summary = (ValuesSummary(summarise_values(values, level=run.level, non_negative=non_negative).to_dict())
@@ -149,7 +159,8 @@ def _time_group(review: ReviewTables, name: str, patients: list[Row], outcome: s
                 not_pooled = str(error)
     contributors = tuple(
         TimeContributor(p["patient_id"], p["study_id"], review.label_of(p["study_id"]),
-                        float(p[outcome]), as_text(p.get(f"{outcome}_derivation")), as_text(p.get("lupus_panniculitis")))
+                        float(p[outcome]), as_text(p.get(f"{outcome}_derivation")),
+                        as_text(p.get(subgroup_by)) if subgroup_by else "")
         for p in patients)
     return TimeGroup(name, len(values), summary, tuple(comparisons), pooled, not_pooled, contributors, pooled_series)
 
@@ -201,33 +212,36 @@ def _series_means(review: ReviewTables, settings: Settings) -> tuple[list[Series
     return usable, excluded
 
 
-def published_figures(review: ReviewTables, analysis: Analysis) -> list[Reference]:
-    """Published means to compare with, each with the patients' group it describes (by its population)."""
-    out = []
-    for row in review.aggregates:
-        if row.get("outcome") in analysis.compare_with and row.get("mean") is not None:
-            population = as_text(row.get("population"))
-            value = analysis.reference_populations.get(population)
-            out.append(Reference(
-                row["aggregate_id"], row["study_id"], review.label_of(row["study_id"]), population,
-                row["outcome"], row.get("n"), float(row["mean"]),
-                ALL_PATIENTS if value is None else subgroup_name(analysis.subgroup_by, value),
-                None if row.get("sd") is None else float(row["sd"])))
-    return sorted(out, key=lambda r: (r.mean, r.aggregate_id))
+def published_figures(review: ReviewTables, analysis: Analysis) -> tuple[list[Reference], dict[str, Population]]:
+    """The review file's published figures of the measures the analysis compares with, each with the group of
+    patients it describes (validation made sure each names a time figure with a mean); and each one's population."""
+    out, populations = [], {}
+    rows = {row["aggregate_id"]: row for row in review.aggregates}
+    for figure in review.review.published_figures:
+        row = rows.get(figure.aggregate)
+        if row is None or row.get("outcome") not in analysis.compare_with or row.get("mean") is None:
+            continue
+        populations[figure.aggregate] = figure.population
+        out.append(Reference(
+            row["aggregate_id"], row["study_id"], review.label_of(row["study_id"]), as_text(row.get("population")),
+            row["outcome"], row.get("n"), float(row["mean"]), population_name(review, figure.population),
+            None if row.get("sd") is None else float(row["sd"])))
+    return sorted(out, key=lambda r: (r.mean, r.aggregate_id)), populations
 
 
-def compare(reference: Reference, patients: Sequence[Mapping[str, Any]], measure: str, level: float) -> Comparison:
+def compare(review: ReviewTables, reference: Reference, patients: Sequence[Mapping[str, Any]], measure: str,
+            level: float) -> Comparison:
     """One published figure against the patients of its group on one measure: Welch's test where the figure's n
     and SD are published, else a descriptive difference (the core's ``compare_with_published``); nothing on no
     patient, and the difference alone for one patient."""
     from metacalc.meta import compare_with_published
 
     values = [float(p[measure]) for p in patients]
-    caveat = measure_caveat(reference.outcome, measure)
+    caveat = measure_caveat(review, reference.outcome, measure)
     base: dict[str, Any] = {"reference": reference, "group": reference.group, "measure": measure,
             "reference_measure": reference.outcome, "same_measure": not caveat, "caveat": caveat,
             "patient_ids": tuple(p["patient_id"] for p in patients), "n": len(values)}
-    what = OUTCOME_LABELS[measure]
+    what = outcome_label(measure, review.review)
     if not values:
         interpretation = (f"No patient of {reference.group} has a value of {what}: nothing to compare with the "
                           f"published {reference.mean:g} years.")

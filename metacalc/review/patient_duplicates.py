@@ -259,7 +259,7 @@ class DuplicateScorer:
             country = cell_text(study.get("country"))
             patient = _Patient(patient_id, study_id, position, _number(row.get("age_at_presentation")),
                                (cell_text(row.get("sex")) or "").lower() or None, _fold(country) if country else None,
-                               _number(row.get("years_sle_to_onset")), _number(row.get("presentation_year")),
+                               _number(row.get("years_to_onset")), _number(row.get("presentation_year")),
                                _number(study.get("year")))
             self.patients.append(patient)
             by_id[patient_id] = patient

@@ -1,8 +1,10 @@
 """The analysis plan: one small YAML file per analysis in ``analyses/``, like a registered protocol.
 
 Each file states the outcome, the population, the grouping, the method and the sensitivity variants before
-any number is seen. The files are validated against :data:`PLAN_SCHEMA` (also shipped as
-``analyses/schema.json`` for editors); every problem names the file and the key.
+any number is seen. The files are validated against :data:`PLAN_SCHEMA` (also written as
+``analyses/schema.json`` for editors), and the columns they name against the review's effective schema (its
+own patient fields included); every problem names the file and the key. What a published figure describes is
+said once, in the review file (``published_figures``), not per analysis.
 """
 
 from __future__ import annotations
@@ -11,12 +13,18 @@ import copy
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from metacalc.errors import UserError
 
+if TYPE_CHECKING:
+    from metacalc.data.review_file import Review
+
 RESPONSE_OUTCOMES = ("any_response", "complete_response")
-TIME_OUTCOMES = ("years_sle_to_onset", "years_sle_to_calcinosis_diagnosis")
+TIME_OUTCOMES = ("years_to_onset", "years_to_diagnosis")
+# Keys of earlier versions of the plan, and where what they said now goes.
+MOVED_KEYS = {"reference_populations": "which patients a published figure describes is said in review.yaml, "
+                                       "under published_figures (population)"}
 
 # Keys a sensitivity variant may change; everything else is fixed by the main analysis.
 _VARIANT_KEYS = ("outcome", "method", "include_series", "duplicates", "exclude_high_risk", "population")
@@ -25,7 +33,7 @@ _POPULATION = {
     "type": "object",
     "description": (
         "Patients to include: column of the patients or studies table -> allowed value (or list of values). "
-        "Example: {lupus_panniculitis: 'yes'} or {design: ['case report', 'image']}."
+        "Example: {sex: 'female'} or {design: ['case report', 'image']}."
     ),
     "additionalProperties": {
         "oneOf": [
@@ -39,9 +47,10 @@ _SETTINGS = {
     "outcome": {
         "enum": list(RESPONSE_OUTCOMES + TIME_OUTCOMES),
         "description": (
-            "any_response: complete or partial; complete_response: complete only (courses with response 'not "
-            "reported' are left out of both); years_sle_to_onset / years_sle_to_calcinosis_diagnosis: the "
-            "derived times of the patients table."
+            "any_response: a response category that counts as a response (review.yaml response.any_response); "
+            "complete_response: one that counts as complete (courses whose response is unknown are left out of "
+            "both); years_to_onset / years_to_diagnosis: the derived times of the patients table, from the start "
+            "of the review's clock to onset or to diagnosis."
         ),
     },
     "method": {
@@ -93,26 +102,20 @@ PLAN_SCHEMA = {
             "description": "Response outcomes: one pooled estimate per drug, per drug class, or one overall.",
         },
         "subgroup_by": {
-            "enum": ["lupus_panniculitis", "distribution", "sex"],
-            "description": "Time outcomes: summaries overall and per value of this patients column.",
+            "type": "string",
+            "pattern": "^[a-z][a-z0-9_]*$",
+            "description": (
+                "Time outcomes: summaries overall and per value of this patients column (sex, or an enumerated "
+                "field of the review file)."
+            ),
         },
         "compare_with": {
             "type": "array",
             "items": {"enum": list(TIME_OUTCOMES)},
             "description": (
-                "Time outcomes: published means to compare the patients' values with, taken from the aggregates "
-                "rows with these outcomes (e.g. the literature average and the Mayo series)."
+                "Time outcomes: compare the patients' values with the review's published figures (review.yaml "
+                "published_figures) that measure these outcomes; each only with the patients it describes."
             ),
-        },
-        "reference_populations": {
-            "type": "object",
-            "description": (
-                "Time outcomes: which patients a published figure describes. Maps an aggregates population (as "
-                "written in the aggregates table) to the value of subgroup_by it matches, e.g. {'lupus "
-                "panniculitis': 'yes'}; the figure is then compared with that subgroup only. Populations not "
-                "listed are compared with all patients."
-            ),
-            "additionalProperties": {"type": "string"},
         },
         "min_patients": {
             "type": "integer",
@@ -125,10 +128,17 @@ PLAN_SCHEMA = {
             "items": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["id", "label"],
+                "required": ["id"],
                 "properties": {
                     "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
-                    "label": {"type": "string", "minLength": 1},
+                    "label": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": (
+                            "Heading of the variant in the report; default: said from its settings and the data "
+                            "(e.g. 'With the case series (Smith 2012)', named by the series' own labels)."
+                        ),
+                    },
                     **_SETTINGS,
                 },
             },
@@ -141,8 +151,7 @@ PLAN_SCHEMA = {
         },
         {
             "if": {"properties": {"outcome": {"enum": list(RESPONSE_OUTCOMES)}}},
-            "then": {"not": {"anyOf": [{"required": ["subgroup_by"]}, {"required": ["compare_with"]},
-                                       {"required": ["reference_populations"]}]}},
+            "then": {"not": {"anyOf": [{"required": ["subgroup_by"]}, {"required": ["compare_with"]}]}},
         },
     ],
 }
@@ -156,7 +165,6 @@ DEFAULTS = {
     "group_by": "drug",
     "subgroup_by": None,
     "compare_with": [],
-    "reference_populations": {},
     "min_patients": 1,
     "description": "",
     "order": 100,
@@ -192,7 +200,7 @@ class Settings:
 @dataclass(frozen=True)
 class Variant:
     id: str
-    label: str
+    label: str  # "" when the plan gives none: the analysis words it from the settings and the data
     settings: Settings
 
 
@@ -210,7 +218,6 @@ class Analysis:
     subgroup_by: str | None
     compare_with: tuple[str, ...]
     min_patients: int
-    reference_populations: dict[str, str] = field(default_factory=dict)
     variants: tuple[Variant, ...] = field(default=())
 
     @property
@@ -241,8 +248,8 @@ def _schema_problems(name: str, document: Any) -> list[str]:
     for error in sorted(validator.iter_errors(document), key=lambda e: (list(e.absolute_path), e.message)):
         if error.validator == "not":
             message = (
-                "keys group_by/min_patients apply only to response outcomes, subgroup_by/compare_with/"
-                "reference_populations only to time outcomes"
+                "keys group_by/min_patients apply only to response outcomes, subgroup_by/compare_with only to "
+                "time outcomes"
             )
         else:
             message = _message(error)
@@ -270,20 +277,39 @@ def _settings(values: dict[str, Any], base: Settings | None = None) -> Settings:
     )
 
 
-def _population_problems(name: str, where: str, settings: Settings) -> list[str]:
-    """A population filter names a column of the patients or studies table."""
+def _population_problems(name: str, where: str, settings: Settings, review: Review | None) -> list[str]:
+    """A population filter names a column of the patients or studies table (the review's fields included)."""
     from metacalc.data.schema import load_schema
 
-    schema = load_schema()
-    columns = {c.name for table in ("patients", "studies") for c in schema[table].columns}
-    return [f"{name}:{where}.{column}: no such column in the patients or studies table"
+    from metacalc.data.sheets import closest
+
+    schema = load_schema(review)
+    columns = sorted({c.name for table in ("patients", "studies") for c in schema[table].columns})
+    return [f"{name}:{where}.{column}: no such column in the patients or studies table (got {column}, expected "
+            f"a column of either{closest(column, columns)})"
             for column in settings.population if column not in columns]
 
 
-def parse_analysis(name: str, document: Any) -> Analysis:
-    """Validate one plan document (already parsed from YAML) and return an :class:`Analysis`."""
+def _subgroup_problems(name: str, subgroup_by: str, review: Review | None) -> list[str]:
+    """Subgroups are the values of an enumerated patients column: sex, or one of the review's fields."""
+    from metacalc.data.schema import load_schema
+
+    columns = [c.name for c in load_schema(review)["patients"].input_columns if c.type == "enum"]
+    if subgroup_by in columns:
+        return []
+    return [f"{name}:subgroup_by: not an enumerated column of the patients table (got {subgroup_by}, expected one "
+            f"of: {', '.join(columns)})"]
+
+
+def parse_analysis(name: str, document: Any, review: Review | None = None) -> Analysis:
+    """Validate one plan document (already parsed from YAML) against the effective schema of ``review`` (None:
+    a review without a review file) and return an :class:`Analysis`."""
     if not isinstance(document, dict):
         raise UserError([f"{name}: expected a mapping of keys to values, got {type(document).__name__}"])
+    moved = [f"{name}:{key}: not a key of the analysis plan any more (got {key}, expected none: {where})"
+             for key, where in MOVED_KEYS.items() if key in document]
+    if moved:
+        raise UserError(moved)
     problems = _schema_problems(name, document)
     main = None if problems else _settings(document)
     if main is not None:
@@ -294,14 +320,13 @@ def parse_analysis(name: str, document: Any) -> Analysis:
                     f"{name}:sensitivity.{index}.outcome: a variant must keep the kind of outcome "
                     f"(got {changed.outcome!r} for a {main.kind} analysis)"
                 )
-        if document.get("reference_populations") and not document.get("subgroup_by"):
-            problems.append(
-                f"{name}:reference_populations: maps populations to values of subgroup_by, which is not set"
-            )
-        problems.extend(_population_problems(name, "population", main))
+        if document.get("subgroup_by"):
+            problems.extend(_subgroup_problems(name, document["subgroup_by"], review))
+        problems.extend(_population_problems(name, "population", main, review))
         for index, variant in enumerate(document.get("sensitivity", [])):
             if "population" in variant:
-                problems.extend(_population_problems(name, f"sensitivity.{index}.population", _settings(variant, main)))
+                problems.extend(_population_problems(name, f"sensitivity.{index}.population",
+                                                     _settings(variant, main), review))
         ids = [variant["id"] for variant in document.get("sensitivity", [])]
         for duplicate in sorted({i for i in ids if ids.count(i) > 1}):
             problems.append(f"{name}:sensitivity: variant id {duplicate!r} is used more than once")
@@ -320,9 +345,8 @@ def parse_analysis(name: str, document: Any) -> Analysis:
         subgroup_by=values["subgroup_by"],
         compare_with=tuple(values["compare_with"]),
         min_patients=int(values["min_patients"]),
-        reference_populations=dict(sorted(values["reference_populations"].items())),
         variants=tuple(
-            Variant(id=v["id"], label=v["label"], settings=_settings(v, base=main))
+            Variant(id=v["id"], label=v.get("label", ""), settings=_settings(v, base=main))
             for v in document.get("sensitivity", [])
         ),
     )
@@ -336,8 +360,9 @@ def plan_files(directory: str) -> list[str]:
     return [os.path.join(directory, n) for n in names]
 
 
-def load_plan(directory: str) -> list[Analysis]:
-    """Read and validate every ``*.yaml`` in ``directory``; raises UserError listing all problems at once."""
+def load_plan(directory: str, review: Review | None = None) -> list[Analysis]:
+    """Read and validate every ``*.yaml`` in ``directory`` against the effective schema of ``review``; raises
+    UserError listing all problems at once."""
     import yaml
 
     analyses, problems = [], []
@@ -358,7 +383,7 @@ def load_plan(directory: str) -> list[Analysis]:
             problems.append(f"{name}{where}: not valid YAML ({getattr(error, 'problem', error)})")
             continue
         try:
-            analyses.append(parse_analysis(name, document))
+            analyses.append(parse_analysis(name, document, review))
         except UserError as error:
             problems.extend(error.problems)
     seen: dict[str, str] = {}

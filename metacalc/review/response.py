@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metacalc.data.cells import as_number, as_text
 from metacalc.review.plan import Analysis, Settings
@@ -26,13 +26,11 @@ from metacalc.review.results import (
 from metacalc.review.selection import group_key, population_reason, study_reason
 from metacalc.review.settings import RunSettings
 from metacalc.review.tables import ReviewTables, Row
-from metacalc.review.words import OUTCOME_LABELS, OUTCOME_SHORT, SERIES_OUTCOME_NAMES
+from metacalc.review.words import OUTCOME_SHORT, outcome_label
 
-# Aggregate outcomes that count as events for each response outcome.
-SERIES_EVENTS = {
-    "any_response": ("response_complete", "response_partial"),
-    "complete_response": ("response_complete",),
-}
+if TYPE_CHECKING:
+    from metacalc.data.review_file import Responses
+
 # Cumulative analysis of more reports is k refits of up to k reports each (a GLMM when a series contributes):
 # minutes on a large review, and a table of hundreds of steps nobody reads. The forest plots stop there too.
 MAX_CUMULATIVE_REPORTS = 60
@@ -176,8 +174,7 @@ def _patient_units(review: ReviewTables, analysis: Analysis, settings: Settings
         if reason is None and not drug:
             reason = "therapy not in the vocabulary"
         if reason is None and course.get(outcome) is None:
-            response = as_text(course.get("response")) or "blank"
-            reason = "response not reported" if response in ("not reported", "blank") else f"response {response}"
+            reason = f"response {as_text(course.get('response')) or 'blank'}"  # a category meaning "unknown"
         if reason:
             excluded[course["treatment_id"]] = reason
             continue
@@ -203,7 +200,9 @@ def _series_figures(review: ReviewTables, settings: Settings, group_by: str
     """
     units: dict[tuple[str, str, str, str, Any], _SeriesUnit] = {}
     excluded: dict[str, str] = {}
-    wanted = SERIES_EVENTS[settings.outcome]
+    responses = review.review.response
+    wanted = responses.series_outcomes(settings.outcome)
+    label = outcome_label(settings.outcome, review.review)
     for row in review.aggregates:
         if not as_text(row.get("outcome")).startswith("response_"):
             continue
@@ -237,16 +236,16 @@ def _series_figures(review: ReviewTables, settings: Settings, group_by: str
     for (study_id, group, drug, population, n), unit in sorted(units.items(), key=lambda item: item[0][:3]):
         if not unit.has_outcome:
             for row_id in unit.other_rows:
-                excluded[row_id] = f"series gives no figure for {OUTCOME_LABELS[settings.outcome]}"
+                excluded[row_id] = f"series gives no figure for {label}"
             continue
         for row_id in unit.other_rows:
-            excluded[row_id] = f"does not count towards {OUTCOME_LABELS[settings.outcome]}"
+            excluded[row_id] = f"does not count towards {label}"
         figures.append(SeriesFigure(study_id, group, drug, population, unit.events, int(n), tuple(unit.rows),
-                                    _lower_bound_note(settings.outcome, wanted, unit, int(n))))
+                                    _lower_bound_note(responses, settings.outcome, wanted, unit, int(n))))
     return figures, excluded
 
 
-def _lower_bound_note(outcome: str, wanted: tuple[str, ...], unit: _SeriesUnit, n: int) -> str:
+def _lower_bound_note(responses: Responses, outcome: str, wanted: tuple[str, ...], unit: _SeriesUnit, n: int) -> str:
     """Why a series' events are only a lower bound of the outcome ('' when they are the full count).
 
     A series that reports, say, partial responses but no row for complete responses has an unknown number of
@@ -255,8 +254,8 @@ def _lower_bound_note(outcome: str, wanted: tuple[str, ...], unit: _SeriesUnit, 
     missing = [o for o in wanted if o not in unit.outcomes]
     if not missing or unit.accounted >= n:
         return ""
-    given = [SERIES_OUTCOME_NAMES[o] for o in wanted if o in unit.outcomes]
-    return (f"{' and '.join(given)} only; {' and '.join(SERIES_OUTCOME_NAMES[o] for o in missing)} not reported, "
+    given = [responses.counted(o) for o in wanted if o in unit.outcomes]
+    return (f"{' and '.join(given)} only; {' and '.join(responses.counted(o) for o in missing)} not reported, "
             f"so {OUTCOME_SHORT[outcome]} ≥ {unit.events}/{n}")
 
 

@@ -355,7 +355,7 @@ class TimeContributor:
     label: str
     value: float
     derivation: str
-    lupus_panniculitis: str  # review-specific column shown beside each patient
+    subgroup: str  # the patient's value of the analysis' subgroup_by column ("" when none is set)
 
     def to_dict(self) -> JSON:
         return dict(self.__dict__)

@@ -14,7 +14,7 @@ from typing import Any
 from metacalc.errors import UserError
 from metacalc.files import write_atomic
 from metacalc.review.changes import changes_since
-from metacalc.review.document import ReviewResults
+from metacalc.review.document import RESULTS_FORMAT, ReviewResults
 from metacalc.review.results import AnalysisResult, ProportionGroup, TimeGroup
 
 PROPORTION_COLUMNS = (
@@ -48,6 +48,9 @@ def read_results(path: str | os.PathLike[str]) -> ReviewResults:
         document = json.load(handle)
     if not isinstance(document, dict) or "analyses" not in document:
         raise UserError([f"{path}: not a metacalc results file (expected the results.json of `metacalc analyse`)"])
+    if document.get("format") != RESULTS_FORMAT:
+        raise UserError([f"{path}: results written by another version of metacalc (got format "
+                         f"{document.get('format')}, expected {RESULTS_FORMAT}); run `metacalc analyse` again"])
     return ReviewResults.from_dict(document)
 
 

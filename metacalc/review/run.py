@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from metacalc.data.prisma_flow import flow_counts, records_behind_boxes
 from metacalc.review.appraisal import appraisal_results
-from metacalc.review.document import PrismaResult, ReviewResults
+from metacalc.review.document import PrismaResult, ReviewResults, Unappraised
 from metacalc.review.duplicates import duplicate_differences, possible_duplicates
 from metacalc.review.ledger import RowsOfAnalysis, ledger, provenance_quotes
 from metacalc.review.onset import fit_time
@@ -27,7 +27,7 @@ from metacalc.review.results_io import write_results
 from metacalc.review.sensitivity import variant_rows
 from metacalc.review.settings import RunSettings
 from metacalc.review.tables import ReviewTables
-from metacalc.review.words import OUTCOME_LABELS
+from metacalc.review.words import outcome_label, variant_label
 
 if TYPE_CHECKING:
     from metacalc.data.dataset import Dataset
@@ -87,17 +87,30 @@ def _fit_all(review: ReviewTables, analyses: Sequence[Analysis], run: RunSetting
         _SHARED.clear()
 
 
-def _analysis_result(analysis: Analysis, index: int, fits: dict[Task, Fit]) -> AnalysisResult:
+def series_labels(review: ReviewTables, settings: Settings) -> list[str]:
+    """The reports' own labels of the case series with figures of an outcome's kind (what 'with the case series'
+    adds), in order of label."""
+    if settings.kind == "proportion":
+        rows = [r for r in review.aggregates if str(r.get("outcome") or "").startswith("response_")]
+    else:
+        rows = [r for r in review.aggregates if r.get("outcome") == settings.outcome]
+    return sorted({review.label_of(r["study_id"]) for r in rows})
+
+
+def _analysis_result(review: ReviewTables, analysis: Analysis, index: int, fits: dict[Task, Fit]) -> AnalysisResult:
     main = fits[(index, None)]
     variants = tuple(
-        SensitivityVariant(variant.id, variant.label, variant.settings.to_dict(),
+        SensitivityVariant(variant.id, variant.label or variant_label(variant.settings, analysis.main, review.review,
+                                                                      series_labels(review, variant.settings)),
+                           variant.settings.to_dict(),
                            variant_rows(main.groups, fits[(index, number)].groups, analysis.kind),
                            fits[(index, number)].groups)
         for number, variant in enumerate(analysis.variants))
     return AnalysisResult(
         id=analysis.id, title=analysis.title, description=analysis.description,
         source=os.path.basename(analysis.source),  # the file name: outputs must not depend on the cwd
-        kind=analysis.kind, outcome=analysis.main.outcome, outcome_label=OUTCOME_LABELS[analysis.main.outcome],
+        kind=analysis.kind, outcome=analysis.main.outcome,
+        outcome_label=outcome_label(analysis.main.outcome, review.review),
         group_by=analysis.group_by, subgroup_by=analysis.subgroup_by, settings=analysis.main.to_dict(),
         groups=main.groups, sensitivity=variants, used={table: tuple(ids) for table, ids in main.used.items()},
         references=main.references)
@@ -122,12 +135,13 @@ def analyse_tables(review: ReviewTables, analyses: Sequence[Analysis], run: RunS
     ``jobs`` > 1 fits in that many worker processes; the results are the same.
     """
     fits = _fit_all(review, analyses, run, jobs)
-    results = [_analysis_result(analysis, index, fits) for index, analysis in enumerate(analyses)]
+    results = [_analysis_result(review, analysis, index, fits) for index, analysis in enumerate(analyses)]
     rows = [RowsOfAnalysis(a.id, fits[(i, None)].used, fits[(i, None)].reasons) for i, a in enumerate(analyses)]
     excluded, counts = ledger(review, rows)
     variant_groups = [g for a in results for v in a.sensitivity for g in v.groups]
     flow = flow_counts(review.records, review.studies)
     return ReviewResults(
+        review=review.review,
         settings=run.to_dict(), software=software_versions(), high_risk_studies=tuple(review.high_risk),
         studies=tuple({**s, "label": review.label[s["study_id"]]} for s in review.studies),
         patients=tuple(review.patients), treatments=tuple(review.treatments), analyses=tuple(results),
@@ -135,7 +149,8 @@ def analyse_tables(review: ReviewTables, analyses: Sequence[Analysis], run: RunS
         excluded_rows=tuple(excluded), row_counts=counts, possible_duplicates=tuple(possible_duplicates(review)),
         duplicate_differences=tuple(duplicate_differences(review)),
         prisma=PrismaResult.of(flow, records_behind_boxes(flow, review.records)),
-        appraisal=tuple(appraisal_results(review)), dataset_warnings=tuple(warnings))
+        appraisal=tuple(appraisal_results(review)), dataset_warnings=tuple(warnings),
+        unappraised=tuple(Unappraised(study, review.label_of(study), missing) for study, missing in review.unappraised))
 
 
 def analyse_review(dataset: Dataset, analyses: Sequence[Analysis], run: RunSettings = RunSettings(),
@@ -145,20 +160,27 @@ def analyse_review(dataset: Dataset, analyses: Sequence[Analysis], run: RunSetti
 
 
 def analyse_step(dataset_json: str, plan_dir: str, outdir: str, *, sheets: str | None = None,
-                 run: RunSettings = RunSettings(), history: str | None = None, jobs: int = 1
-                 ) -> tuple[ReviewResults, list[str]]:
-    """The ``metacalc analyse`` step: validate ``sheets`` into ``dataset_json`` (or read it when ``sheets`` is
-    None), run the plan, write the tables into ``outdir``. Nothing is written on a UserError (a problem of the
-    sheets or the plan: both are checked before anything is written). Returns the results and the files written.
+                 review_file: str | None = None, sources: str | None = None, run: RunSettings = RunSettings(),
+                 history: str | None = None, jobs: int = 1) -> tuple[ReviewResults, list[str]]:
+    """The ``metacalc analyse`` step: validate ``sheets`` (a review folder, or its sheets) with its review file
+    and sources (found as ``metacalc.data.review_folder.locate`` finds them, unless named) into ``dataset_json``,
+    or read it (review included) when ``sheets`` is None; run the plan, write the tables into ``outdir``.
+    Nothing is written on a UserError (a problem of the review file, the sheets, the sources or the plan: all
+    are checked before anything is written). Returns the results and the files written.
     """
     from metacalc.data.dataset import Dataset, load_dataset
+    from metacalc.data.review_file import load_review
+    from metacalc.data.review_folder import locate
     from metacalc.review.plan import load_plan
 
-    analyses = load_plan(plan_dir)
     if sheets is not None:
-        dataset = load_dataset(sheets)
+        located = locate(sheets, review_file, sources)
+        review = load_review(located.review_file)
+        analyses = load_plan(plan_dir, review)
+        dataset = load_dataset(located.sheets, review=review, sources=located.sources)
         dataset.to_json(dataset_json)
     else:
         dataset = Dataset.from_json(dataset_json)
+        analyses = load_plan(plan_dir, dataset.review)
     results = analyse_review(dataset, analyses, run, jobs)
     return results, write_results(results, outdir, history=history)

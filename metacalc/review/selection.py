@@ -5,7 +5,7 @@ Every row left out keeps its reason, so that the report can list it (nothing is 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from metacalc.data.cells import as_text
@@ -18,21 +18,29 @@ ALL_THERAPIES = "all therapies"
 def population_reason(settings: Settings, patient: Mapping[str, Any], study: Mapping[str, Any]) -> str | None:
     """Why a patient is outside the analysis' population: a column of the patients table, or else of the studies
     table (the plan's validation checks that it is one of theirs)."""
-    for column, allowed in settings.population.items():
+    return outside(settings.population.items(), patient, study, "analysis")
+
+
+def outside(population: Iterable[tuple[str, tuple[str, ...]]], patient: Mapping[str, Any],
+            study: Mapping[str, Any], who: str) -> str | None:
+    """Why a patient is outside a population (column -> allowed values; a blank cell is ""), or None."""
+    for column, allowed in population:
         value = as_text(patient[column] if column in patient else study.get(column))
         if value not in allowed:
             shown = value or "blank"
-            return f"outside the population ({column} = {shown}, analysis needs {' or '.join(allowed)})"
+            return f"outside the population ({column} = {shown}, {who} needs {' or '.join(allowed)})"
     return None
 
 
 def study_reason(review: ReviewTables, settings: Settings, study_id: str) -> str | None:
-    """Why a whole report is left out: a duplicate counted once, or a report at high risk of bias."""
+    """Why a whole report is left out: a duplicate counted once, or a report at high (or unknown) risk of bias."""
     duplicate = review.duplicate_of(study_id)
     if duplicate and settings.duplicates == "once":
         return f"duplicate report of {duplicate} (its patient is counted once, from {duplicate})"
     if settings.exclude_high_risk and study_id in review.high_risk_set:
         return "report at high risk of bias"
+    if settings.exclude_high_risk and study_id not in review.judged_set:
+        return "report not appraised: its risk of bias is unknown"
     return None
 
 

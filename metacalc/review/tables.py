@@ -10,6 +10,7 @@ from metacalc.data.cells import as_number, as_text
 
 if TYPE_CHECKING:
     from metacalc.data.dataset import Dataset
+    from metacalc.data.review_file import Review
 
 Row = dict[str, Any]
 ANALYSED_TABLES = ("studies", "patients", "treatments", "aggregates", "quotes", "records", "appraisal",
@@ -24,12 +25,19 @@ def study_label(study: Mapping[str, Any]) -> str:
 
 
 class ReviewTables:
-    """The dataset's tables as lists of row dicts (JSON values, None when blank), with lookups.
+    """The dataset's tables as lists of row dicts (JSON values, None when blank), with lookups, and the review
+    file (its words and settings).
 
     ``high_risk`` lists the reports judged at high overall risk of bias (by any tool).
     """
 
-    def __init__(self, tables: Mapping[str, Iterable[Row]]) -> None:
+    def __init__(self, tables: Mapping[str, Iterable[Row]], review: Review | None = None,
+                 unappraised: Iterable[tuple[str, str]] = ()) -> None:
+        from metacalc.data.review_file import default_review
+
+        self.review = review if review is not None else default_review()
+        self.unappraised = tuple(unappraised)  # (study_id, what is missing) of reports not fully appraised
+
         def rows(name: str) -> list[Row]:
             return [dict(row) for row in tables.get(name, ())]
 
@@ -50,15 +58,23 @@ class ReviewTables:
         self.high_risk = sorted({row["study_id"] for row in self.appraisal_overall
                                  if as_text(row.get("judgement")).lower() == "high"})
         self.high_risk_set = frozenset(self.high_risk)
+        # Reports with an overall judgement by some tool: the others' risk of bias is unknown (an unfinished
+        # appraisal, accepted as a warning), so an analysis of low-risk reports leaves them out too.
+        self.judged_set = frozenset(row["study_id"] for row in self.appraisal_overall if as_text(row.get("judgement")))
 
     @classmethod
     def of(cls, dataset: Dataset) -> ReviewTables:
         """The tables of a validated dataset, in the form its JSON holds them."""
-        return cls({name: dataset.rows(name) for name in ANALYSED_TABLES})
+        return cls({name: dataset.rows(name) for name in ANALYSED_TABLES}, dataset.review, dataset.unappraised)
 
     def label_of(self, study_id: str) -> str:
         """The report's label ('Pérez Pampín 2011'); its id when the study is unknown."""
         return self.label.get(study_id) or study_id
+
+    def heading(self, column: str) -> str:
+        """How the report names a patients column: a review field's label, else the name spaced."""
+        field = self.review.field_named(column)
+        return field.heading if field else column.replace("_", " ")
 
     def duplicate_of(self, study_id: str) -> str:
         return as_text(self.study.get(study_id, {}).get("duplicate_of"))

@@ -1,46 +1,125 @@
-"""The words of the review, in one place: names of outcomes, measures and methods, section titles, figure
-labels, and how numbers and p-values are written.
+"""The words of the report that are the same in every review: names of methods and measures, section titles,
+legend labels, and how numbers and p-values are written; and the phrases that put the review's own words (the
+review file: its clock, condition, response categories) into sentences.
 
-The analyses write some of these words into the results (an outcome's label, the reason a row is left out);
-the figures and the report write the rest. Gathered here so that a review of another condition changes its
-words in one file (the review-specific ones, naming SLE, are marked).
+Nothing here names a condition: a review's words come from its review file (``metacalc.data.review_file``),
+which the results carry (``ReviewResults.review``), and from its data (the reports' own labels).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from metacalc.data.review_file import Review
 
 # ---------------------------------------------------------------------------------------------- outcomes
 
-# Review-specific (SLE): the outcomes as the results label them.
-OUTCOME_LABELS = {
-    "any_response": "any response (complete or partial)",
-    "complete_response": "complete response",
-    "years_sle_to_onset": "years from SLE diagnosis to the first calcinosis lesion",
-    "years_sle_to_calcinosis_diagnosis": "years from SLE diagnosis to the diagnosis of calcinosis",
-}
 OUTCOME_SHORT = {"any_response": "any response", "complete_response": "complete response"}
-# Review-specific (SLE): the outcomes of published figures (aggregates.outcome), as the report's tables name them.
-SERIES_FIGURE_NAMES = {
-    "years_sle_to_onset": "years from SLE diagnosis to first lesion",
-    "years_sle_to_calcinosis_diagnosis": "years from SLE diagnosis to diagnosis of calcinosis",
-    "age_at_onset": "age at onset",
-}
-# The response figures of a case series, as a sentence counts them.
-SERIES_OUTCOME_NAMES = {
-    "response_complete": "complete responses",
-    "response_partial": "partial responses",
-    "response_none": "no responses",
-}
-# Review-specific (SLE): the measures of time, as a sentence names them and in a few words for labels.
-MEASURE_NAMES = {
-    "years_sle_to_onset": "time from SLE diagnosis to the first lesion (onset)",
-    "years_sle_to_calcinosis_diagnosis": "time from SLE diagnosis to diagnosis of calcinosis",
-}
-MEASURE_SHORT = {"years_sle_to_onset": "to onset", "years_sle_to_calcinosis_diagnosis": "to calcinosis diagnosis"}
-ONSET_AXIS_LABEL = "Years from SLE diagnosis to calcinosis"  # review-specific (SLE)
+
+
+def _event(measure: str, review: Review) -> tuple[str, str] | None:
+    """The event a measure of time ends at, in the review's words (long, short); None for another measure."""
+    clock = review.clock
+    return {"years_to_onset": (clock.onset, clock.onset_short),
+            "years_to_diagnosis": (clock.diagnosis, clock.diagnosis_short)}.get(measure)
+
+
+def outcome_label(outcome: str, review: Review) -> str:
+    """An outcome as the results label it: 'any response (complete or partial)', 'years from X to the Y'."""
+    response, event = review.response, _event(outcome, review)
+    if outcome == "any_response":
+        return f"any response ({' or '.join(response.any_response)})"
+    if outcome == "complete_response":
+        named = " or ".join(response.complete_response)
+        return "complete response" if named == "complete" else f"complete response ({named})"
+    return f"years from {review.clock.start} to the {event[0]}" if event else outcome.replace("_", " ")
+
+
+def measure_name(measure: str, review: Review) -> str:
+    """A measure of time as a sentence names it ('time from X to the first lesion (onset)')."""
+    event = _event(measure, review)
+    if event is None:
+        return measure.replace("_", " ")
+    named = f"{event[0]} ({event[1]})" if measure == "years_to_onset" else event[0]
+    return f"time from {review.clock.start} to the {named}"
+
+
+def measure_short(measure: str, review: Review) -> str:
+    """A measure of time in a few words, for labels: 'to onset'."""
+    event = _event(measure, review)
+    return f"to {event[1]}" if event else measure.replace("_", " ")
+
+
+def series_figure_name(outcome: str, review: Review) -> str:
+    """An aggregates outcome (what a published figure measures) as the report's tables name it."""
+    event = _event(outcome, review)
+    if event:
+        return f"years from {review.clock.start} to {event[1] if outcome == 'years_to_onset' else event[0]}"
+    if outcome == "age_at_onset":
+        return f"age at {review.clock.onset_short}"
+    return review.response.counted(outcome)
+
+
+def variant_label(settings: Any, main: Any, review: Review, series: list[str]) -> str:
+    """A sensitivity variant's heading, said from what it changes in the main analysis (``Settings``) and from
+    the data: the case series it adds are named by their reports' own labels ('With the case series (Smith
+    2012)')."""
+    clock = review.clock
+    parts = []
+    if settings.outcome != main.outcome:
+        if settings.outcome == "complete_response":
+            parts.append("complete response only")
+        elif settings.outcome == "any_response":
+            parts.append("any response")
+        else:
+            event = {"years_to_onset": clock.onset, "years_to_diagnosis": clock.diagnosis}
+            parts.append(f"time to the {event.get(settings.outcome, settings.outcome)} instead of the "
+                         f"{event.get(main.outcome, main.outcome)}")
+    if settings.method != main.method:
+        parts.append(f"pooled by {METHOD_NAMES.get(settings.method, settings.method)}")
+    if settings.include_series != main.include_series:
+        named = ", ".join(series) if series else "none in the sheets"
+        parts.append(f"with the case series ({named})" if settings.include_series else "without the case series")
+    if settings.duplicates != main.duplicates:
+        parts.append("duplicate report counted as a second patient" if settings.duplicates == "twice"
+                     else "duplicate reports counted once")
+    if settings.exclude_high_risk != main.exclude_high_risk:
+        parts.append("excluding reports at high risk of bias" if settings.exclude_high_risk
+                     else "including reports at high risk of bias")
+    if settings.population != main.population:
+        parts.append("only patients with " + ", ".join(f"{column_label(column, review)} {' or '.join(values)}"
+                                                        for column, values in settings.population.items()))
+    return sentence_case("; ".join(parts)) if parts else "Same settings as the main analysis"
+
+
+def column_label(column: str, review: Review) -> str:
+    """A column as the report names it: a review field by its label, a timing column by the review's clock."""
+    field = review.field_named(column)
+    if field is not None:
+        return field.heading
+    clock = review.clock
+    start, onset, diagnosis = clock.start, clock.onset_short, clock.diagnosis_short
+    timing = {
+        "start_year": f"year of {start}", "start_years_before_presentation": f"years from {start} to presentation",
+        "onset_year": f"year of {onset}", "onset_years_after_start": f"years from {start} to {onset}",
+        "onset_years_before_presentation": f"years from {onset} to presentation",
+        "diagnosis_year": f"year of {diagnosis}", "diagnosis_years_after_start": f"years from {start} to {diagnosis}",
+        "presentation_year": "year of presentation", "onset_before_start": f"{onset} before {start}",
+        "years_to_onset": f"years from {start} to {onset}", "years_to_diagnosis": f"years from {start} to {diagnosis}",
+    }
+    return timing.get(column, column.replace("_", " "))
+
+
+def onset_axis_label(review: Review) -> str:
+    return f"Years from {review.clock.start} to {review.condition.short}"
+
+
+def time_section_title(review: Review) -> str:
+    return f"Time from {review.clock.start} to {review.condition.short}"
+
 
 # ---------------------------------------------------------------------------------------------- methods
 
@@ -86,13 +165,20 @@ SECTIONS = (
     ("patients", "Patients"),
     ("risk-of-bias", "Risk of bias"),
     ("results", "Response to therapy"),
-    ("onset", "Time from SLE diagnosis to calcinosis"),  # review-specific (SLE)
+    ("onset", "Time to onset"),  # titled from the review's clock by sections()
     ("sensitivity", "Sensitivity analyses"),
     ("methods", "Methods"),
     ("provenance", "Provenance"),
     ("excluded-rows", "Rows not used"),
     ("checklist", "PRISMA 2020 checklist"),
 )
+
+
+def sections(review: Review) -> tuple[tuple[str, str], ...]:
+    """(anchor, title) of the report's sections, in order."""
+    return tuple((anchor, time_section_title(review) if anchor == "onset" else title) for anchor, title in SECTIONS)
+
+
 ARM_TITLES = {
     "databases_registers": "Identification of studies via databases and registers",
     "other_methods": "Identification of studies via other methods",

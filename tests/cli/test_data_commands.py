@@ -9,7 +9,7 @@ import pytest
 
 from metacalc.cli import main
 
-BUNDLED = Path(__file__).resolve().parents[2] / "extraction_sheets"
+BUNDLED = Path(__file__).resolve().parents[1] / "fixtures" / "golden" / "review"
 LOCATED = re.compile(r"^sheets[^:]*(\.csv|\.xlsx(\[\w+\])?)(:\d+(:[\w]*)?)?: .+\(got .+, expected .+\)")
 
 
@@ -31,18 +31,20 @@ def assert_located_failure(code, err):
 def test_validate_success_prints_a_summary(sheets, capsys):
     code, out, err = run(capsys, "validate", "sheets", "--output", "out/dataset.json")
     assert (code, err) == (0, "")
-    assert "rows: studies 2, patients 2, treatments 3, aggregates 2, records 3, appraisal 24, appraisal_overall 3, quotes 38, vocabulary 1" in out
+    assert "rows: studies 2, patients 2, treatments 3, aggregates 2, records 3, appraisal 24, appraisal_overall 3, quotes 38" in out
+    assert "review file: review.yaml; A small review: test fixture" in out
+    assert "quotes: 38, each found in its source document" in out
     assert "therapy courses: 3; therapies: bisphosphonate (unspecified) 1, diltiazem 1, warfarin 1" in out
     assert "drug classes: 3 (bisphosphonate, calcium channel blocker, vitamin K antagonist)" in out
     assert Path("out/dataset.json").exists()
 
 
-@pytest.mark.skipif(not (BUNDLED / "patients.csv").exists(), reason="bundled extraction sheets not present")
-def test_bundled_sheets_validate(capsys, monkeypatch):
-    monkeypatch.chdir(BUNDLED.parent)
-    code, out, err = run(capsys, "validate", "extraction_sheets")
-    assert (code, err) == (0, "")
-    assert out.startswith("extraction_sheets: valid\n")
+def test_a_review_folder_validates_by_its_folder(capsys, monkeypatch):
+    monkeypatch.chdir(BUNDLED)  # the committed copy of the bundled review
+    for argv in (["validate"], ["validate", "."], ["validate", "extraction_sheets"]):
+        code, out, err = run(capsys, *argv)
+        assert (code, err) == (0, "")
+        assert out.startswith("extraction_sheets: valid\nreview file: review.yaml; Calcinosis cutis in systemic lupus")
 
 
 def test_truncated_file(sheets, capsys):
@@ -112,7 +114,8 @@ def test_random_corruption_never_shows_a_traceback(sheets, capsys, seed):
         assert code == 0 and err == ""
 
 
-def test_template_command(tmp_path, capsys):
+def test_template_command(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a folder without a review file: the template of the generic schema
     code, out, err = run(capsys, "template", str(tmp_path / "new.xlsx"))
     assert (code, out) == (0, f"template written to {tmp_path / 'new.xlsx'}\n")
     code, out, err = run(capsys, "validate", str(tmp_path / "new.xlsx"))

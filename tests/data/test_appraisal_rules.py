@@ -88,8 +88,8 @@ def test_an_unknown_incompleteness_setting_is_refused(valid_sheets):
         load_dataset(valid_sheets, incomplete_appraisal="ignore")
 
 
-def test_bundled_appraisal_covers_every_included_report(root):
-    ds = load_dataset(root / "extraction_sheets")  # validation checks completeness
+def test_bundled_appraisal_covers_every_included_report(bundled_copy):
+    ds = load_dataset(bundled_copy)  # validation checks completeness
     design = ds.studies.set_index("study_id")["design"]
     for study in ds.studies["study_id"]:
         tools = set(ds.appraisal.loc[ds.appraisal.study_id == study, "tool"])

@@ -1,10 +1,9 @@
-"""The bundled review's hand-extracted sheets against the documents they were extracted from.
+"""The bundled review's hand-extracted sheets (its committed copy under tests/fixtures/golden/review/) against
+the documents they were extracted from (its sources/): the second reviewer's checks of that data.
 
-Provenance rule of extraction_sheets/quotes.csv: a quote is searched in the source_document of the study
-the row belongs to (study -> patient -> treatment, study -> aggregate), unless its location starts with the
-file name of another source document followed by ": " (e.g. "003_7facb17abbb17acf.txt: Discussion, para 1"),
-in which case it is searched there. Source documents live in the shared folder beside the repository
-(../shared/seeds/*.txt and ../shared/sources/*.md); these tests skip when that folder is absent.
+That every quote is found in its source document is checked by `metacalc validate` itself (a rule of every
+review, tests/data/test_sources.py); these are the checks of this data that no rule makes: what the reports say
+and the sheets hold, and that a risk-of-bias answer quotes only what its report says.
 
 The sheets are read with pandas directly, not with the metacalc loader, so that they test the data itself.
 """
@@ -15,19 +14,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SHEETS = REPO / "extraction_sheets"
-SHARED = REPO / ".." / "shared"
+REVIEW = Path(__file__).resolve().parents[1] / "fixtures" / "golden" / "review"
+SHEETS = REVIEW / "extraction_sheets"
+SOURCES = REVIEW / "sources"
 
 COLUMNS = {
     "studies": ["study_id", "first_author", "year", "title", "journal", "volume", "pages", "doi", "pmid",
                 "country", "design", "language", "source_document", "duplicate_of", "duplicate_evidence",
                 "notes"],
-    "patients": ["patient_id", "study_id", "age_at_presentation", "sex", "sle_diagnosis_year",
-                 "sle_diagnosis_years_before_presentation", "onset_year", "onset_years_after_sle_diagnosis",
-                 "onset_years_before_presentation", "calcinosis_diagnosis_year",
-                 "calcinosis_diagnosis_years_after_sle_diagnosis", "presentation_year",
-                 "onset_before_sle_diagnosis", "lupus_panniculitis", "distribution", "sites",
+    "patients": ["patient_id", "study_id", "age_at_presentation", "sex", "start_year",
+                 "start_years_before_presentation", "onset_year", "onset_years_after_start",
+                 "onset_years_before_presentation", "diagnosis_year", "diagnosis_years_after_start",
+                 "presentation_year", "onset_before_start", "lupus_panniculitis", "distribution", "sites",
                  "calcium_normal", "phosphate_normal", "pth_normal", "notes"],
     "treatments": ["treatment_id", "patient_id", "therapy", "dose", "dose_unit", "route", "duration",
                    "course_order", "response", "notes"],
@@ -43,9 +41,9 @@ EXTRACTED_TABLES = ["studies", "patients", "treatments", "aggregates"]
 NOT_QUOTED = {"study_id", "patient_id", "treatment_id", "aggregate_id", "source_document", "duplicate_of",
               "duplicate_evidence", "notes"}
 NUMERIC = {
-    "patients": ["age_at_presentation", "sle_diagnosis_year", "sle_diagnosis_years_before_presentation",
-                 "onset_year", "onset_years_after_sle_diagnosis", "onset_years_before_presentation",
-                 "calcinosis_diagnosis_year", "calcinosis_diagnosis_years_after_sle_diagnosis",
+    "patients": ["age_at_presentation", "start_year", "start_years_before_presentation",
+                 "onset_year", "onset_years_after_start", "onset_years_before_presentation",
+                 "diagnosis_year", "diagnosis_years_after_start",
                  "presentation_year"],
     "treatments": ["dose", "course_order"],
     "aggregates": ["n", "events", "mean", "sd", "median", "q1", "q3", "min", "max"],
@@ -56,15 +54,15 @@ NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 
 ENUMERATIONS = {
     ("studies", "design"): {"case report", "case series", "review", "image"},
     ("patients", "sex"): {"female", "male"},
-    ("patients", "onset_before_sle_diagnosis"): {"yes", "no"},
+    ("patients", "onset_before_start"): {"yes", "no"},
     ("patients", "lupus_panniculitis"): {"yes", "no"},
     ("patients", "distribution"): {"circumscripta", "universalis"},
     ("patients", "calcium_normal"): {"yes", "no"},
     ("patients", "phosphate_normal"): {"yes", "no"},
     ("patients", "pth_normal"): {"yes", "no"},
     ("treatments", "response"): {"complete", "partial", "none", "not reported"},
-    ("aggregates", "outcome"): {"response_complete", "response_partial", "response_none", "years_sle_to_onset",
-                                "years_sle_to_calcinosis_diagnosis", "age_at_onset"},
+    ("aggregates", "outcome"): {"response_complete", "response_partial", "response_none", "years_to_onset",
+                                "years_to_diagnosis", "age_at_onset"},
     ("records", "arm"): {"databases_registers", "other_methods"},
     ("records", "source_type"): {"database", "register", "website", "organisation", "citation_searching", "other"},
     ("records", "previous_review"): {"yes", "no"},
@@ -87,15 +85,8 @@ def sheets():
 
 @pytest.fixture(scope="module")
 def documents():
-    if not SHARED.is_dir():
-        pytest.skip(f"shared source folder {SHARED} is absent")
-    found = {}
-    for folder, pattern in (("seeds", "*.txt"), ("sources", "*.md")):
-        for path in sorted((SHARED / folder).glob(pattern)):
-            found[path.name] = normalise(path.read_text(encoding="utf-8"))
-    if not found:
-        pytest.skip(f"no source documents under {SHARED}")
-    return found
+    return {path.name: normalise(path.read_text(encoding="utf-8")) for path in sorted(SOURCES.iterdir())
+            if path.name != "README.md"}
 
 
 def by_id(frame, id_column):
@@ -110,14 +101,6 @@ def study_of(sheets, table, row_id):
         return by_id(sheets[table], COLUMNS[table][0])[row_id]["study_id"]
     patient = by_id(sheets["treatments"], "treatment_id")[row_id]["patient_id"]
     return by_id(sheets["patients"], "patient_id")[patient]["study_id"]
-
-
-def quote_document(sheets, documents, quote_row):
-    named = quote_row["location"].split(": ", 1)[0]
-    if ": " in quote_row["location"] and named in documents:
-        return named
-    study = study_of(sheets, quote_row["table"], quote_row["row_id"])
-    return by_id(sheets["studies"], "study_id")[study]["source_document"]
 
 
 def test_columns_are_exactly_the_architecture_contract(sheets):
@@ -156,16 +139,14 @@ def test_every_extracted_value_has_a_quote_and_every_quote_a_value(sheets):
     assert sorted(quoted - cells) == [], "quotes for blank or unknown cells"
 
 
-def test_every_quote_is_verbatim_in_its_source_document(sheets, documents):
-    for name in sheets["studies"]["source_document"]:
-        assert name in documents, f"source_document {name} not found under {SHARED}"
-    missing = []
-    for _, quote_row in sheets["quotes"].iterrows():
-        document = quote_document(sheets, documents, quote_row)
-        if normalise(quote_row["quote"]) not in documents[document]:
-            missing.append((quote_row["table"], quote_row["row_id"], quote_row["column"], document,
-                            quote_row["quote"]))
-    assert missing == []
+def test_the_sources_are_the_files_the_review_team_supplied(documents):
+    """sources/ holds the seeds and the team's note, unchanged: the same bytes as the shared folder's copies."""
+    import hashlib
+
+    digests = {name: hashlib.sha256((SOURCES / name).read_bytes()).hexdigest()[:12] for name in documents}
+    assert digests == {"000_022f695a9f9c1f11.txt": "d634ad9e8df3", "001_cec15ae2db6db2c8.txt": "7cc63743ef59",
+                       "002_30b8ef9e88a5d77b.txt": "a572cec41484", "003_7facb17abbb17acf.txt": "2453888b973c",
+                       "004_1ed2b1a63fe137d1.txt": "9ecd6b02314d", "balin2012.md": "3e4654f502d7"}
 
 
 # A fragment in single quotes inside free text ('a 49-year-old woman'): it starts after a space, an opening
@@ -293,17 +274,17 @@ def test_extracted_facts(sheets):
     diltiazem_30 = treatments[(treatments["therapy"] == "diltiazem") & (treatments["dose"] == "30")]
     assert sorted(diltiazem_30["patient_id"]) == ["seed002_p1", "seed004_p1"]
 
-    assert patients["perezpampin_p1"]["sle_diagnosis_years_before_presentation"] == "21"
+    assert patients["perezpampin_p1"]["start_years_before_presentation"] == "21"
     assert patients["perezpampin_p1"]["onset_years_before_presentation"] == "10"
     assert patients["perezpampin_p1"]["age_at_presentation"] == "36"
     assert patients["tristano2006_p1"]["age_at_presentation"] == ""  # the abstract gives no age
-    assert patients["tristano2006_p1"]["onset_years_after_sle_diagnosis"] == "8"
-    assert patients["seed002_p1"]["onset_years_after_sle_diagnosis"] == "4"
-    assert patients["seed004_p1"]["onset_years_after_sle_diagnosis"] == "10"
-    assert patients["seed004_p1"]["sle_diagnosis_year"] == "2000"
+    assert patients["tristano2006_p1"]["onset_years_after_start"] == "8"
+    assert patients["seed002_p1"]["onset_years_after_start"] == "4"
+    assert patients["seed004_p1"]["onset_years_after_start"] == "10"
+    assert patients["seed004_p1"]["start_year"] == "2000"
     costa_patient = patients["costasousa2021_p1"]
-    assert (costa_patient["sle_diagnosis_years_before_presentation"], costa_patient["onset_years_before_presentation"],
-            costa_patient["calcinosis_diagnosis_years_after_sle_diagnosis"]) == ("11", "2", "11")
+    assert (costa_patient["start_years_before_presentation"], costa_patient["onset_years_before_presentation"],
+            costa_patient["diagnosis_years_after_start"]) == ("11", "2", "11")
 
     studies = by_id(sheets["studies"], "study_id")
     assert studies["seed004"]["duplicate_of"] == "seed002"
@@ -320,11 +301,11 @@ def test_extracted_facts(sheets):
     assert (aggregates["balin2012_sle_time"]["mean"], aggregates["balin2012_sle_time"]["sd"]) == ("21.5", "")
     assert aggregates["balin2012_lupus_panniculitis_time"]["mean"] == "4.8"
     literature = aggregates["seed004_literature_onset"]
-    assert (literature["outcome"], literature["mean"], literature["n"]) == ("years_sle_to_onset", "9.8", "")
+    assert (literature["outcome"], literature["mean"], literature["n"]) == ("years_to_onset", "9.8", "")
     # Onset of lesions versus diagnosis of calcinosis: the Mayo figures, as seed 003 quotes them, are times to
     # calcinosis diagnosis; the 9.8-year literature average is a time to onset.
     for mayo in ("balin2012_sle_time", "balin2012_lupus_panniculitis_time"):
-        assert aggregates[mayo]["outcome"] == "years_sle_to_calcinosis_diagnosis"
+        assert aggregates[mayo]["outcome"] == "years_to_diagnosis"
 
     # Second review (double extraction): response categories of every single-patient course.
     responses = dict(zip(treatments["treatment_id"], treatments["response"]))

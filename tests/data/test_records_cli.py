@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import copy_review
 
 from metacalc.cli import main
 from metacalc.data import load_dataset
@@ -12,14 +13,13 @@ from metacalc.errors import UserError
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 EXPORTS = FIXTURES / "search_exports"
-REVIEW = FIXTURES / "golden" / "review" / "extraction_sheets"  # a committed copy of the bundled review
+REVIEW = FIXTURES / "golden" / "review"  # a committed copy of the bundled review
 
 
 @pytest.fixture
 def sheets(tmp_path, monkeypatch):
-    shutil.copytree(REVIEW, tmp_path / "sheets")
     monkeypatch.chdir(tmp_path)
-    return tmp_path / "sheets"
+    return copy_review(REVIEW, tmp_path)
 
 
 def run(capsys, *argv):
@@ -102,7 +102,7 @@ def test_same_export_into_the_same_log_gives_the_same_bytes(tmp_path, capsys, mo
     monkeypatch.chdir(tmp_path)
     results = []
     for name in ("a", "b"):
-        shutil.copytree(REVIEW, tmp_path / name)
+        shutil.copytree(REVIEW / "extraction_sheets", tmp_path / name)
         assert import_(capsys, "pubmed_update.nbib", "MEDLINE", "2026-03-01", where=tmp_path / name)[0] == 0
         results.append((tmp_path / name / "records.csv").read_bytes())
     assert results[0] == results[1]
@@ -126,7 +126,7 @@ def test_a_bad_export_writes_nothing(sheets, capsys):
     lines = err.strip().splitlines()
     assert len(lines) == 3 and all(line.startswith(f"{EXPORTS / 'truncated.ris'}:5: ") for line in lines)
     assert (sheets / "records.csv").read_bytes() == before
-    assert sorted(p.name for p in sheets.iterdir()) == sorted(p.name for p in REVIEW.iterdir())
+    assert sorted(p.name for p in sheets.iterdir()) == sorted(p.name for p in (REVIEW / "extraction_sheets").iterdir())
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -181,9 +181,11 @@ def test_workbook_log(tmp_path, capsys, monkeypatch):
     import openpyxl
 
     monkeypatch.chdir(tmp_path)
+    shutil.copy(REVIEW / "review.yaml", tmp_path)  # the review file and sources beside the workbooks
+    shutil.copytree(REVIEW / "sources", tmp_path / "sources")
     outputs = []
     for name in ("a.xlsx", "b.xlsx"):
-        csvs_to_workbook(REVIEW, tmp_path / name)
+        csvs_to_workbook(REVIEW / "extraction_sheets", tmp_path / name)
         code, out, err = import_(capsys, "embase.ris", where=tmp_path / name)
         assert (code, err) == (0, ""), err
         outputs.append((tmp_path / name).read_bytes())

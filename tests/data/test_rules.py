@@ -1,4 +1,4 @@
-"""Each validation rule, on a small broken copy of tests/fixtures/sheets/valid, with the exact message.
+"""Each validation rule, on a small broken copy of tests/fixtures/small_review, with the exact message.
 
 Messages name the path as the user gave it (here the relative ``sheets``), the spreadsheet row
 (header = 1) and the column.
@@ -11,7 +11,7 @@ import pytest
 from metacalc.data import load_dataset
 from metacalc.errors import UserError
 
-VALID = Path(__file__).resolve().parents[1] / "fixtures" / "sheets" / "valid"
+VALID = Path(__file__).resolve().parents[1] / "fixtures" / "small_review" / "sheets"
 
 
 def edit(sheets, table, old, new, count=1):
@@ -126,7 +126,7 @@ def test_duplicate_id(sheets):
 ])
 def test_row_rules(sheets, header, values, line):
     path = sheets / "aggregates.csv"
-    path.write_text(f"aggregate_id,study_id,outcome,{header}\nalpha2011_a9,alpha2011,years_sle_to_onset,{values}\n", encoding="utf-8")
+    path.write_text(f"aggregate_id,study_id,outcome,{header}\nalpha2011_a9,alpha2011,years_to_onset,{values}\n", encoding="utf-8")
     (sheets / "quotes.csv").write_text(
         (sheets / "quotes.csv").read_text(encoding="utf-8").split("aggregates,")[0]
         + "".join(f"aggregates,alpha2011_a9,{c},x,y\n" for c in header.split(",")), encoding="utf-8")
@@ -191,25 +191,25 @@ def test_every_extracted_value_needs_a_quote(sheets):
 
 # ---------------------------------------------------------------- chronology
 
-def test_onset_before_sle_diagnosis_needs_the_flag(sheets):
+def test_onset_before_start_needs_the_flag(sheets):
     edit(sheets, "patients", "36,female,,,4,", "36,female,,,-3,")
-    assert problems() == ["sheets/patients.csv:3:onset_years_after_sle_diagnosis: calcinosis onset before SLE diagnosis "
-                          "(got onset -3 y after SLE diagnosis (stated), expected 0 or more years unless onset_before_sle_diagnosis is yes)"]
+    assert problems() == ["sheets/patients.csv:3:onset_years_after_start: onset before SLE diagnosis "
+                          "(got onset -3 y after SLE diagnosis (stated), expected 0 or more years unless onset_before_start is yes)"]
 
 
-def test_onset_before_sle_diagnosis_with_the_flag(sheets):
-    edit(sheets, "patients", "calcium_normal\n", "calcium_normal,onset_before_sle_diagnosis\n")
+def test_onset_before_start_with_the_flag(sheets):
+    edit(sheets, "patients", "calcium_normal\n", "calcium_normal,onset_before_start\n")
     edit(sheets, "patients", "circumscripta,yes\n", "circumscripta,yes,\n")
     edit(sheets, "patients", "36,female,,,4,,universalis,\n", "36,female,,,-3,,universalis,,yes\n")
-    edit(sheets, "quotes", "patients,beta2013_p1,distribution", "patients,beta2013_p1,onset_before_sle_diagnosis,x,y\npatients,beta2013_p1,distribution")
-    assert load_dataset("sheets").patients["years_sle_to_onset"].tolist() == [11.0, -3.0]
+    edit(sheets, "quotes", "patients,beta2013_p1,distribution", "patients,beta2013_p1,onset_before_start,x,y\npatients,beta2013_p1,distribution")
+    assert load_dataset("sheets").patients["years_to_onset"].tolist() == [11.0, -3.0]
 
 
 def test_derived_chronology_across_two_statements(sheets):
     edit(sheets, "patients", "alpha2011,36,Female,21,10,", "alpha2011,36,Female,10,21,")
-    assert problems() == ["sheets/patients.csv:2:sle_diagnosis_years_before_presentation: calcinosis onset before SLE diagnosis "
+    assert problems() == ["sheets/patients.csv:2:start_years_before_presentation: onset before SLE diagnosis "
                           "(got SLE diagnosis 10 y before presentation - onset 21 y before presentation = -11 y, "
-                          "expected 0 or more years unless onset_before_sle_diagnosis is yes)"]
+                          "expected 0 or more years unless onset_before_start is yes)"]
 
 
 def test_onset_after_presentation(sheets):
@@ -279,7 +279,7 @@ def test_a_review_needs_its_records_log(sheets):
 
 def test_unknown_table_file(sheets):
     (sheets / "patient.csv").write_text("patient_id\n", encoding="utf-8")
-    assert problems() == ['sheets/patient.csv: unknown table (got "patient", expected one of: studies, patients, treatments, aggregates, records, appraisal, appraisal_overall, quotes, vocabulary, duplicate_decisions; did you mean patients?)']
+    assert problems() == ['sheets/patient.csv: unknown table (got "patient", expected one of: studies, patients, treatments, aggregates, records, appraisal, appraisal_overall, quotes, duplicate_decisions; did you mean patients?)']
 
 
 # ---------------------------------------------------------------- other tables

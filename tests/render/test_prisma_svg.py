@@ -107,11 +107,12 @@ def test_the_diagram_is_drawn_the_same_from_the_counts_json_form():
     assert prisma_svg(PrismaCounts.from_json(counts.to_dict(), counts.layout())) == prisma_svg(counts)
 
 
-def test_bundled_review_draws(root):
+def test_bundled_review_draws(bundled_copy):
     import pandas as pd
 
     def read(name):
-        return pd.read_csv(os.path.join(root, "extraction_sheets", f"{name}.csv"), dtype=str, keep_default_na=False)
+        return pd.read_csv(os.path.join(bundled_copy, "extraction_sheets", f"{name}.csv"), dtype=str,
+                           keep_default_na=False)
 
     records = read("records")
     counts = flow_counts(records, read("studies"))

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from metacalc.data.review_file import parse_review
 from metacalc.errors import UserError
 from metacalc.render.report import inline_svg
 from metacalc.render.sentences import closest_reference, proportion_sentence
@@ -83,15 +84,18 @@ def test_closest_reference_answers_the_headline_question_with_its_caveats():
             "outcome": onset, "outcome_label": "", "group_by": "none", "subgroup_by": None, "settings": {},
             "groups": [group], "sensitivity": [], "used": {}, "references": []})
 
-    onset, diagnosis = "years_sle_to_onset", "years_sle_to_calcinosis_diagnosis"
+    onset, diagnosis = "years_to_onset", "years_to_diagnosis"
     literature = comparison("lit", 9.8, onset, onset, -1.8, "all cases", n=38, sd=7.1)
     mayo = comparison("mayo", 21.5, diagnosis, onset, -13.5, "SLE", n=2)
     mayo_same = comparison("mayo", 21.5, diagnosis, diagnosis, -10.5, "SLE", n=2, patients=1)
-    headline = closest_reference(analysis([literature, mayo, mayo_same]))
+    review = parse_review({"title": "T", "condition": {"name": "calcinosis cutis"}, "disease": {"name": "SLE"},
+                           "clock": {"start": "SLE diagnosis", "onset": "first lesion",
+                                     "diagnosis": "diagnosis of calcinosis"}})
+    headline = closest_reference(analysis([literature, mayo, mayo_same]), review)
     assert headline.answer == (
         "Closer to 9.8 than to 21.5 years: the 4 reported patients' mean time from SLE diagnosis to the first lesion "
         "(onset) is 8.0 years, 1.8 years from 9.8 years (Ref, all cases, n = 38, SD 7.1; time from SLE diagnosis to "
-        "the first lesion (onset)) and 13.5 years from 21.5 years (Ref, SLE, n = 2; time from SLE diagnosis to diagnosis of "
+        "the first lesion (onset)) and 13.5 years from 21.5 years (Ref, SLE, n = 2; time from SLE diagnosis to the diagnosis of "
         "calcinosis).")
     assert headline.caveats == (
         "The difference from 21.5 years is descriptive, not a test: 21.5 years is the mean of 2 patients, without an "
@@ -99,13 +103,13 @@ def test_closest_reference_answers_the_headline_question_with_its_caveats():
         "known constant).",
         "With 4 patients the mean itself is imprecise: median 8.5 years (range 4.0 to 11.0, which contains the "
         "median with probability 87.5%; no exact 95% interval exists with 4 values).",
-        "21.5 years is a time from SLE diagnosis to diagnosis of calcinosis, not the patients' measure: diagnosis "
+        "21.5 years is a time from SLE diagnosis to the diagnosis of calcinosis, not the patients' measure: diagnosis "
         "follows onset, so it is an upper bound of the time to onset in its series, and part of the 13.5-year gap "
         "may be this difference of measures.",
-        "On that measure (time from SLE diagnosis to diagnosis of calcinosis), the one patient whose report gives it "
+        "On that measure (time from SLE diagnosis to the diagnosis of calcinosis), the one patient whose report gives it "
         "(11.0 years) lies 10.5 years below 21.5 years (descriptive).",
     )
-    assert closest_reference(analysis([literature])) is None
+    assert closest_reference(analysis([literature]), review) is None
 
 
 @pytest.mark.slow  # the whole bundled review, rendered
@@ -146,3 +150,26 @@ def test_report_sections_methods_and_provenance(bundled_report):
     assert "<script" not in html and "<metadata" not in html
     urls = set(re.findall(r'(\S+)="(?:https?:)?//', html))
     assert urls <= {"xmlns", "xmlns:xlink"}, urls
+
+
+def test_an_unfinished_appraisal_accepted_as_a_warning_is_stated_prominently(tmp_path):
+    from conftest import SMALL_REVIEW, copy_review
+
+    from metacalc.pipeline import run_review
+
+    sheets = copy_review(SMALL_REVIEW, tmp_path)
+    overall = sheets / "appraisal_overall.csv"
+    overall.write_text("\n".join(line for line in overall.read_text(encoding="utf-8").splitlines()
+                                 if not line.startswith("beta2013")) + "\n", encoding="utf-8")
+    review = tmp_path / "review.yaml"
+    review.write_text(review.read_text(encoding="utf-8") + "appraisal: {incomplete: warning}\n", encoding="utf-8")
+    plan = tmp_path / "plan"
+    plan.mkdir()
+    (plan / "drug.yaml").write_text("id: drug\ntitle: Per drug\noutcome: any_response\n", encoding="utf-8")
+    html = " ".join(open(run_review(str(sheets), str(plan), str(tmp_path / "out")), encoding="utf-8").read().split())
+    masthead = html[:html.index("</header>")]
+    assert 'id="appraisal-incomplete"' in masthead and "The risk-of-bias appraisal is not finished." in masthead
+    assert "1 included report(s) are not fully appraised (Beta 2013)" in masthead
+    assert ("Not every included report is fully appraised:</strong> Beta 2013 (no overall judgement by "
+            "jbi_case_report).") in html
+    assert "Every included report is appraised." not in html

@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(
 def report(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("browser") / "reports"
     review = os.path.join(ROOT, "tests", "fixtures", "golden", "review")  # a committed copy of the bundled review
-    path = run_review(os.path.join(review, "extraction_sheets"), os.path.join(review, "analyses"), str(outdir),
+    path = run_review(review, os.path.join(review, "analyses"), str(outdir),
                         title="Calcinosis cutis in systemic lupus erythematosus")
     with open(outdir / "tables" / "results.json", encoding="utf-8") as handle:
         return path, json.load(handle)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from metacalc.data.cells import json_cell
+from metacalc.data.review_file import parse_review
 from metacalc.errors import UserError
 from metacalc.review.changes import changes_since
 from metacalc.review.plan import parse_analysis
@@ -28,9 +29,9 @@ PATIENTS = pd.DataFrame({
     "age_at_presentation": [30.0, 45.0, 37.0, 37.0],
     "sex": ["female", "female", "female", "female"],
     "lupus_panniculitis": ["yes", None, None, "yes"],
-    "years_sle_to_onset": [4.0, 12.0, 9.0, 10.0],
-    "years_sle_to_onset_derivation": ["stated"] * 4,
-    "years_sle_to_calcinosis_diagnosis": [None, 14.0, None, None],
+    "years_to_onset": [4.0, 12.0, 9.0, 10.0],
+    "years_to_onset_derivation": ["stated"] * 4,
+    "years_to_diagnosis": [None, 14.0, None, None],
 })
 TREATMENTS = pd.DataFrame({
     "treatment_id": ["a_t1", "a_t2", "b_t1", "b_t2", "c3_t1", "c4_t1"],
@@ -46,8 +47,8 @@ AGGREGATES = pd.DataFrame({
     "aggregate_id": ["mayo_dilt_partial", "mayo_onset_sle", "mayo_onset_lp", "lit_onset"],
     "study_id": ["mayo2012", "mayo2012", "mayo2012", "c2004"],
     "population": ["connective tissue disease", "SLE", "lupus panniculitis", "all reported cases"],
-    "outcome": ["response_partial", "years_sle_to_calcinosis_diagnosis", "years_sle_to_calcinosis_diagnosis",
-                "years_sle_to_onset"],
+    "outcome": ["response_partial", "years_to_diagnosis", "years_to_diagnosis",
+                "years_to_onset"],
     "therapy": ["diltiazem", None, None, None],
     "n": [17, 2, 4, None],
     "events": [9, None, None, None],
@@ -57,8 +58,20 @@ AGGREGATES = pd.DataFrame({
     "drug": ["diltiazem", None, None, None],
     "drug_class": ["calcium channel blocker", None, None, None],
 })
-OVERALL = pd.DataFrame({"study_id": ["b2002"], "tool": ["jbi_case_report"], "judgement": ["high"],
-                        "rationale": ["abstract only"]})
+OVERALL = pd.DataFrame({"study_id": ["a2001", "b2002", "c2003", "c2004", "mayo2012"],
+                        "tool": ["jbi_case_report"] * 4 + ["murad_2018"],
+                        "judgement": ["low", "high", "moderate", "moderate", "moderate"],
+                        "rationale": ["complete", "abstract only", "fair", "fair", "series"]})
+REVIEW = parse_review({
+    "title": "A hand-built review", "condition": {"name": "calcinosis cutis", "short": "calcinosis"},
+    "disease": {"name": "systemic lupus erythematosus", "short": "SLE"},
+    "clock": {"start": "SLE diagnosis", "onset": "first lesion", "diagnosis": "diagnosis of calcinosis"},
+    "patient_fields": [{"name": "lupus_panniculitis", "type": "enum", "values": ["yes", "no"],
+                        "description": "Lupus panniculitis."}],
+    "published_figures": [{"aggregate": "mayo_onset_sle", "population": "all patients"},
+                          {"aggregate": "mayo_onset_lp", "population": {"lupus_panniculitis": "yes"}},
+                          {"aggregate": "lit_onset", "population": "all patients"}],
+})
 QUOTES = pd.DataFrame({
     "table": ["treatments", "treatments", "aggregates"],
     "row_id": ["a_t2", "b_t1", "mayo_dilt_partial"],
@@ -78,7 +91,7 @@ def analysed(data, analyses, run=RunSettings(), jobs=1):
     tables = {name: [{column: json_cell(value) for column, value in zip(frame.columns, row)}
                      for row in frame.astype(object).itertuples(index=False, name=None)]
               for name, frame in vars(data).items()}
-    return analyse_tables(ReviewTables(tables), analyses, run, jobs)
+    return analyse_tables(ReviewTables(tables, REVIEW), analyses, run, jobs)
 
 
 def run_plan(data, analyses, run=RunSettings(), jobs=1):
@@ -96,10 +109,9 @@ PER_DRUG = parse_analysis("per_drug.yaml", {
     ],
 })
 ONSET = parse_analysis("onset.yaml", {
-    "id": "onset", "title": "Onset", "outcome": "years_sle_to_onset", "subgroup_by": "lupus_panniculitis",
-    "compare_with": ["years_sle_to_onset", "years_sle_to_calcinosis_diagnosis"],
-    "reference_populations": {"lupus panniculitis": "yes"},
-})
+    "id": "onset", "title": "Onset", "outcome": "years_to_onset", "subgroup_by": "lupus_panniculitis",
+    "compare_with": ["years_to_onset", "years_to_diagnosis"],
+}, REVIEW)
 
 
 @pytest.fixture(scope="module")
@@ -185,20 +197,21 @@ def test_time_to_onset_summaries_and_comparison(results):
     # all patients: the literature average (same measure) and the SLE series (time to diagnosis) -- not the
     # lupus panniculitis figure, which describes a subgroup
     rows = comparisons_of(onset, "all patients")
-    assert set(rows) == {("lit_onset", "years_sle_to_onset"), ("mayo_onset_sle", "years_sle_to_onset"),
-                         ("mayo_onset_sle", "years_sle_to_calcinosis_diagnosis")}
-    same = rows[("lit_onset", "years_sle_to_onset")]
+    assert set(rows) == {("lit_onset", "years_to_onset"), ("mayo_onset_sle", "years_to_onset"),
+                         ("mayo_onset_sle", "years_to_diagnosis")}
+    same = rows[("lit_onset", "years_to_onset")]
     assert same["same_measure"] and same["caveat"] == ""
     assert same["difference"] == pytest.approx(25 / 3 - 9.8)
     # a published mean without its SD is compared descriptively, never by a test treating it as a constant
     assert (same["method"], same["tested"], same["pvalue"]) == ("descriptive", False, None)
     assert "known constant" in same["note"]
-    unlike = rows[("mayo_onset_sle", "years_sle_to_onset")]
-    assert not unlike["same_measure"] and unlike["reference_measure"] == "years_sle_to_calcinosis_diagnosis"
+    unlike = rows[("mayo_onset_sle", "years_to_onset")]
+    assert not unlike["same_measure"] and unlike["reference_measure"] == "years_to_diagnosis"
     assert "upper bound of the time to onset" in unlike["caveat"]
-    assert unlike["interpretation"].startswith("Different measures: the published figure is a time to diagnosis")
+    assert unlike["interpretation"].startswith("Different measures: the published figure is a time to the diagnosis "
+                                               "of calcinosis, the patients' values are times to the first lesion")
     # the one patient whose report gives a time to calcinosis diagnosis, on the figure's own measure: no test
-    diagnosis = rows[("mayo_onset_sle", "years_sle_to_calcinosis_diagnosis")]
+    diagnosis = rows[("mayo_onset_sle", "years_to_diagnosis")]
     assert (diagnosis["patient_ids"], diagnosis["n"], diagnosis["mean"]) == (["b_p1"], 1, 14.0)
     assert diagnosis["difference"] == pytest.approx(-7.5) and diagnosis["same_measure"]
     assert (diagnosis["tested"], diagnosis["pvalue"], diagnosis["method"]) == (False, None, "descriptive")
@@ -219,13 +232,13 @@ def test_comparisons_csv_states_measures_and_why_no_test(tmp_path, results):
     with open(tmp_path / "onset_comparisons.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     by_key = {(r["group"], r["reference"], r["measure"]): r for r in rows}
-    diagnosis = by_key[("all patients", "Mayo 2012 (mayo_onset_sle)", "years_sle_to_calcinosis_diagnosis")]
+    diagnosis = by_key[("all patients", "Mayo 2012 (mayo_onset_sle)", "years_to_diagnosis")]
     assert (diagnosis["n"], diagnosis["mean"], diagnosis["pvalue"], diagnosis["method"]) == ("1", "14", "",
                                                                                           "descriptive")
     assert diagnosis["note"] == "one patient: no test is possible"
-    unlike = by_key[("all patients", "Mayo 2012 (mayo_onset_sle)", "years_sle_to_onset")]
+    unlike = by_key[("all patients", "Mayo 2012 (mayo_onset_sle)", "years_to_onset")]
     assert unlike["note"].startswith("different measures") and unlike["reference_measure"] == (
-        "years_sle_to_calcinosis_diagnosis")
+        "years_to_diagnosis")
     assert len(rows) == 4
 
 
@@ -267,7 +280,7 @@ def test_duplicate_reports_list_the_facts_they_differ_on(results):
     assert (patients["primary_patient"], patients["duplicate_patient"]) == ("c3_p1", "c4_p1")
     assert patients["differences"] == [
         {"field": "lupus_panniculitis", "primary": "", "duplicate": "yes", "kind": "only in the duplicate report"},
-        {"field": "years_sle_to_onset", "primary": "9", "duplicate": "10", "kind": "the reports disagree"},
+        {"field": "years_to_onset", "primary": "9", "duplicate": "10", "kind": "the reports disagree"},
     ]
     more = dataset()
     more.patients = pd.concat([PATIENTS, PATIENTS.iloc[[3]].assign(patient_id="c4_p2")], ignore_index=True)
@@ -327,14 +340,23 @@ def test_parallel_fits_give_the_same_results(results):
     assert json.dumps(parallel, sort_keys=True) == json.dumps(results, sort_keys=True)
 
 
-def test_the_analyse_step_validates_first_and_writes_nothing_on_a_data_problem(tmp_path, root):
+def test_a_report_without_an_appraisal_is_left_out_of_low_risk_analyses():
+    unappraised = dataset()
+    unappraised.appraisal_overall = OVERALL[OVERALL["study_id"] != "a2001"]
+    per_drug = run_plan(unappraised, [PER_DRUG])["analyses"][0]
+    low = variant_row(per_drug, "low_risk", "diltiazem")["variant"]
+    assert (low["events"], low["total"]) == (0, 1)  # a2001's risk of bias is unknown: left out with b2002
+
+
+def test_the_analyse_step_validates_first_and_writes_nothing_on_a_data_problem(tmp_path, bundled_copy):
     import csv
     import shutil
 
     from metacalc.review.run import analyse_step
 
-    sheets = tmp_path / "sheets"
-    shutil.copytree(root / "extraction_sheets", sheets)
+    shutil.copytree(bundled_copy, tmp_path, dirs_exist_ok=True)
+    sheets = tmp_path / "extraction_sheets"
+    root = tmp_path
     with open(sheets / "records.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     included = next(r for r in rows if r["eligibility"] == "include" and r["study_id"])

@@ -1,17 +1,19 @@
-"""The second reviewer's four findings on the bundled review, computed from the extraction sheets."""
+"""The second reviewer's four findings, as the package computes them, on the committed copy of the bundled review
+(tests/fixtures/golden/review/): comparisons of like with like, lower bounds, duplicate reports, cumulative
+analysis. The live review's own expected findings are checked by `metacalc check` (its expected_findings.yaml)."""
 
 import csv
 import os
 
 import pytest
+from conftest import BUNDLED_COPY
 
 from metacalc.render.sentences import closest_reference
 from metacalc.review.results import AnalysisResult
 
 pytestmark = pytest.mark.slow  # the bundled review, validated and analysed
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHEETS = os.path.join(ROOT, "extraction_sheets")
+SHEETS = os.path.join(BUNDLED_COPY, "extraction_sheets")
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,7 @@ def group(entry, name):
     return next(g for g in entry["groups"] if g["group"] == name)
 
 
-def test_each_published_time_is_compared_with_the_patients_it_describes(results):
+def test_each_published_time_is_compared_with_the_patients_it_describes(results, bundled_results):
     from scipy import stats
 
     onset = analysis(results, "time_to_onset")
@@ -35,27 +37,33 @@ def test_each_published_time_is_compared_with_the_patients_it_describes(results)
     values = sorted(c["value"] for c in overall["contributors"])
     assert values == [4.0, 8.0, 9.0, 11.0]  # seed002 4, Tristano 8, Costa Sousa 9, Pérez Pampín 11
     rows = {(c["reference"]["mean"], c["measure"]): c for c in overall["comparisons"]}
-    assert set(rows) == {(9.8, "years_sle_to_onset"), (21.5, "years_sle_to_onset"),
-                         (21.5, "years_sle_to_calcinosis_diagnosis")}  # never 4.8 against all patients
-    literature = rows[(9.8, "years_sle_to_onset")]
+    assert set(rows) == {(9.8, "years_to_onset"), (21.5, "years_to_onset"),
+                         (21.5, "years_to_diagnosis")}  # never 4.8 against all patients
+    literature = rows[(9.8, "years_to_onset")]
     assert literature["same_measure"] and literature["difference"] == pytest.approx(-1.8)
     # neither published mean has an SD (9.8: n unknown; 21.5: the mean of 2 patients): descriptive, no p-value
     # (a one-sample t test would give p = 0.31 as if 9.8 years were a known constant)
     assert stats.ttest_1samp(values, 9.8).pvalue == pytest.approx(0.3086847171, rel=1e-6)
     assert (literature["method"], literature["pvalue"], literature["tested"]) == ("descriptive", None, False)
-    mayo = rows[(21.5, "years_sle_to_onset")]
+    mayo = rows[(21.5, "years_to_onset")]
     assert not mayo["same_measure"] and mayo["difference"] == pytest.approx(-13.5)
     assert mayo["method"] == "descriptive" and "mean of 2 patients" in mayo["note"]
-    diagnosis = rows[(21.5, "years_sle_to_calcinosis_diagnosis")]
+    diagnosis = rows[(21.5, "years_to_diagnosis")]
     assert (diagnosis["patient_ids"], diagnosis["mean"], diagnosis["tested"]) == (["costasousa2021_p1"], 11.0, False)
     assert diagnosis["difference"] == pytest.approx(-10.5)
     panniculitis = group(onset, "lupus panniculitis: yes")
     assert {(c["reference"]["mean"], c["measure"], c["n"], c["tested"]) for c in panniculitis["comparisons"]} == {
-        (4.8, "years_sle_to_onset", 1, False), (4.8, "years_sle_to_calcinosis_diagnosis", 1, False)}
+        (4.8, "years_to_onset", 1, False), (4.8, "years_to_diagnosis", 1, False)}
     assert group(onset, "lupus panniculitis: not stated")["comparisons"] == []
-    headline = closest_reference(AnalysisResult.from_dict(onset))
+    headline = closest_reference(AnalysisResult.from_dict(onset), bundled_results.review)
     assert headline.answer.startswith("Closer to 9.8 than to 21.5 years: the 4 reported patients' mean")
     assert any("upper bound of the time to onset" in c for c in headline.caveats)
+
+
+def test_the_case_series_variant_is_named_by_the_series_own_label(results):
+    for analysis_id in ("response_per_drug", "response_per_class"):
+        variant = next(v for v in analysis(results, analysis_id)["sensitivity"] if v["id"] == "with_series")
+        assert variant["label"] == "With the case series (Balin SJ 2012)"
 
 
 def test_mayo_diltiazem_series_is_a_lower_bound_of_any_response(results):
@@ -83,8 +91,8 @@ def test_duplicate_differences_of_seed002_and_seed004(results):
     assert (pair["primary_study"], pair["duplicate_study"]) == ("seed002", "seed004")
     differences = {d["field"]: d for d in pair["patients"][0]["differences"]}
     assert (differences["lupus_panniculitis"]["primary"], differences["lupus_panniculitis"]["duplicate"]) == ("", "yes")
-    assert differences["years_sle_to_onset"]["kind"] == "the reports disagree"
-    assert (differences["years_sle_to_onset"]["primary"], differences["years_sle_to_onset"]["duplicate"]) == ("4", "10")
+    assert differences["years_to_onset"]["kind"] == "the reports disagree"
+    assert (differences["years_to_onset"]["primary"], differences["years_to_onset"]["duplicate"]) == ("4", "10")
     assert "surgical excision: partial" in differences["therapy courses (drug: response)"]["kind"]
     assert "age_at_presentation" not in differences and "sex" not in differences
 

@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
+from conftest import copy_review
 
 from metacalc.data.duplicate_checks import check_decisions, check_duplicate_of
 from metacalc.review.patient_duplicates import (
@@ -27,7 +28,7 @@ def study(study_id, author, year, country, citation_authors="", **extra):
 
 def patient(patient_id, study_id, age, sex="female", onset=None, **extra):
     return {"patient_id": patient_id, "study_id": study_id, "age_at_presentation": age, "sex": sex,
-            "years_sle_to_onset": onset, **extra}
+            "years_to_onset": onset, **extra}
 
 
 def course(patient_id, n, drug, dose=None, unit=None, response="none"):
@@ -278,7 +279,7 @@ def test_validate_refuses_a_decision_about_an_unknown_patient(tmp_path, capsys, 
 
     from metacalc.cli import main
 
-    shutil.copytree(GOLDEN, tmp_path / "sheets")
+    copy_review(GOLDEN.parent, tmp_path)
     (tmp_path / "sheets" / "duplicate_decisions.csv").write_text(
         "patient_id,other_patient_id,decision,reasons\nseed002_p1,seed009_p1,not the same patient,different\n",
         encoding="utf-8")

@@ -1,8 +1,9 @@
-"""Running the workflow in a temporary copy of the repository tree, for the workflow tests.
+"""Running the workflow in a temporary review folder, for the workflow tests.
 
-The workflow files (Snakefile, snakemake/, profiles/) are the repository's own; the review they run is the
+The review folder's own workflow files (Snakefile, config.yaml, profiles/) are the repository root's, which use
+the workflow shipped in the installed metacalc (Snakemake's module directive); the review they run is the
 committed copy of the bundled review under tests/fixtures/golden/review/, so that the tests do not depend on the
-live extraction sheets.
+live review.
 """
 
 import filecmp
@@ -12,9 +13,9 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WORKFLOW_FILES = ("Snakefile", "snakemake", "profiles")
+WORKFLOW_FILES = ("Snakefile", "config.yaml", "profiles")
 REVIEW = os.path.join(ROOT, "tests", "fixtures", "golden", "review")
-REVIEW_FILES = ("analyses", "extraction_sheets")
+REVIEW_FILES = ("analyses", "extraction_sheets", "review.yaml", "sources")
 
 
 def snakemake_command():
@@ -38,7 +39,11 @@ def copy_tree(destination):
         else:
             shutil.copy(source, destination / name)
     for name in REVIEW_FILES:
-        shutil.copytree(os.path.join(REVIEW, name), destination / name)
+        source = os.path.join(REVIEW, name)
+        if os.path.isdir(source):
+            shutil.copytree(source, destination / name)
+        else:
+            shutil.copy(source, destination / name)
     return destination
 
 

@@ -4,8 +4,10 @@ import csv
 import os
 import shutil
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
+from conftest import copy_review
 from runs import REVIEW, copy_tree, differences, snakemake
 
 from metacalc.pipeline import run_review
@@ -26,6 +28,9 @@ def first_run(tmp_path_factory):
 def test_workflow_writes_the_report_and_tables(first_run):
     reports = first_run / "reports"
     html = (reports / "index.html").read_text(encoding="utf-8")
+    # the title is the review file's (a colon in it is fine: it never passes through --config)
+    assert ("<h1>Calcinosis cutis in systemic lupus erythematosus: a systematic review of case reports</h1>"
+            in html)
     for anchor in ("summary", "prisma", "studies", "patients", "risk-of-bias", "results", "onset", "sensitivity",
                    "methods", "provenance", "excluded-rows", "checklist", "changes"):
         assert f'id="{anchor}"' in html
@@ -111,8 +116,7 @@ def poison(path, columns):
 
 
 def test_text_from_the_sheets_is_escaped(tmp_path):
-    sheets = tmp_path / "sheets"
-    shutil.copytree(os.path.join(REVIEW, "extraction_sheets"), sheets)
+    sheets = copy_review(Path(REVIEW), tmp_path)
     # "!" marks extracted values: poisoned only where filled, since each needs its quote
     poison(sheets / "studies.csv", ("notes", "title!", "first_author!", "duplicate_evidence"))
     poison(sheets / "treatments.csv", ("notes", "dose!"))
@@ -147,7 +151,7 @@ def test_a_broken_plan_fails_with_the_located_message(first_run):
 
 
 def test_the_documented_command_line_example_is_accepted(first_run):
-    example = next(line for line in (first_run / "snakemake" / "config.yaml").read_text(encoding="utf-8")
+    example = next(line for line in (first_run / "config.yaml").read_text(encoding="utf-8")
                    .splitlines() if "snakemake --config" in line)
     arguments = example.split("snakemake --config", 1)[1].split()
     assert "png=true" in arguments

@@ -1,6 +1,7 @@
 rule report:
     """Render the report: one self-contained HTML file with inline SVG and CSS, no JavaScript, nothing from the
-    network. Needs no scientific stack, so editing the template reruns only this quick job."""
+    network, titled and worded from the review file (which the results carry). Needs no scientific stack, so
+    editing the template reruns only this quick job."""
     input:
         tables=rules.analyse.output.tables,
         figures=rules.analyse.output.figures,
@@ -10,7 +11,6 @@ rule report:
         "render the report"
     params:
         metacalc=METACALC,
-        title=config["title"],
         code=CODE,
     log:
         f"{OUT}/logs/report.log",
@@ -20,7 +20,7 @@ rule report:
         runtime=10,
     shell:
         "{params.metacalc} report {input.tables:q}/results.json"
-        " --figures {input.figures:q} --output {output.html:q} --title {params.title:q} > {log:q} 2>&1"
+        " --figures {input.figures:q} --output {output.html:q} > {log:q} 2>&1"
 
 
 rule remember:

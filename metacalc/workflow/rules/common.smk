@@ -5,8 +5,12 @@ import glob
 import hashlib
 import os
 import shlex
-import shutil
 import sys
+
+
+def review_files(path):
+    """The review file as an input (absent: the review has none, and validation says so)."""
+    return [path] if os.path.isfile(path) else []
 
 
 def sheet_files(path):
@@ -14,6 +18,14 @@ def sheet_files(path):
     if os.path.isfile(path):
         return [path]
     return sorted(glob.glob(os.path.join(path, "*.csv")) + glob.glob(os.path.join(path, "*.xlsx")))
+
+
+def source_files(path):
+    """The source documents as inputs: the quotes are checked against them, so editing one reruns analyse."""
+    if not os.path.isdir(path):
+        return []
+    return sorted(os.path.join(path, name) for name in os.listdir(path)
+                  if os.path.isfile(os.path.join(path, name)) and not name.startswith("."))
 
 
 def plan_files(path):
@@ -105,11 +117,3 @@ def memory_mb(step):
     """The memory a step declares to Snakemake and to a cluster scheduler: the rule in config.schema.yaml."""
     sizing = config["memory_mb"][step]
     return int(sizing["base"] + sizing["per_1000_patients"] * PATIENTS / 1000)
-
-
-def keep_snakemake_log(logs, destination):
-    """Copy Snakemake's own log of this run beside the jobs' logs (the terminal shows only a summary)."""
-    for path in logs:
-        if os.path.exists(path):
-            os.makedirs(os.path.dirname(destination), exist_ok=True)
-            shutil.copyfile(path, destination)

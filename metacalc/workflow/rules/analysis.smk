@@ -1,8 +1,9 @@
 rule analyse:
-    """Validate the extraction sheets (the typed dataset with derived values), run the analysis plan (pooled
-    numbers with provenance, the PRISMA check, the ledger of unused rows) and draw the figures (forest plots,
-    overview, time to onset, PRISMA flow, risk of bias). One job, so that Python and the scientific stack start
-    once: on a review of case reports, starting them costs more than the work.
+    """Validate the review (its review file, the extraction sheets, every quote against its source document:
+    the typed dataset with derived values), run the analysis plan (pooled numbers with provenance, the PRISMA
+    check, the ledger of unused rows) and draw the figures (forest plots, overview, time to onset, PRISMA flow,
+    risk of bias). One job, so that Python and the scientific stack start once: on a review of case reports,
+    starting them costs more than the work.
 
     Every file it writes is declared: tables/ and figures/ are whole directories (their files depend on the
     plan and the data), so a failed or killed job leaves none of them behind. The report of the previous run is
@@ -10,7 +11,9 @@ rule analyse:
     complete run's results (.history/results.json): they are copied into this job's own `pending` output, which
     `metacalc analyse --history` reads and then replaces with this run's results."""
     input:
+        review=REVIEW,
         sheets=SHEETS,
+        sources=SOURCES,
         plan=PLAN,
     output:
         dataset=f"{OUT}/dataset.json",
@@ -21,7 +24,9 @@ rule analyse:
         "validate the sheets, run the analysis plan, draw the figures"
     params:
         metacalc=METACALC,
+        review=lambda wildcards: config["review"],
         sheets=lambda wildcards: config["sheets"],
+        sources=lambda wildcards: config["sources"],
         plan=lambda wildcards: config["analyses"],
         report=f"{OUT}/index.html",
         last_run=f"{OUT}/.history/results.json",
@@ -43,7 +48,8 @@ rule analyse:
     shell:
         "rm -f {params.report:q}"
         " && {{ if [ -f {params.last_run:q} ]; then cp {params.last_run:q} {output.pending:q}; fi; }}"
-        " && {params.metacalc} analyse {output.dataset:q} --sheets {params.sheets:q} --plan {params.plan:q}"
+        " && {params.metacalc} analyse {output.dataset:q} --sheets {params.sheets:q} --review {params.review:q}"
+        " --sources {params.sources:q} --plan {params.plan:q}"
         " --outdir {output.tables:q} --history {output.pending:q} --level {params.level} --method {params.method}"
         " --measure {params.measure} --tau2 {params.tau2} {params.knha} --jobs {threads}"
         " --figures {output.figures:q} --palette {params.palette} --max-rows {params.max_rows} {params.png}"
