@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 # Characters that would break a message over several lines, or hide part of it, in a terminal: each shown as an
 # escape, so that a problem stays one line whatever a cell holds.
@@ -9,9 +11,12 @@ _ESCAPES = {**{code: f"\\x{code:02x}" for code in (*range(32), 127)}, ord("\n"):
             ord("\t"): "\\t", 0x85: "\\x85", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
+_BREAKING = re.compile("[" + re.escape("".join(map(chr, _ESCAPES))) + "]")
+
+
 def one_line(text: str) -> str:
     """``text`` with line breaks and other control characters escaped ("a\\nb" for a line break)."""
-    return text.translate(_ESCAPES)
+    return text.translate(_ESCAPES) if _BREAKING.search(text) else text  # the search is the fast path
 
 
 class UserError(Exception):

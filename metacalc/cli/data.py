@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from metacalc.data.problems import PER_COLUMN
+
 
 def register(subparsers: Any) -> None:
     validate = subparsers.add_parser(
@@ -23,6 +25,9 @@ def register(subparsers: Any) -> None:
     _review_options(validate)
     validate.add_argument("--output", "-o", metavar="DATASET_JSON",
                           help="write the validated dataset, with derived columns, as JSON")
+    validate.add_argument("--per-column", type=_count, default=PER_COLUMN, metavar="N",
+                          help=f"list the first N problems of each column of a file, and count the others (default: "
+                               f"{PER_COLUMN}; 0: list every problem)")
     validate.set_defaults(handler=run_validate)
 
     template = subparsers.add_parser(
@@ -51,7 +56,8 @@ def run_validate(args: argparse.Namespace) -> int:
     from metacalc.data.review_folder import locate
 
     located = locate(args.path, args.review, args.sources)
-    dataset = load_dataset(located.sheets, review=load_review(located.review_file), sources=located.sources)
+    dataset = load_dataset(located.sheets, review=load_review(located.review_file), sources=located.sources,
+                           per_column=args.per_column or None)
     if args.output:
         dataset.to_json(args.output)
     for line in dataset.summary():
@@ -59,6 +65,12 @@ def run_validate(args: argparse.Namespace) -> int:
     if args.output:
         print(f"dataset written to {args.output}")
     return 0
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a whole number of 0 or more (got {text!r})")
+    return int(text)
 
 
 def run_template(args: argparse.Namespace) -> int:

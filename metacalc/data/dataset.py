@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from metacalc.data.cells import json_cell
+from metacalc.data.problems import PER_COLUMN
 from metacalc.errors import UserError
 from metacalc.files import write_atomic
 
@@ -144,13 +145,14 @@ def _table_from_json(table: dict[str, Any], spec: Any) -> pd.DataFrame:
 
 
 def load_dataset(path: str | os.PathLike[str] = ".", review: Review | None = None, sources: str | None = None,
-                 incomplete_appraisal: Severity | None = None) -> Dataset:
+                 incomplete_appraisal: Severity | None = None, per_column: int | None = PER_COLUMN) -> Dataset:
     """Read and validate a review's extraction sheets: ``path`` is the review folder, or the sheets themselves (a
     directory of CSVs, or an .xlsx workbook). ``review`` is its review file (default: the review.yaml of the
     folder, or beside the sheets; none there: the default review), ``sources`` the folder of source documents
     the quotes are checked against (default: sources/ of the folder). See ``metacalc.data.review_folder``.
 
-    Raises ``UserError`` listing every problem, one line each, sorted by file and row (the review file's first).
+    Raises ``UserError`` listing every problem, one line each, sorted by file and row (the review file's first):
+    of each column of a file the first ``per_column`` (None: all), then a line counting the others.
     An incomplete risk-of-bias appraisal is a problem, or a warning of the dataset when the review file (or
     ``incomplete_appraisal="warning"``) says so.
     """
@@ -168,7 +170,7 @@ def load_dataset(path: str | os.PathLike[str] = ".", review: Review | None = Non
     checked = check_sheets(located.sheets, review=review, incomplete_appraisal=incomplete_appraisal,
                            sources=located.sources)
     if checked.frames is None or checked.out.problems:
-        raise UserError(sorted_lines(checked.out.problems))
+        raise UserError(sorted_lines(checked.out.problems, per_column))
     frames, vocabulary, onset, diagnosis = checked.frames, checked.vocabulary, checked.onset, checked.diagnosis
     review = checked.review
     assert vocabulary is not None and onset is not None and diagnosis is not None  # set whenever frames are

@@ -8,6 +8,7 @@ from metacalc.data.cells import is_blank
 from metacalc.errors import one_line
 
 SHOWN_LENGTH = 200  # characters of a value a message repeats
+PER_COLUMN = 20  # problems listed of each column of a file; the others are counted
 
 
 @dataclass(frozen=True)
@@ -61,16 +62,36 @@ class Collector:
         return any(problem.file == file for problem in self.problems)
 
 
-def sorted_lines(problems: list[Problem]) -> list[str]:
-    """Problems as lines, sorted by file then row (stable, so checks on one row keep their order)."""
-    seen = set()
-    lines = []
-    for problem in sorted(problems, key=Problem.sort_key):
-        line = str(problem)
-        if line not in seen:
-            seen.add(line)
-            lines.append(line)
+def sorted_lines(problems: list[Problem], per_column: int | None = PER_COLUMN) -> list[str]:
+    """Problems as lines, each once, sorted by file then row (stable, so checks on one row keep their order).
+
+    Of each column of a file, the first ``per_column`` problems (None: all); after a file's lines, one line for
+    each column with more: "... and K more problems in column C of FILE". A sheet wrong on every row then gives
+    a screen of examples, not a line a cell (480,000 bad rows once printed 248 MB).
+    """
+    unique = sorted(dict.fromkeys(problems), key=Problem.sort_key)
+    lines: list[str] = []
+    shown: dict[tuple[str, str], int] = {}
+    hidden: dict[str, int] = {}  # column of the current file -> problems not shown, in the order first met
+    current = None
+    for problem in unique:
+        if problem.file != current:
+            lines.extend(_more(current, hidden))
+            current, hidden = problem.file, {}
+        key = (problem.file, problem.column)
+        if per_column is None or shown.get(key, 0) < per_column:
+            shown[key] = shown.get(key, 0) + 1
+            lines.append(str(problem))
+        else:
+            hidden[problem.column] = hidden.get(problem.column, 0) + 1
+    lines.extend(_more(current, hidden))
     return lines
+
+
+def _more(file: str | None, hidden: dict[str, int]) -> list[str]:
+    where = {column: f"column {column}" if column else "whole rows" for column in hidden}
+    return [one_line(f"... and {count:,} more problem{'s' if count > 1 else ''} in {where[column]} of {file}")
+            for column, count in hidden.items()]
 
 
 def show(value: object) -> str:

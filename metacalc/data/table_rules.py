@@ -116,12 +116,13 @@ def check_quotes(schema: dict[str, TableSpec], frames: dict[str, pd.DataFrame], 
                 continue
             quoted = by_column.get(column.name, set()) if len(by_column) else set()
             missing = frame[column.name].notna() & ids.notna() & ~ids.isin(quoted)
-            for row in frame.index[missing]:
+            # zip, not frame.at: a sheet without quotes has a problem on every cell (0.05 ms a lookup)
+            for row, value, row_id in zip(frame.index[missing], frame.loc[missing, column.name], ids[missing]):
                 if out.has(files[table], int(row), column.name):
                     continue
                 out.add(files[table], int(row), column.name,
-                        f"no quote for this value (got {show(frame.at[row, column.name])}, expected a row in quotes "
-                        f"with table {table}, row_id {ids[row]}, column {column.name})")
+                        f"no quote for this value (got {show(value)}, expected a row in quotes "
+                        f"with table {table}, row_id {row_id}, column {column.name})")
 
 
 def check_published_figures(review: Review, schema: dict[str, TableSpec], frames: dict[str, pd.DataFrame],

@@ -95,3 +95,29 @@ def test_a_long_value_is_shown_cut(sheets, capsys):
     assert validate(capsys) == (1, [
         f'sheets/patients.csv:2:sex: not an allowed value (got "{"f" * 200}..." (5,000 characters), expected one '
         'of: female, male)'])
+
+
+def test_messages_are_capped_per_column_of_a_file(sheets, capsys):
+    path = sheets / "patients.csv"
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.writelines(f"bad{i},alpha2011,abc,femal,,,,,,\n" for i in range(30))
+    code, lines = validate(capsys)
+    assert code == 1 and len(lines) == 20 + 20 + 2
+    assert lines[:2] == ['sheets/patients.csv:4:age_at_presentation: not a number (got "abc", expected a number)',
+                         'sheets/patients.csv:4:sex: not an allowed value (got "femal", expected one of: female, male)']
+    assert lines[-3] == 'sheets/patients.csv:23:sex: not an allowed value (got "femal", expected one of: female, male)'
+    assert lines[-2:] == ["... and 10 more problems in column age_at_presentation of sheets/patients.csv",
+                          "... and 10 more problems in column sex of sheets/patients.csv"]
+    assert main(["validate", "sheets", "--per-column", "0"]) == 1
+    assert len(capsys.readouterr().err.splitlines()) == 60
+
+
+def test_the_cap_counts_each_file_and_rows_apart():
+    from metacalc.data.problems import Problem, sorted_lines
+
+    problems = [Problem("b.csv", row, "", "too many cells") for row in range(5, 1, -1)]
+    problems += [Problem("a.csv", 2, "x", "bad"), Problem("a.csv", 2, "x", "bad"), Problem("a.csv", 3, "x", "bad")]
+    assert sorted_lines(problems, per_column=1) == [
+        "a.csv:2:x: bad", "... and 1 more problem in column x of a.csv",
+        "b.csv:2: too many cells", "... and 3 more problems in whole rows of b.csv"]
+    assert len(sorted_lines(problems, per_column=None)) == 6  # the repeated one once
