@@ -1,11 +1,58 @@
-"""Writing outputs so that a crash or a refused input never leaves a half-written file behind."""
+"""Writing outputs so that a crash, a refused input or a full disk never leaves a half-written file behind.
+
+Every output goes through here: written beside its place under a temporary name, then renamed onto it. What
+stops a write (permission denied, a folder where the file should go, a file where a folder should be, a full
+disk) is the user's to fix: it becomes a ``UserError`` with one line naming the output's path, and nothing is
+left behind but what was there before.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from metacalc.errors import UserError
+
+# Errors that only writing meets (a file in the way of a folder to make, a full disk, a read-only disk).
+WRITING = frozenset({errno.ENOTDIR, errno.EEXIST, errno.ENOSPC, errno.EDQUOT, errno.EROFS})
+# errno -> (what was found, what is expected), the words of the message "PATH: cannot write (got ..., expected ...)"
+_REASONS = {
+    errno.EACCES: ("permission denied", "a folder you may write to"),
+    errno.EPERM: ("permission denied", "a folder you may write to"),
+    errno.EROFS: ("a read-only file system", "a folder you may write to"),
+    errno.ENOSPC: ("no space left on the disk", "room for the output: free some space, or write elsewhere"),
+    errno.EDQUOT: ("the disk quota exceeded", "room for the output: free some space, or write elsewhere"),
+    errno.EISDIR: ("a folder of that name", "a file there, or nothing: move the folder, or name another output"),
+    errno.ENOTDIR: ("a file where a folder of the path should be", "folders along the path"),
+    errno.EEXIST: ("a file where a folder of the path should be", "folders along the path"),
+    errno.ENAMETOOLONG: ("a name too long for the file system", "a shorter path"),
+}
+
+
+def cannot_write(path: str | os.PathLike[str], error: OSError, doing: str = "write") -> str:
+    """The one-line message for an output ``path`` that ``error`` stopped, naming what is in the way (``doing``:
+    "read or write" where the error does not say which)."""
+    path = os.fspath(path)
+    got, expected = _REASONS.get(error.errno or 0, (error.strerror or type(error).__name__,
+                                                    "a path that can be written"))
+    if error.errno in (errno.ENOTDIR, errno.EEXIST):
+        blocking = _file_on_the_way(path)
+        got = f"the file {blocking}, where a folder of the path should be" if blocking else got
+    return f"{path}: cannot {doing} (got {got}, expected {expected})"
+
+
+def _file_on_the_way(path: str) -> str | None:
+    """The first of ``path`` and its ancestors that exists and is not a folder (``path`` itself, when it is the
+    folder that could not be made)."""
+    parts = os.path.normpath(path).split(os.sep)
+    for end in range(1, len(parts) + 1):
+        ancestor = os.sep.join(parts[:end]) or os.sep
+        if os.path.exists(ancestor) and not os.path.isdir(ancestor):
+            return ancestor
+    return None
 
 
 def _current_umask() -> int:
@@ -18,21 +65,27 @@ def _current_umask() -> int:
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
     """Yield a temporary path beside ``path``; on success it is renamed onto ``path``, on error removed.
 
-    For writers that want a file name (matplotlib's savefig, openpyxl's save).
+    For writers that want a file name (matplotlib's savefig, openpyxl's save). An OSError while writing (the
+    writer's, or the rename's) is raised as a ``UserError`` naming ``path``.
     """
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    os.close(fd)
+    try:
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+        os.close(fd)
+    except OSError as error:
+        raise UserError(cannot_write(path, error)) from error
     try:
         yield tmp
         # mkstemp creates 0600 files; give the output the permissions a plain open() would.
         os.chmod(tmp, 0o666 & ~_current_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(error, OSError):
+            raise UserError(cannot_write(path, error)) from error
         raise
 
 

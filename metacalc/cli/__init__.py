@@ -2,7 +2,7 @@
 
 Each group of sub-commands lives in a module of this package, which exposes ``register(subparsers)``; heavy
 imports happen inside the commands themselves. User errors (``metacalc.errors.UserError``) are printed one per
-line, with exit status 1 and no traceback.
+line, with exit status 1 and no traceback; so is a file the command cannot read or write (an ``OSError``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from metacalc.errors import UserError
+from metacalc.errors import UserError, one_line
 
 # Sub-command modules, in the order ``metacalc --help`` lists them.
 COMMAND_MODULES = (
@@ -62,6 +62,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader (e.g. `| head`) went away; that is not an error of ours.
         sys.stderr.close()
         return 0
+    except OSError as error:
+        # Outputs are written by metacalc.files, whose errors are UserErrors naming the output; this is any other
+        # file the command could not use (an input it may not read, a folder it could not make).
+        from metacalc.files import WRITING, cannot_write
+
+        where = error.filename if error.filename is not None else "metacalc"
+        doing = "write" if error.errno in WRITING else "read or write"
+        print(one_line(cannot_write(where, error, doing)), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

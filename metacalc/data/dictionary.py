@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from metacalc.data.schema import ColumnSpec, load_schema
+from metacalc.files import write_atomic
 
 if TYPE_CHECKING:
     from metacalc.data.review_file import Review
@@ -97,8 +98,7 @@ def refresh(readme_path: str) -> None:
     review = load_review(locate(os.path.dirname(os.path.abspath(readme_path))).review_file)
     start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
     new = text[:start] + "\n" + dictionary_markdown(review) + text[end:]
-    with open(readme_path, "w", encoding="utf-8") as handle:
-        handle.write(new)
+    write_atomic(readme_path, new)
 
 
 if __name__ == "__main__":

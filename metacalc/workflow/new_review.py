@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from metacalc.errors import UserError
+from metacalc.files import cannot_write
 from metacalc.workflow import HERE
 
 SKELETON = os.path.join(HERE, "skeleton")
@@ -52,6 +53,13 @@ def init_review(folder: str, title: str, fill: Callable[[str], Any] | None = Non
         if os.path.isdir(folder):
             os.rmdir(folder)  # empty, checked above
         os.rename(staging, folder)
+    except UserError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        # an output that could not be written is named where it was going, not in the staging folder
+        raise UserError([problem.replace(staging, folder) for problem in error.problems]) from error
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise UserError(cannot_write(folder, error)) from error
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
