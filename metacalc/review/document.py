@@ -82,9 +82,6 @@ class Evidence(_Flat):
     weight: float   # log10 likelihood ratio, positive for "same patient"
     reason: str
 
-    def to_dict(self) -> JSON:
-        return {**super().to_dict(), "weight": round(self.weight, 2)}
-
 
 @dataclass(frozen=True)
 class ScoredPair:
@@ -110,7 +107,7 @@ class ScoredPair:
 
     def to_dict(self) -> JSON:
         return {"patients": [self.first, self.second], "studies": [self.first_study, self.second_study],
-                "score": round(self.score, 2), "threshold": self.threshold, "decision": self.decision,
+                "score": self.score, "threshold": self.threshold, "decision": self.decision,
                 "reasons": self.reasons, "evidence": _plain(self.evidence)}
 
     @classmethod
