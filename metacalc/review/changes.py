@@ -87,7 +87,7 @@ def _variants(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, 
 
 def _comparisons(analyses: Sequence[Mapping[str, Any]]) -> dict[tuple[str, ...], tuple[Mapping, Mapping]]:
     """(analysis, group, reference, measure) -> (the comparison, its group's summary) of every time analysis."""
-    out = {}
+    out: dict[tuple[str, ...], tuple[Mapping, Mapping]] = {}
     for analysis in analyses:
         if analysis["kind"] != "time":
             continue
