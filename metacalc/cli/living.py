@@ -26,6 +26,17 @@ def register(subparsers: Any) -> None:
                          help="a free text kept with the version (e.g. 'searches to March 2027')")
     release.set_defaults(handler=run_release)
 
+    status = subparsers.add_parser(
+        "status", help="list what is left to do in a review",
+        description="List, with FILE:ROW:COLUMN, what is incomplete in a review in progress: records to screen, "
+                    "included reports without patients, patients without treatments, values without quotes, "
+                    "reports not appraised, undecided duplicate pairs (and how many problems validation finds). "
+                    "Exit 0: it is a to-do list; with --check, exit 1 while anything is left.")
+    status.add_argument("path", nargs="?", default=".", metavar="DIR",
+                        help="a review folder, or its sheets (default: the current folder)")
+    status.add_argument("--check", action="store_true", help="exit 1 while anything is left to do")
+    status.set_defaults(handler=run_status)
+
 
 def run_release(args: argparse.Namespace) -> int:
     import os
@@ -54,3 +65,12 @@ def run_release(args: argparse.Namespace) -> int:
     print(f"release {args.name} written to {path}: {len(document['reports'])} reports, "
           f"{len(document['patients'])} patients, {len(files)} input files (sha256 {document['inputs']['sha256'][:12]})")
     return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from metacalc.review.status import review_status
+
+    status = review_status(args.path)
+    for line in status.lines():
+        print(line)
+    return 1 if args.check and not status.done else 0
