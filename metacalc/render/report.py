@@ -22,6 +22,7 @@ from metacalc.meta.auto_rule import RULE as AUTO_RULE
 from metacalc.render.sentences import closest_reference, comparison_line, mean_sentence, median_text
 from metacalc.render.sentences import proportion_sentence
 from metacalc.review.document import ChangeLog, ReviewResults
+from metacalc.review.labels import RowNames
 from metacalc.review.onset import LATER_MEASURE
 from metacalc.review.results import ProportionGroup, TimeGroup
 from metacalc.review.words import (
@@ -238,6 +239,7 @@ def build_context(results: ReviewResults, figures: Figures, title: str | None = 
     review = results.review
     studies = sorted(results.studies, key=lambda s: (s.get("year") or 0, s["study_id"]))
     excluded = list(results.excluded_rows)
+    names = RowNames(results)
 
     def figures_in(section: str) -> list[dict[str, Any]]:
         return [f for f in figures.values() if f.get("section") == section]
@@ -277,11 +279,12 @@ def build_context(results: ReviewResults, figures: Figures, title: str | None = 
         "changes": results.changes_since_last_run or ChangeLog(previous_run=False),
         "duplicates": results.possible_duplicates,
         "duplicate_differences": results.duplicate_differences,
-        "prisma": results.prisma,
+        "prisma": results.prisma.relabelled(names.text),
         "warnings": results.dataset_warnings,
         "slug": slug,
         "arm_of": _arm_of,
         "timing_columns": TIMING_COLUMNS,
+        "labels": names,
     }
 
 
@@ -322,6 +325,7 @@ def render_html(results: ReviewResults, figures: Figures, title: str | None = No
     with open(os.path.join(TEMPLATE_DIR, "report.css"), encoding="utf-8") as handle:
         css = handle.read()
     context = build_context(results, figures, title)
+    env.filters["label"] = context["labels"].of  # a row's id -> its label, for lists of ids (| map("label"))
     context["omitted_in"] = lambda section: [o for o in omitted if o.get("section") == section]
     context["css"] = jinja2.utils.markupsafe.Markup(css)
     for figure in figures.values():

@@ -7,8 +7,8 @@ Figures and the report read these records and nothing else: never the dataset, n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from metacalc.data.prisma_flow import PrismaCounts
@@ -175,6 +175,12 @@ class PrismaResult:
                          for box_id, box in counts.to_dict().items()),
                    {box_id: tuple(RecordEntry(**entry) for entry in entries) for box_id, entries in behind.items()},
                    counts.layout())
+
+    def relabelled(self, rename: Callable[[str], str]) -> PrismaResult:
+        """The same counts with every box's label passed through ``rename`` (the report's names of the review's
+        rows: 'reference list of tristano2006' reads 'reference list of Tristano 2006')."""
+        return PrismaResult(tuple(replace(box, label=rename(box.label)) for box in self.boxes),
+                            self.records_behind_boxes, self.layout)
 
     def counts(self) -> PrismaCounts:
         """The counts again, to draw the diagram."""
