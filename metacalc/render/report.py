@@ -285,6 +285,8 @@ def build_context(results: ReviewResults, figures: Figures, title: str | None = 
         "arm_of": _arm_of,
         "timing_columns": TIMING_COLUMNS,
         "labels": names,
+        "counted_once": {c.patient_id: c for c in (results.characteristics.counted_once
+                                                     if results.characteristics else ())},
     }
 
 

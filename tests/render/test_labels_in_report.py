@@ -76,3 +76,22 @@ def test_no_dataset_id_in_visible_text_outside_provenance(bundled_report):
     assert all(" patient " in p["label"] for p in results["patients"])
     assert len(set(labels)) == len(labels)
     assert not any(re.search(r" [A-Z]{1,3}$", label) for label in labels), labels
+
+
+@pytest.mark.slow  # the whole bundled review, rendered
+def test_table_1_counts_the_duplicate_patient_once_and_the_references_list_every_report(bundled_report):
+    html = (bundled_report / "index.html").read_text(encoding="utf-8")
+    results = json.loads((bundled_report / "tables" / "results.json").read_text(encoding="utf-8"))
+    table = results["characteristics"]
+    duplicates = [s for s in results["studies"] if s.get("duplicate_of")]
+    with_patients = {p["study_id"] for p in results["patients"]}
+    assert table["patients"] == len(results["patients"]) - sum(
+        1 for p in results["patients"] if p["study_id"] in {s["study_id"] for s in duplicates})
+    assert table["reports"] == len(with_patients - {s["study_id"] for s in duplicates})
+    text = " ".join(visible_text(html).split())
+    assert f"Patients (n = {table['patients']})" in text
+    for once in table["counted_once"]:
+        assert f"same patient as {once['same_as_label']}; not counted again" in text
+    references = html[html.index('<section id="references">'):html.index('<section id="provenance">')]
+    for study in results["studies"]:
+        assert f"<strong>{study['label']}</strong>" in references
