@@ -373,4 +373,4 @@ def test_a_decided_pair_shows_as_decided_without_a_warning(tmp_path):
     html = " ".join(open(run_review(str(sheets), str(tmp_path / "analyses"), str(tmp_path / "out")),
                          encoding="utf-8").read().split())
     assert "These numbers may count a patient twice." not in html
-    assert "score 3.8, decided: same patient (Same patient as seed002" in html
+    assert "score 3.8, decided: same patient (Same patient as Anonymous (n.d.-a)" in html
