@@ -27,16 +27,17 @@ class AnalyseOutputs:
 def analyse(dataset_json: str, plan_dir: str, outdir: str, *, sheets: str | None = None,
             review_file: str | None = None, sources: str | None = None, run: RunSettings = RunSettings(),
             history: str | None = None, jobs: int = 1, figures_dir: str | None = None,
-            figure_options: FigureOptions = FigureOptions()) -> AnalyseOutputs:
+            figure_options: FigureOptions = FigureOptions(), strict: bool = False) -> AnalyseOutputs:
     """The ``metacalc analyse`` step: validate (when ``sheets`` is given: a review folder or its sheets, with
     its review file and sources), analyse, write the tables, and draw the figures into ``figures_dir`` when
-    given. One process: starting Python with the scientific stack costs more than the work on a review of
+    given; ``strict`` refuses undecided likely duplicate patients. One process: starting Python with the scientific stack costs more than the work on a review of
     case reports."""
     from metacalc.render.figures import render_figures
     from metacalc.review.run import analyse_step
 
     results, written = analyse_step(dataset_json, plan_dir, outdir, sheets=sheets, review_file=review_file,
-                                    sources=sources, run=run, history=history, jobs=jobs)
+                                    sources=sources, run=run, history=history, jobs=jobs,
+                                    strict=strict)
     drawn = []
     if figures_dir is not None:
         drawn = [entry["file"] for entry in render_figures(results, figures_dir, figure_options)]

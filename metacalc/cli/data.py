@@ -23,6 +23,9 @@ def register(subparsers: Any) -> None:
     _review_options(validate)
     validate.add_argument("--output", "-o", metavar="DATASET_JSON",
                           help="write the validated dataset, with derived columns, as JSON")
+    validate.add_argument("--strict", action="store_true",
+                          help="also refuse pairs of patients of different reports that are likely one patient, "
+                               "until the reviewer decides (studies.duplicate_of, or a duplicate_decisions row)")
     validate.set_defaults(handler=run_validate)
 
     template = subparsers.add_parser(
@@ -52,6 +55,15 @@ def run_validate(args: argparse.Namespace) -> int:
 
     located = locate(args.path, args.review, args.sources)
     dataset = load_dataset(located.sheets, review=load_review(located.review_file), sources=located.sources)
+    if args.strict:
+        from metacalc.errors import UserError
+        from metacalc.review.duplicates import duplicate_screen, undecided_pairs
+        from metacalc.review.tables import ReviewTables
+
+        tables = ReviewTables.of(dataset)
+        problems = undecided_pairs(tables, duplicate_screen(tables), dataset.source)
+        if problems:
+            raise UserError(problems)
     if args.output:
         dataset.to_json(args.output)
     for line in dataset.summary():

@@ -7,6 +7,7 @@ the reviewer sees.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from metacalc.data.problems import Collector, show
@@ -84,7 +85,7 @@ def _convert(text: pd.Series, column: ColumnSpec, file: str, out: Collector) -> 
     numbers = pd.to_numeric(text, errors="coerce")
     bad = text.notna() & (numbers.isna() | np.isinf(numbers))
     for row in text.index[bad]:
-        out.add(file, int(row), column.name, f"not a number (got {show(text[row])}, expected {column.expected})")
+        out.add(file, int(row), column.name, _not_a_number(text[row], column))
     numbers = numbers.where(~bad)
     if column.type == "integer":
         fractional = numbers.notna() & (numbers % 1 != 0)
@@ -93,3 +94,15 @@ def _convert(text: pd.Series, column: ColumnSpec, file: str, out: Collector) -> 
                                                  f"{column.expected})")
         return numbers.where(~fractional).round().astype("Int64")
     return numbers.astype("float64")
+
+
+# A date or a time as the reader writes an Excel date cell (ISO 8601), or as typed: "2011-05-01", "10:30".
+_DATE_OR_TIME = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?|\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
+
+
+def _not_a_number(text: str, column: ColumnSpec) -> str:
+    if _DATE_OR_TIME.fullmatch(text):
+        # Excel shows a number typed into a cell formatted as a date as that date (2011 becomes 1905-07-03).
+        return (f"a date where a number is expected (got {show(text)}, expected {column.expected}: type the number "
+                "itself; in Excel, format the cell as a number, not a date, and check its value)")
+    return f"not a number (got {show(text)}, expected {column.expected})"

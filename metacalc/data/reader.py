@@ -14,8 +14,10 @@ import csv
 import datetime
 import io
 import os
+import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from metacalc.data.problems import Problem
 
@@ -99,42 +101,180 @@ def read_csv(file: str, name: str | None = None) -> tuple[Table | None, list[Pro
     return table, problems + shape_problems
 
 
+# The first bytes of an OLE2 compound file: what Excel writes for a password-protected (encrypted) workbook,
+# and the format of the old .xls. An .xlsx is a zip file ("PK").
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Excel's error values, as a cell holding one (typed, or the result of a formula) stores them.
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"})
+# In a sheet's XML: a formula element, and a merged range (both are invisible to openpyxl's read-only sheets,
+# which give merged cells as blank and a formula as its saved value, None when it has none).
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_MERGED_RANGE = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?ref=\"([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)\"")
+_SCAN_CHUNK = 1 << 20
+_SCAN_OVERLAP = 256  # longer than any match of the two patterns, so a match across two chunks is found once
+REPAIR = "open the workbook in Excel or LibreOffice and save it again, or rebuild the sheet"
+
+
 def read_workbook(file: str, skip: Collection[str] = ()) -> tuple[dict[str, Table], list[Problem]]:
     """Every sheet of an .xlsx workbook as a table, keyed by sheet title, except those named in ``skip``
-    (compared without case). A sheet with a blank first row is reported as empty and left out."""
-    import zipfile
+    (compared without case). A sheet with a blank first row is reported as empty and left out; a damaged sheet
+    is reported by its name and left out, the others are read.
 
+    Cells are read as Excel last saved them; what would read differently from what the sheet shows is refused,
+    located: merged ranges (blank below their first cell), formulas without a saved result, error values."""
     import openpyxl
 
     skipped = {name.strip().lower() for name in skip}
+    with open(file, "rb") as handle:
+        if handle.read(len(OLE2_MAGIC)) == OLE2_MAGIC:
+            return {}, [Problem(file, None, "", "encrypted workbook (got a password-protected workbook or an old "
+                                                ".xls file, expected an .xlsx workbook without a password: open it "
+                                                "in Excel, remove the password under File > Info > Protect "
+                                                "Workbook, and save it as .xlsx)")]
     try:
         book = openpyxl.load_workbook(file, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError) as error:
-        return {}, [_not_a_workbook(file, error)]
     except Exception as error:  # openpyxl raises many kinds of errors on damaged files
-        return {}, [_not_a_workbook(file, error)]
+        damaged = _damaged_sheet(file)
+        if damaged is None:
+            return {}, [_not_a_workbook(file, error)]
+        title, error = damaged
+        return {}, [Problem(file, None, "", f'damaged sheet "{title}" (got {type(error).__name__}: {error}, '
+                                            f"expected a sheet Excel can read: {REPAIR}; no sheet of the workbook "
+                                            "can be read until then)")]
     tables: dict[str, Table] = {}
     problems: list[Problem] = []
+    formulas_book = None  # the same workbook with formulas instead of their results, opened when one is found
     try:
         for sheet in book.worksheets:
             if sheet.title.strip().lower() in skipped:
                 continue
             where = f"{file}[{sheet.title}]"
-            rows = ([excel_text(value) for value in values] for values in sheet.iter_rows(values_only=True))
-            first = next(rows, None)
-            if first is None or all(cell is None for cell in first):
-                problems.append(Problem(where, None, "", "empty sheet (got no header in row 1, expected the column "
-                                                         "names)"))
+            try:
+                merged, has_formulas = _sheet_markup(book, sheet)
+                formulas: dict[tuple[int, int], str] = {}
+                if has_formulas:
+                    formulas_book = formulas_book or openpyxl.load_workbook(file, read_only=True, data_only=False)
+                    formulas = _formulas(formulas_book[sheet.title])
+                table, sheet_problems = _read_sheet(sheet, where, merged, formulas)
+            except Exception as error:  # the sheet's XML is damaged: the other sheets can still be read
+                problems.append(Problem(where, None, "", f"damaged sheet (got {type(error).__name__}: {error}, "
+                                                         f"expected a sheet Excel can read: {REPAIR})"))
                 continue
-            table, sheet_problems = table_from_records(sheet.title, where, _numbered(first, rows))
             problems.extend(sheet_problems)
             if table is not None:
                 tables[sheet.title] = table
-    except Exception as error:  # a workbook that opens but whose sheets are damaged
-        problems.append(_not_a_workbook(file, error))
     finally:
         book.close()
+        if formulas_book is not None:
+            formulas_book.close()
     return tables, problems
+
+
+def _read_sheet(sheet: Any, where: str, merged: list[str], formulas: dict[tuple[int, int], str]
+                ) -> tuple[Table | None, list[Problem]]:
+    """One sheet as a table; merged ranges, formulas without a saved result and error values are reported where
+    they are (their cells read as blank)."""
+    from openpyxl.utils import get_column_letter, range_boundaries
+
+    found: list[Problem] = []
+    header: list[str | None] = []
+
+    def column_name(column: int) -> str:
+        name = clean(header[column - 1]) if column <= len(header) else None
+        return name or f"column {get_column_letter(column)}"
+
+    def located(row: int, column: int, text: str) -> Problem:
+        return Problem(where, row, "" if row == 1 else column_name(column), text)
+
+    def texts(number: int, values: Sequence[object]) -> list[str | None]:
+        cells = []
+        for column, value in enumerate(values, start=1):
+            if isinstance(value, str) and value.strip() in EXCEL_ERRORS:
+                formula = formulas.get((number, column))
+                origin = f"the result of the formula {formula}" if formula else "typed in the cell"
+                found.append(located(number, column, f"error value (got {value.strip()}, {origin}, expected a "
+                                                     "value: correct the formula or type the value, or leave the "
+                                                     "cell blank when the report does not say)"))
+                value = None
+            elif value is None and (number, column) in formulas:
+                found.append(located(number, column, f"formula without a saved result (got "
+                                                     f"{formulas[(number, column)]}, expected a value: open the "
+                                                     "workbook in Excel or LibreOffice and save it, so that the "
+                                                     "result is stored, or type the value)"))
+            cells.append(excel_text(value))
+        return cells
+
+    rows = (texts(number, values) for number, values in enumerate(sheet.iter_rows(values_only=True), start=1))
+    first = next(rows, None)
+    if first is None or all(cell is None for cell in first):
+        return None, found + [Problem(where, None, "", "empty sheet (got no header in row 1, expected the column "
+                                                       "names)")]
+    header = first
+    for cells in sorted(merged, key=lambda cells: range_boundaries(cells)[1::-1]):  # by row, then column
+        min_column, min_row, _, _ = range_boundaries(cells)
+        if min_row == 1:
+            found.append(Problem(where, 1, "", f"merged header cells (got {cells} merged, expected one column name "
+                                               "per cell: unmerge them and name every column)"))
+        else:
+            found.append(located(min_row, min_column, f"merged cells (got {cells} merged, expected a value in each "
+                                                      "cell: unmerge them and type the value in every cell, since "
+                                                      "merged cells read as blank after the first)"))
+    table, shape_problems = table_from_records(sheet.title, where, _numbered(first, rows))
+    return table, found + shape_problems
+
+
+def _sheet_markup(book: Any, sheet: Any) -> tuple[list[str], bool]:
+    """A sheet's merged ranges ("B3:B5") and whether it holds a formula, scanned from its XML in chunks.
+
+    openpyxl's read-only sheets (what keeps large workbooks fast) expose neither, so the sheet's part of the
+    archive is read directly (``_archive`` and ``_worksheet_path`` are openpyxl 3.1's names for them)."""
+    merged: list[str] = []
+    has_formulas = False
+    tail = b""
+    with book._archive.open(sheet._worksheet_path) as source:
+        while chunk := source.read(_SCAN_CHUNK):
+            data = tail + chunk
+            has_formulas = has_formulas or _FORMULA_TAG.search(data) is not None
+            # A match that ends inside the overlap was found in the previous chunk.
+            merged.extend(m.group(1).decode("ascii") for m in _MERGED_RANGE.finditer(data) if m.end() > len(tail))
+            tail = data[-_SCAN_OVERLAP:]
+    return merged, has_formulas
+
+
+def _formulas(sheet: Any) -> dict[tuple[int, int], str]:
+    """(row, column) -> the formula as typed ("=B2-C2"), of every formula cell of a read-only sheet."""
+    formulas = {}
+    for row in sheet.iter_rows():
+        for cell in row:
+            if getattr(cell, "data_type", None) == "f":
+                text = cell.value if isinstance(cell.value, str) else getattr(cell.value, "text", "")
+                formulas[(cell.row, cell.column)] = text if text.startswith("=") else f"={text}"
+    return formulas
+
+
+def _damaged_sheet(file: str) -> tuple[str, Exception] | None:
+    """The first sheet whose XML does not parse, by title, with the error; None when the sheets parse (or the
+    workbook's own list of sheets cannot be read: then the workbook as a whole is not valid)."""
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.reader.excel import ExcelReader
+
+    try:
+        reader = ExcelReader(file, read_only=True)
+        reader.read_manifest()
+        reader.read_workbook()
+        sheets = list(reader.parser.find_sheets())
+    except Exception:
+        return None
+    for sheet, part in sheets:
+        try:
+            with reader.archive.open(part.target) as source:
+                for _ in iterparse(source):
+                    pass
+        except Exception as error:
+            return sheet.name, error
+    return None
 
 
 def _not_a_workbook(file: str, error: Exception) -> Problem:
@@ -154,6 +294,7 @@ def table_from_records(name: str, file: str, numbered: Iterable[tuple[int, Seque
     records = iter(numbered)
     header_number, header_cells = next(records)
     header = [clean(cell) or "" for cell in header_cells]
+    written = len(header)  # cells in the header row, named or not
     # Trailing unnamed columns are common (spreadsheets export stray commas); they are dropped when blank.
     while header and not header[-1]:
         header.pop()
@@ -171,6 +312,12 @@ def table_from_records(name: str, file: str, numbered: Iterable[tuple[int, Seque
                                                       "header; is the file truncated?)"))
             continue
         extra = next((i for i in range(width, len(texts)) if texts[i] is not None), None)
+        if extra is not None and extra < written:
+            # The header row has a cell there, blank: a column without a name (merged header cells leave one).
+            problems.append(Problem(file, number, "", f"value in a column without a name (got a value in cell "
+                                                      f"{extra + 1}, expected a column name above it in row 1; were "
+                                                      "header cells merged?)"))
+            continue
         if extra is not None:
             problems.append(Problem(file, number, "", f"too many cells (got a value in cell {extra + 1}, expected "
                                                       f"{width} cells as in the header; is a comma unquoted?)"))

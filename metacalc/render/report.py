@@ -275,7 +275,8 @@ def build_context(results: ReviewResults, figures: Figures, title: str | None = 
         "excluded_by_table": {t: [r for r in excluded if r.table == t]
                               for t in ("studies", "patients", "treatments", "aggregates")},
         "changes": results.changes_since_last_run or ChangeLog(previous_run=False),
-        "duplicates": results.possible_duplicates,
+        "duplicates": results.duplicate_screen,
+        "study_label": {s["study_id"]: s["label"] for s in results.studies},
         "duplicate_differences": results.duplicate_differences,
         "prisma": results.prisma,
         "warnings": results.dataset_warnings,

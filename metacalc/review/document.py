@@ -15,7 +15,7 @@ from metacalc.data.prisma_flow import PrismaCounts
 from metacalc.data.review_file import Review
 from metacalc.review.results import JSON, AnalysisResult
 
-RESULTS_FORMAT = 2
+RESULTS_FORMAT = 3
 Row = dict[str, Any]
 
 
@@ -66,16 +66,75 @@ class RowCount(_Flat):
     used: int
 
 
-@dataclass(frozen=True)
-class PossibleDuplicate(_Flat):
-    """Patients of different reports with the same age, sex and drugs, not marked duplicate_of: for the reviewer."""
+# The decision state of a pair of possibly duplicate patients.
+UNDECIDED = "undecided"
+SAME = "same patient"               # studies.duplicate_of joins their reports
+DIFFERENT = "not the same patient"  # a duplicate_decisions row, with reasons
 
-    patients: tuple[str, ...]
-    studies: tuple[str, ...]
-    age: float | int
-    sex: str
-    drugs: tuple[str, ...]
+
+@dataclass(frozen=True)
+class Evidence(_Flat):
+    """One line of a pair's evidence: the two values side by side and what they weigh."""
+
+    component: str
+    first: str
+    second: str
+    weight: float   # log10 likelihood ratio, positive for "same patient"
     reason: str
+
+
+@dataclass(frozen=True)
+class ScoredPair:
+    """Two patients of different reports scored as possibly one patient (``metacalc.review.patient_duplicates``)."""
+
+    first: str            # patient ids, first < second
+    second: str
+    first_study: str
+    second_study: str
+    score: float
+    threshold: float
+    evidence: tuple[Evidence, ...] = ()
+    decision: str = UNDECIDED
+    reasons: str = ""     # the reviewer's: studies.duplicate_evidence or duplicate_decisions.reasons
+
+    @property
+    def above_threshold(self) -> bool:
+        return self.score >= self.threshold
+
+    @property
+    def undecided(self) -> bool:
+        return self.decision == UNDECIDED
+
+    def to_dict(self) -> JSON:
+        return {"patients": [self.first, self.second], "studies": [self.first_study, self.second_study],
+                "score": self.score, "threshold": self.threshold, "decision": self.decision,
+                "reasons": self.reasons, "evidence": _plain(self.evidence)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ScoredPair:
+        (first, second), (first_study, second_study) = data["patients"], data["studies"]
+        return cls(first, second, first_study, second_study, data["score"], data["threshold"],
+                   tuple(Evidence.from_dict(e) for e in data["evidence"]), data["decision"], data["reasons"])
+
+
+@dataclass(frozen=True)
+class DuplicateScreen:
+    """The pairs to show: above the threshold or decided, highest score first; how many pairs were scored."""
+
+    threshold: float
+    pairs: tuple[ScoredPair, ...] = ()
+    pairs_scored: int = 0
+
+    def undecided(self) -> tuple[ScoredPair, ...]:
+        """Pairs above the threshold that no decision covers: each may be one patient counted twice."""
+        return tuple(p for p in self.pairs if p.undecided and p.above_threshold)
+
+    def to_dict(self) -> JSON:
+        return {"threshold": self.threshold, "pairs_scored": self.pairs_scored, "pairs": _plain(self.pairs)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DuplicateScreen:
+        return cls(data["threshold"], tuple(ScoredPair.from_dict(p) for p in data["pairs"]), data["pairs_scored"])
 
 
 @dataclass(frozen=True)
@@ -270,7 +329,7 @@ class ReviewResults:
     quotes: Mapping[str, tuple[Quote, ...]]  # 'table/row_id' -> quotes of the rows the analyses use
     excluded_rows: tuple[ExcludedRow, ...]
     row_counts: Mapping[str, RowCount]
-    possible_duplicates: tuple[PossibleDuplicate, ...]
+    duplicate_screen: DuplicateScreen
     duplicate_differences: tuple[DuplicatePair, ...]
     prisma: PrismaResult
     appraisal: tuple[ToolAppraisal, ...]
@@ -300,7 +359,7 @@ class ReviewResults:
             quotes={key: tuple(Quote.from_dict(q) for q in quotes) for key, quotes in data["quotes"].items()},
             excluded_rows=tuple(ExcludedRow.from_dict(r) for r in data["excluded_rows"]),
             row_counts={table: RowCount.from_dict(c) for table, c in data["row_counts"].items()},
-            possible_duplicates=tuple(PossibleDuplicate.from_dict(d) for d in data["possible_duplicates"]),
+            duplicate_screen=DuplicateScreen.from_dict(data["duplicate_screen"]),
             duplicate_differences=tuple(DuplicatePair.from_dict(d) for d in data["duplicate_differences"]),
             prisma=PrismaResult.from_dict(data["prisma"]),
             appraisal=tuple(ToolAppraisal.from_dict(t) for t in data["appraisal"]),

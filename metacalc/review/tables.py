@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 Row = dict[str, Any]
 ANALYSED_TABLES = ("studies", "patients", "treatments", "aggregates", "quotes", "records", "appraisal",
-                   "appraisal_overall")
+                   "appraisal_overall", "duplicate_decisions")
 
 
 def study_label(study: Mapping[str, Any]) -> str:
@@ -49,6 +49,7 @@ class ReviewTables:
         self.records = rows("records")
         self.appraisal = rows("appraisal")
         self.appraisal_overall = rows("appraisal_overall")
+        self.duplicate_decisions = rows("duplicate_decisions")
         self.study = {s["study_id"]: s for s in self.studies}
         self.patient = {p["patient_id"]: p for p in self.patients}
         self.label = {sid: study_label(s) for sid, s in self.study.items()}

@@ -307,13 +307,16 @@ def test_cumulative_meta_analysis_adds_reports_by_year_with_undated_last():
         (diltiazem["result"]["ci_lower"], diltiazem["result"]["ci_upper"]))
 
 
-def test_possible_duplicates_are_flagged_until_marked():
-    results = run_plan(dataset(), [PER_DRUG], RunSettings())
-    assert results["possible_duplicates"] == []  # c2004 is already marked duplicate_of c2003
+def test_possible_duplicates_are_listed_with_their_decision():
+    screen = run_plan(dataset(), [PER_DRUG], RunSettings())["duplicate_screen"]
+    pairs = [(p["patients"], p["decision"]) for p in screen["pairs"]]
+    assert pairs == [(["c3_p1", "c4_p1"], "same patient")]  # c2004 is already marked duplicate_of c2003
     unmarked = dataset()
     unmarked.studies = STUDIES.assign(duplicate_of=[None] * 5)
-    (flag,) = run_plan(unmarked, [PER_DRUG], RunSettings())["possible_duplicates"]
-    assert flag["patients"] == ["c3_p1", "c4_p1"] and flag["studies"] == ["c2003", "c2004"]
+    results = analysed(unmarked, [PER_DRUG], RunSettings())
+    (pair,) = results.duplicate_screen.undecided()
+    assert (pair.first, pair.second, pair.first_study, pair.second_study) == ("c3_p1", "c4_p1", "c2003", "c2004")
+    assert {e.component for e in pair.evidence} >= {"age", "sex", "drug", "authors"}
 
 
 def test_changes_since_the_last_run_and_history(tmp_path, results):

@@ -35,6 +35,7 @@ rule analyse:
         measure=config["measure"],
         tau2=config["tau2_method"],
         knha="--knha" if config["knha"] else "",
+        strict="--strict" if config["strict"] else "",
         png="--png" if config["png"] else "",
         palette=config["palette"],
         max_rows=config["max_plot_rows"],
@@ -51,6 +52,6 @@ rule analyse:
         " && {params.metacalc} analyse {output.dataset:q} --sheets {params.sheets:q} --review {params.review:q}"
         " --sources {params.sources:q} --plan {params.plan:q}"
         " --outdir {output.tables:q} --history {output.pending:q} --level {params.level} --method {params.method}"
-        " --measure {params.measure} --tau2 {params.tau2} {params.knha} --jobs {threads}"
+        " --measure {params.measure} --tau2 {params.tau2} {params.knha} {params.strict} --jobs {threads}"
         " --figures {output.figures:q} --palette {params.palette} --max-rows {params.max_rows} {params.png}"
         " > {log:q} 2>&1"
