@@ -28,6 +28,9 @@ def register(subparsers: Any) -> None:
     validate.add_argument("--per-column", type=_count, default=PER_COLUMN, metavar="N",
                           help=f"list the first N problems of each column of a file, and count the others (default: "
                                f"{PER_COLUMN}; 0: list every problem)")
+    validate.add_argument("--strict", action="store_true",
+                          help="also refuse pairs of patients of different reports that are likely one patient, "
+                               "until the reviewer decides (studies.duplicate_of, or a duplicate_decisions row)")
     validate.set_defaults(handler=run_validate)
 
     template = subparsers.add_parser(
@@ -58,6 +61,15 @@ def run_validate(args: argparse.Namespace) -> int:
     located = locate(args.path, args.review, args.sources)
     dataset = load_dataset(located.sheets, review=load_review(located.review_file), sources=located.sources,
                            per_column=args.per_column or None)
+    if args.strict:
+        from metacalc.errors import UserError
+        from metacalc.review.duplicates import duplicate_screen, undecided_pairs
+        from metacalc.review.tables import ReviewTables
+
+        tables = ReviewTables.of(dataset)
+        problems = undecided_pairs(tables, duplicate_screen(tables), dataset.source)
+        if problems:
+            raise UserError(problems)
     if args.output:
         dataset.to_json(args.output)
     for line in dataset.summary():

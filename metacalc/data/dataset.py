@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 from metacalc.data.review_file import Review, default_review
 
 TABLES = ("studies", "patients", "treatments", "aggregates", "records", "appraisal", "appraisal_overall",
-          "quotes")
+          "quotes", "duplicate_decisions")
 JSON_FORMAT = "metacalc-dataset"
-JSON_VERSION = 2
+JSON_VERSION = 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,6 +42,7 @@ class Dataset:
     appraisal: pd.DataFrame
     appraisal_overall: pd.DataFrame
     quotes: pd.DataFrame
+    duplicate_decisions: pd.DataFrame  # pairs of patients the reviewer judged to be different people
     review: Review = default_review()
     source: str = ""
     warnings: tuple[str, ...] = ()

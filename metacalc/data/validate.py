@@ -4,7 +4,7 @@ located by file, row and column.
 The steps, in order: read the tables (``sheets``), type their columns (``columns``) by the review's effective
 schema, the rules of each table (``column_rules``), the rules across tables and against the review file
 (``table_rules``), every quote in its source document (``source_rules``), the derived times and their
-chronology (``chronology``), the records log against itself and the sheets (``records_rules``), and the
+chronology (``chronology``), the reviewer's duplicate decisions (``duplicate_checks``), the records log against itself and the sheets (``records_rules``), and the
 risk-of-bias appraisal (``appraisal_rules``). Nothing after validation looks for data problems: a dataset that
 validates is one every analysis can run on.
 """
@@ -20,6 +20,7 @@ from metacalc.data.chronology import derive_times
 from metacalc.data.column_rules import check_table
 from metacalc.data.columns import empty_frame, typed_frame
 from metacalc.data.derive import Derivation
+from metacalc.data.duplicate_checks import check_decisions, check_duplicate_of
 from metacalc.data.problems import Collector
 from metacalc.data.records_rules import check_records
 from metacalc.data.schema import load_schema
@@ -95,6 +96,7 @@ def check_sheets(path: str | os.PathLike[str], review: Review | None = None,
         check_table(frames[name], spec, files[name], out)
     check_references(schema, frames, files, usable, out)
     check_study_duplicates(frames["studies"], files["studies"], out)
+    _check_duplicate_decisions(frames, files, usable, out)
     frames["appraisal"] = normalise_items(frames["appraisal"], files["appraisal"], out)
     check_aggregate_outcomes(frames["aggregates"], files["aggregates"], out)
     vocabulary = build_vocabulary(review.vocabulary)
@@ -112,3 +114,20 @@ def check_sheets(path: str | os.PathLike[str], review: Review | None = None,
         if all(usable[name] for name in ("appraisal", "appraisal_overall")):
             unappraised = check_appraisal(frames, files, out, incomplete=incomplete, log_consistent=consistent)
     return CheckedSheets(frames, files, out, vocabulary, onset, diagnosis, review, unappraised)
+
+
+def _plain_rows(frame: pd.DataFrame) -> list[dict]:
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def _check_duplicate_decisions(frames: dict[str, pd.DataFrame], files: dict[str, str], usable: dict[str, bool],
+                               out: Collector) -> None:
+    """``duplicate_of`` without cycles or chains; duplicate_decisions rows that can stand (see duplicate_checks).
+    Undecided likely pairs are not a data problem: the review's scoring finds them (``validate --strict``)."""
+    studies = frames["studies"]
+    out.problems.extend(check_duplicate_of(_plain_rows(studies), files["studies"], [int(r) for r in studies.index]))
+    decisions = frames["duplicate_decisions"]
+    if usable["studies"] and usable["patients"] and len(decisions):
+        out.problems.extend(check_decisions(_plain_rows(decisions), _plain_rows(frames["patients"]),
+                                            _plain_rows(studies), files["duplicate_decisions"],
+                                            [int(r) for r in decisions.index]))

@@ -1,21 +1,21 @@
 """The whole results of a review (results.json) as typed, frozen records: every analysis, and everything the
 figures and the report show besides (the tables of studies, patients and courses, the PRISMA counts, the
-risk-of-bias appraisal, the rows not used, duplicates, what changed since the last run).
+risk-of-bias appraisal, the rows not used, duplicates, what changed since the latest named version).
 
 Figures and the report read these records and nothing else: never the dataset, never a key they must guess.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from metacalc.data.prisma_flow import PrismaCounts
 from metacalc.data.review_file import Review
 from metacalc.review.results import JSON, AnalysisResult
 
-RESULTS_FORMAT = 2
+RESULTS_FORMAT = 3
 Row = dict[str, Any]
 
 
@@ -66,16 +66,75 @@ class RowCount(_Flat):
     used: int
 
 
-@dataclass(frozen=True)
-class PossibleDuplicate(_Flat):
-    """Patients of different reports with the same age, sex and drugs, not marked duplicate_of: for the reviewer."""
+# The decision state of a pair of possibly duplicate patients.
+UNDECIDED = "undecided"
+SAME = "same patient"               # studies.duplicate_of joins their reports
+DIFFERENT = "not the same patient"  # a duplicate_decisions row, with reasons
 
-    patients: tuple[str, ...]
-    studies: tuple[str, ...]
-    age: float | int
-    sex: str
-    drugs: tuple[str, ...]
+
+@dataclass(frozen=True)
+class Evidence(_Flat):
+    """One line of a pair's evidence: the two values side by side and what they weigh."""
+
+    component: str
+    first: str
+    second: str
+    weight: float   # log10 likelihood ratio, positive for "same patient"
     reason: str
+
+
+@dataclass(frozen=True)
+class ScoredPair:
+    """Two patients of different reports scored as possibly one patient (``metacalc.review.patient_duplicates``)."""
+
+    first: str            # patient ids, first < second
+    second: str
+    first_study: str
+    second_study: str
+    score: float
+    threshold: float
+    evidence: tuple[Evidence, ...] = ()
+    decision: str = UNDECIDED
+    reasons: str = ""     # the reviewer's: studies.duplicate_evidence or duplicate_decisions.reasons
+
+    @property
+    def above_threshold(self) -> bool:
+        return self.score >= self.threshold
+
+    @property
+    def undecided(self) -> bool:
+        return self.decision == UNDECIDED
+
+    def to_dict(self) -> JSON:
+        return {"patients": [self.first, self.second], "studies": [self.first_study, self.second_study],
+                "score": self.score, "threshold": self.threshold, "decision": self.decision,
+                "reasons": self.reasons, "evidence": _plain(self.evidence)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ScoredPair:
+        (first, second), (first_study, second_study) = data["patients"], data["studies"]
+        return cls(first, second, first_study, second_study, data["score"], data["threshold"],
+                   tuple(Evidence.from_dict(e) for e in data["evidence"]), data["decision"], data["reasons"])
+
+
+@dataclass(frozen=True)
+class DuplicateScreen:
+    """The pairs to show: above the threshold or decided, highest score first; how many pairs were scored."""
+
+    threshold: float
+    pairs: tuple[ScoredPair, ...] = ()
+    pairs_scored: int = 0
+
+    def undecided(self) -> tuple[ScoredPair, ...]:
+        """Pairs above the threshold that no decision covers: each may be one patient counted twice."""
+        return tuple(p for p in self.pairs if p.undecided and p.above_threshold)
+
+    def to_dict(self) -> JSON:
+        return {"threshold": self.threshold, "pairs_scored": self.pairs_scored, "pairs": _plain(self.pairs)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DuplicateScreen:
+        return cls(data["threshold"], tuple(ScoredPair.from_dict(p) for p in data["pairs"]), data["pairs_scored"])
 
 
 @dataclass(frozen=True)
@@ -123,25 +182,93 @@ class DuplicatePair:
 
 
 @dataclass(frozen=True)
-class Change(_Flat):
-    number: str  # 'analysis / variant / group / field'
-    before: Any
-    after: Any
+class Labelled(_Flat):
+    """A report or a patient, by its id and its report's label."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class CountChange(_Flat):
+    """A PRISMA box's count in the release and now (None where the box is absent from one)."""
+
+    box: str
+    label: str
+    before: int | None
+    after: int | None
+
+
+@dataclass(frozen=True)
+class EstimateChange(_Flat):
+    """One group of a main analysis in the release and now: the groups' JSON forms (numbers, no per-study rows;
+    None where the group is absent from one), so that both are worded as the report words them."""
+
+    analysis: str
+    title: str
+    kind: str
+    group: str
+    before: Row | None
+    after: Row | None
+    changed: bool
+
+
+@dataclass(frozen=True)
+class VariantChange(_Flat):
+    """A sensitivity variant's headline numbers of one group that changed since the release."""
+
+    analysis: str
+    title: str
+    kind: str
+    variant: str
+    group: str
+    before: Row | None
+    after: Row | None
+
+
+@dataclass(frozen=True)
+class ConclusionChange(_Flat):
+    """A conclusion that changed: a comparison with a published figure crossing the 5% level, or an interval
+    that stopped (or started) including a reference value; ``before`` and ``after`` are worded."""
+
+    analysis: str
+    group: str
+    what: str
+    before: str
+    after: str
 
 
 @dataclass(frozen=True)
 class ChangeLog:
-    previous_run: bool
-    changes: tuple[Change, ...] = ()
+    """What changed since the latest named version (``metacalc release``); ``version`` None: there is none."""
+
+    version: str | None
+    label: str | None = None
+    reports_added: tuple[Labelled, ...] = ()
+    reports_removed: tuple[Labelled, ...] = ()
+    patients_added: tuple[Labelled, ...] = ()
+    patients_removed: tuple[Labelled, ...] = ()
+    prisma: tuple[CountChange, ...] = ()
+    estimates: tuple[EstimateChange, ...] = ()
+    variants: tuple[VariantChange, ...] = ()
+    conclusions: tuple[ConclusionChange, ...] = ()
+    same_inputs: bool = False  # the inputs' hash equals the release's
 
     def to_dict(self) -> JSON:
-        return {"previous_run": self.previous_run, "changes": _plain(self.changes)}
+        return {key: _plain(value) for key, value in self.__dict__.items()}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> ChangeLog:
         if not data:
-            return cls(False)
-        return cls(data["previous_run"], tuple(Change.from_dict(c) for c in data["changes"]))
+            return cls(None)
+        def each(key: str, kind: Any) -> tuple[Any, ...]:
+            return tuple(kind.from_dict(v) for v in data.get(key, ()))
+
+        return cls(data["version"], data.get("label"), each("reports_added", Labelled),
+                   each("reports_removed", Labelled), each("patients_added", Labelled),
+                   each("patients_removed", Labelled), each("prisma", CountChange), each("estimates", EstimateChange),
+                   each("variants", VariantChange), each("conclusions", ConclusionChange),
+                   bool(data.get("same_inputs")))
 
 
 @dataclass(frozen=True)
@@ -175,6 +302,12 @@ class PrismaResult:
                          for box_id, box in counts.to_dict().items()),
                    {box_id: tuple(RecordEntry(**entry) for entry in entries) for box_id, entries in behind.items()},
                    counts.layout())
+
+    def relabelled(self, rename: Callable[[str], str]) -> PrismaResult:
+        """The same counts with every box's label passed through ``rename`` (the report's names of the review's
+        rows: 'reference list of tristano2006' reads 'reference list of Tristano 2006')."""
+        return PrismaResult(tuple(replace(box, label=rename(box.label)) for box in self.boxes),
+                            self.records_behind_boxes, self.layout)
 
     def counts(self) -> PrismaCounts:
         """The counts again, to draw the diagram."""
@@ -255,6 +388,68 @@ class Unappraised(_Flat):
 
 
 @dataclass(frozen=True)
+class PatientCharacteristic:
+    """One characteristic of Table 1: categories with their counts ("count"), or the median and range of a number
+    ("median"); ``reported`` patients state it, ``not_reported`` do not (percentages are of the reported)."""
+
+    column: str
+    heading: str
+    kind: str
+    reported: int
+    not_reported: int
+    categories: tuple[tuple[str, int], ...] = ()
+    median: float | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def to_dict(self) -> JSON:
+        return {**self.__dict__, "categories": [list(c) for c in self.categories]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PatientCharacteristic:
+        return cls(**{**data, "categories": tuple((c[0], c[1]) for c in data["categories"])})
+
+
+@dataclass(frozen=True)
+class CountedOnce(_Flat):
+    """A patient of a duplicate report, left out of Table 1 because it is the patient of another report."""
+
+    patient_id: str
+    label: str
+    same_as: str  # the counted patient ('' when the reports' patients could not be paired)
+    same_as_label: str  # its label (or the primary report's, when not paired)
+
+
+@dataclass(frozen=True)
+class PatientCharacteristics:
+    """Table 1: the included patients (each counted once), the reports they come from, their characteristics."""
+
+    patients: int
+    reports: int
+    rows: tuple[PatientCharacteristic, ...]
+    counted_once: tuple[CountedOnce, ...]
+
+    def to_dict(self) -> JSON:
+        return {key: _plain(value) for key, value in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PatientCharacteristics:
+        return cls(data["patients"], data["reports"], tuple(PatientCharacteristic.from_dict(r) for r in data["rows"]),
+                   tuple(CountedOnce.from_dict(c) for c in data["counted_once"]))
+
+
+@dataclass(frozen=True)
+class CitedReport(_Flat):
+    """An entry of the reference list: an included report (its label and citation), or a full text excluded at
+    eligibility (its citation from the records log and the reason)."""
+
+    row_id: str  # study_id, or the record_id of an excluded full text
+    label: str
+    citation: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ReviewResults:
     """Everything a run of the analysis plan found; results.json is its ``to_dict()``. ``review`` is the review
     file the data were validated with: the report's words (condition, clock, fields, response categories)."""
@@ -270,26 +465,24 @@ class ReviewResults:
     quotes: Mapping[str, tuple[Quote, ...]]  # 'table/row_id' -> quotes of the rows the analyses use
     excluded_rows: tuple[ExcludedRow, ...]
     row_counts: Mapping[str, RowCount]
-    possible_duplicates: tuple[PossibleDuplicate, ...]
+    duplicate_screen: DuplicateScreen
     duplicate_differences: tuple[DuplicatePair, ...]
     prisma: PrismaResult
     appraisal: tuple[ToolAppraisal, ...]
     dataset_warnings: tuple[str, ...] = ()
     unappraised: tuple[Unappraised, ...] = ()
-    changes_since_last_run: ChangeLog | None = None
+    changes_since_release: ChangeLog = ChangeLog(None)
     format: int = RESULTS_FORMAT
+    characteristics: PatientCharacteristics | None = None  # Table 1
+    included_reports: tuple[CitedReport, ...] = ()  # the reference list
+    excluded_reports: tuple[CitedReport, ...] = ()  # full texts excluded at eligibility, with reasons
 
     def to_dict(self) -> JSON:
         rows = ("studies", "patients", "treatments")  # already JSON rows: listed, not copied (large reviews)
-        out = {key: list(value) if key in rows else _plain(value)
-               for key, value in self.__dict__.items() if key != "changes_since_last_run"}
-        if self.changes_since_last_run is not None:
-            out["changes_since_last_run"] = self.changes_since_last_run.to_dict()
-        return out
+        return {key: list(value) if key in rows else _plain(value) for key, value in self.__dict__.items()}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReviewResults:
-        changes = data.get("changes_since_last_run")
         return cls(
             review=Review.from_dict(data["review"]),
             settings=dict(data["settings"]), software=dict(data["software"]),
@@ -300,11 +493,15 @@ class ReviewResults:
             quotes={key: tuple(Quote.from_dict(q) for q in quotes) for key, quotes in data["quotes"].items()},
             excluded_rows=tuple(ExcludedRow.from_dict(r) for r in data["excluded_rows"]),
             row_counts={table: RowCount.from_dict(c) for table, c in data["row_counts"].items()},
-            possible_duplicates=tuple(PossibleDuplicate.from_dict(d) for d in data["possible_duplicates"]),
+            duplicate_screen=DuplicateScreen.from_dict(data["duplicate_screen"]),
             duplicate_differences=tuple(DuplicatePair.from_dict(d) for d in data["duplicate_differences"]),
             prisma=PrismaResult.from_dict(data["prisma"]),
             appraisal=tuple(ToolAppraisal.from_dict(t) for t in data["appraisal"]),
             dataset_warnings=tuple(data.get("dataset_warnings", ())),
             unappraised=tuple(Unappraised.from_dict(u) for u in data["unappraised"]),
-            changes_since_last_run=None if changes is None else ChangeLog.from_dict(changes),
-            format=data["format"])
+            changes_since_release=ChangeLog.from_dict(data.get("changes_since_release")),
+            format=data["format"],
+            characteristics=(PatientCharacteristics.from_dict(data["characteristics"])
+                             if data.get("characteristics") else None),
+            included_reports=tuple(CitedReport.from_dict(c) for c in data.get("included_reports", ())),
+            excluded_reports=tuple(CitedReport.from_dict(c) for c in data.get("excluded_reports", ())))

@@ -1,47 +1,44 @@
 """Duplicate patients: pairs to flag for the reviewer, and what a report counted once leaves aside.
 
-A duplicate is the reviewer's decision (``studies.duplicate_of``): nothing here removes a patient. Patients of
-different reports that look alike are flagged until the reviewer decides; for reports already marked, every
-patient fact on which the two reports differ is listed, so that counting the patient once hides nothing.
+A duplicate is the reviewer's decision (``studies.duplicate_of``): nothing here removes a patient. Pairs of
+patients of different reports that score as likely one patient are listed until the reviewer decides (and then
+as decided); for reports already marked, every patient fact on which the two reports differ is listed, so that
+counting the patient once hides nothing.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
-from metacalc.data.cells import as_number, as_text, shown
-from metacalc.review.document import Difference, DuplicatePair, PatientPair, PossibleDuplicate
+from metacalc.data.cells import as_text, shown
+from metacalc.review.document import Difference, DuplicatePair, DuplicateScreen, PatientPair
+from metacalc.review.patient_duplicates import screen_patients, undecided_problems
 from metacalc.review.tables import ReviewTables, Row
 
 # Free text and the code's own derivation sentences differ between any two reports; they are not facts to compare.
 NOT_COMPARED = ("patient_id", "study_id", "notes")
 
 
-def possible_duplicates(review: ReviewTables) -> list[PossibleDuplicate]:
-    """Patients in different reports with the same age, sex and drugs, not yet marked duplicate_of."""
-    drugs: dict[str, set[str]] = {}
-    for course in review.treatments:
-        if as_text(course.get("drug")):
-            drugs.setdefault(course["patient_id"], set()).add(course["drug"])
-    keys: dict[tuple[float | int, str, tuple[str, ...]], list[Row]] = {}
-    for patient in review.patients:
-        age = as_number(patient.get("age_at_presentation"))
-        sex = as_text(patient.get("sex"))
-        if age is None or not sex:
-            continue
-        keys.setdefault((age, sex, tuple(sorted(drugs.get(patient["patient_id"], ())))), []).append(patient)
-    flags = []
-    for (age, sex, drug_list), patients in sorted(keys.items(), key=lambda item: str(item[0])):
-        studies = sorted({p["study_id"] for p in patients})
-        if len(studies) < 2:
-            continue
-        if len({review.duplicate_of(s) or s for s in studies}) == 1:
-            continue  # already decided by the reviewer
-        flags.append(PossibleDuplicate(
-            tuple(sorted(p["patient_id"] for p in patients)), tuple(studies), age, sex, drug_list,
-            f"same age ({age:g}), sex ({sex}) and drugs ({', '.join(drug_list) or 'none'}) in {len(studies)} reports "
-            "not marked duplicate_of"))
-    return flags
+def duplicate_screen(review: ReviewTables) -> DuplicateScreen:
+    """Every pair of patients from different reports scored (``patient_duplicates``): the pairs above the
+    threshold, and the decided ones, with their evidence and decision."""
+    from metacalc.review.patient_duplicates import screen_patients
+
+    return screen_patients(review.patients, review.treatments, review.studies, review.quotes, review.records,
+                           review.duplicate_decisions)
+
+
+def studies_file(source: str) -> str:
+    """Where the studies table of the sheets at ``source`` is (as validation names it)."""
+    return f"{source}[studies]" if source.lower().endswith(".xlsx") else os.path.join(source, "studies.csv")
+
+
+def undecided_pairs(review: ReviewTables, screen: DuplicateScreen, source: str) -> list[str]:
+    """What ``--strict`` refuses: each undecided pair above the threshold, located at the later report's row of
+    the studies table (where its ``duplicate_of`` would go)."""
+    row_of = {study["study_id"]: number for number, study in enumerate(review.studies, start=2)}
+    return [str(p) for p in undecided_problems(screen, studies_file(source), row_of)]
 
 
 def _course_texts(courses: Iterable[Row]) -> list[str]:
@@ -87,7 +84,8 @@ def duplicate_differences(review: ReviewTables) -> list[DuplicatePair]:
         originals = sorted(by_study.get(primary, []), key=lambda p: p["patient_id"])
         not_paired, pairs = None, []
         if len(duplicates) != len(originals):
-            not_paired = (f"{len(originals)} patient(s) in {primary} and {len(duplicates)} in {study['study_id']}: "
+            not_paired = (f"{len(originals)} patient(s) in {review.label_of(primary)} and {len(duplicates)} in "
+                          f"{review.label_of(study['study_id'])}: "
                           "patients cannot be paired automatically")
         else:
             pairs = [_patient_pair(original, duplicate, columns, courses)

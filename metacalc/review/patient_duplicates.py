@@ -52,12 +52,9 @@ import numpy as np
 from metacalc.data.record_matching import cell_text
 from metacalc.data.duplicate_checks import report_roots
 from metacalc.data.problems import Problem
+from metacalc.review.document import DIFFERENT, SAME, UNDECIDED, DuplicateScreen, Evidence, ScoredPair
 
 THRESHOLD = 2.0
-
-UNDECIDED = "undecided"
-SAME = "same patient"
-DIFFERENT = "not the same patient"
 
 # Probability that two reports of one patient disagree on the component for reasons other than the patient.
 DISAGREE = {"sex": 1e-6, "country": 0.05, "age": 0.05, "years to onset": 0.30, "dose": 0.15, "response": 0.15}
@@ -72,62 +69,6 @@ SHARED_AUTHOR = 0.6     # duplicate publications that share an author
 NO_SHARED = 0.9         # pairs of different patients that share neither an author nor a passage
 WORDING = ((0.4, 0.9), (0.3, 0.08), (0.15, 0.015), (0.15, 0.005))  # (P | same, P | different) for 0..3+
 SHINGLE = 5             # words in a passage (4-word ones such as "the trunk and extremities" are common phrasing)
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One line of a pair's evidence: the two values side by side and what they weigh."""
-
-    component: str
-    first: str
-    second: str
-    weight: float   # log10 likelihood ratio, positive for "same patient"
-    reason: str
-
-
-@dataclass(frozen=True)
-class PatientPair:
-    first: str            # patient ids, first < second
-    second: str
-    first_study: str
-    second_study: str
-    score: float
-    evidence: tuple = ()
-    decision: str = UNDECIDED
-    reasons: str = ""     # the reviewer's: studies.duplicate_evidence or duplicate_decisions.reasons
-    threshold: float = THRESHOLD
-
-    @property
-    def above_threshold(self) -> bool:
-        return self.score >= self.threshold
-
-    @property
-    def undecided(self) -> bool:
-        return self.decision == UNDECIDED
-
-    def to_dict(self) -> dict:
-        return {"patients": [self.first, self.second], "studies": [self.first_study, self.second_study],
-                "score": round(self.score, 2), "threshold": self.threshold, "decision": self.decision,
-                "reasons": self.reasons,
-                "evidence": [{"component": e.component, "first": e.first, "second": e.second,
-                              "weight": round(e.weight, 2), "reason": e.reason} for e in self.evidence]}
-
-
-@dataclass(frozen=True)
-class DuplicateScreen:
-    """The pairs to show: above the threshold or decided, highest score first."""
-
-    pairs: tuple = ()
-    pairs_scored: int = 0
-    threshold: float = THRESHOLD
-
-    def undecided(self) -> tuple:
-        """Pairs above the threshold that no decision covers: each may be one patient counted twice."""
-        return tuple(p for p in self.pairs if p.undecided and p.above_threshold)
-
-    def to_dict(self) -> dict:
-        return {"threshold": self.threshold, "pairs_scored": self.pairs_scored,
-                "pairs": [p.to_dict() for p in self.pairs]}
 
 
 # ------------------------------------------------------------------ plain values
@@ -339,14 +280,14 @@ class DuplicateScorer:
 
     # -------------------------------------------------------------- one pair
 
-    def score(self, first_id: str, second_id: str) -> PatientPair:
+    def score(self, first_id: str, second_id: str) -> ScoredPair:
         """The pair's score and evidence (undecided; ``screen`` adds the decisions)."""
         a, b = sorted((self.by_id[first_id], self.by_id[second_id]), key=lambda p: p.patient_id)
         evidence = [e for e in (self._sex(a, b), self._country(a, b), self._age(a, b), self._onset(a, b)) if e]
         evidence += self._drugs(a, b)
         evidence += [e for e in (self._authors(a, b), self._wording(a, b)) if e]
-        return PatientPair(a.patient_id, b.patient_id, a.study_id, b.study_id,
-                           score=float(sum(e.weight for e in evidence)), evidence=tuple(evidence))
+        return ScoredPair(a.patient_id, b.patient_id, a.study_id, b.study_id,
+                          score=float(sum(e.weight for e in evidence)), threshold=THRESHOLD, evidence=tuple(evidence))
 
     def _categorical(self, component, a, b, counts, what="share"):
         if not a or not b:
@@ -471,12 +412,12 @@ class DuplicateScorer:
             decision, reasons = decided.get(pair, (UNDECIDED, ""))
             if decision == UNDECIDED and scored.score < threshold:
                 continue
-            pairs.append(PatientPair(scored.first, scored.second, scored.first_study, scored.second_study,
-                                     scored.score, scored.evidence, decision, reasons, threshold))
+            pairs.append(ScoredPair(scored.first, scored.second, scored.first_study, scored.second_study,
+                                    scored.score, threshold, scored.evidence, decision, reasons))
         pairs.sort(key=lambda p: (-p.score, p.first, p.second))
         n = len(self.patients)
         same_report = sum(c * (c - 1) // 2 for c in _counts(p.study_id for p in self.patients).values())
-        return DuplicateScreen(tuple(pairs), n * (n - 1) // 2 - same_report, threshold)
+        return DuplicateScreen(threshold, tuple(pairs), n * (n - 1) // 2 - same_report)
 
     def _decisions(self, decisions):
         decided = {}
@@ -647,12 +588,16 @@ def screen_patients(patients: Sequence[Mapping], treatments: Sequence[Mapping] =
     return DuplicateScorer(patients, treatments, studies, quotes, records).screen(decisions, threshold)
 
 
-def undecided_problems(screen: DuplicateScreen, file: str = "studies.csv") -> list[Problem]:
-    """One problem per undecided pair above the threshold (what ``validate --strict`` refuses)."""
+def undecided_problems(screen: DuplicateScreen, file: str = "studies.csv",
+                       row_of: Mapping[str, int] | None = None) -> list[Problem]:
+    """One problem per undecided pair above the threshold (what ``--strict`` refuses), at the row of the later
+    report in ``row_of`` (study_id -> its row of ``file``) when given."""
     problems = []
     for pair in screen.undecided():
-        problems.append(Problem(file, None, "", f"possibly the same patient, undecided (got {pair.first} of "
-                                f"{pair.first_study} and {pair.second} of {pair.second_study} scoring "
+        later = max(pair.first_study, pair.second_study, key=lambda s: ((row_of or {}).get(s, 0), s))
+        row = (row_of or {}).get(later)
+        problems.append(Problem(file, row, "duplicate_of" if row else "", f"possibly the same patient, undecided (got "
+                                f"{pair.first} of {pair.first_study} and {pair.second} of {pair.second_study} scoring "
                                 f"{pair.score:.1f}, threshold {pair.threshold:g}; expected studies.duplicate_of on one "
                                 "report, or a duplicate_decisions row: not the same patient, with reasons)"))
     return problems

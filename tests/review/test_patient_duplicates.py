@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import copy_review
+from conftest import copy_review, edit_csv
 
 from metacalc.data.duplicate_checks import check_decisions, check_duplicate_of
 from metacalc.review.patient_duplicates import (
@@ -274,22 +274,103 @@ def test_decisions_that_cannot_stand():
     ]
 
 
-def test_validate_refuses_a_decision_about_an_unknown_patient(tmp_path, capsys, monkeypatch):
-    import shutil
-
+@pytest.mark.parametrize("decision, message", [
+    ("seed002_p1,seed009_p1", "sheets/duplicate_decisions.csv:2:other_patient_id: unknown patient_id (got "
+                              "\"seed009_p1\", expected a patient_id listed in patients.csv)\n"),
+    ("seed002_p1,seed004_p1", "sheets/duplicate_decisions.csv:2:decision: contradicts studies.duplicate_of (got not "
+                              "the same patient for seed002_p1 and seed004_p1, whose reports seed002 and seed004 are "
+                              "marked as duplicates; expected one decision: remove this row or the duplicate_of)\n"),
+])
+def test_validate_refuses_a_decision_that_cannot_stand(tmp_path, capsys, monkeypatch, decision, message):
     from metacalc.cli import main
 
     copy_review(GOLDEN.parent, tmp_path)
     (tmp_path / "sheets" / "duplicate_decisions.csv").write_text(
-        "patient_id,other_patient_id,decision,reasons\nseed002_p1,seed009_p1,not the same patient,different\n",
+        f"patient_id,other_patient_id,decision,reasons\n{decision},not the same patient,different\n",
         encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert main(["validate", "sheets"]) == 1
-    assert capsys.readouterr().err == ("sheets/duplicate_decisions.csv:2:other_patient_id: unknown patient_id (got "
-                                       "\"seed009_p1\", expected a patient_id listed in patients.csv)\n")
+    assert capsys.readouterr().err == message
 
 
 def test_pair_results_are_frozen():
     pair = screen_patients(**review()).pairs[0]
     with pytest.raises(dataclasses.FrozenInstanceError):
         pair.score = 0  # type: ignore[misc]
+
+
+# ------------------------------------------------------------------ wired into validation, the run and the report
+
+def undecide(sheets):
+    """The bundled duplicate (seed004 of seed002) without its duplicate_of: an undecided likely pair."""
+    def edit(rows):
+        for row in rows:
+            if row["study_id"] == "seed004":
+                row["duplicate_of"] = row["duplicate_evidence"] = ""
+    edit_csv(sheets / "studies.csv", edit)
+
+
+def test_validate_refuses_a_circular_duplicate_of_naming_the_ids(tmp_path, capsys, monkeypatch):
+    from metacalc.cli import main
+
+    sheets = copy_review(GOLDEN.parent, tmp_path)
+
+    def edit(rows):
+        for row in rows:
+            if row["study_id"] == "seed002":
+                row["duplicate_of"], row["duplicate_evidence"] = "seed004", "same patient"
+    edit_csv(sheets / "studies.csv", edit)
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "sheets"]) == 1
+    assert capsys.readouterr().err == (
+        "sheets/studies.csv:4:duplicate_of: circular duplicate_of (got seed002 of seed004, seed004 of seed002; "
+        "expected one kept report that the others name, or the patient is counted zero times)\n")
+
+
+def test_strict_refuses_an_undecided_pair_until_a_decision_is_recorded(tmp_path, capsys, monkeypatch):
+    from metacalc.cli import main
+
+    sheets = copy_review(GOLDEN.parent, tmp_path)
+    undecide(sheets)
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "sheets"]) == 0  # without --strict: valid (the report carries the warning)
+    capsys.readouterr()
+    assert main(["validate", "sheets", "--strict"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("sheets/studies.csv:6:duplicate_of: possibly the same patient, undecided (got seed002_p1 "
+                           "of seed002 and seed004_p1 of seed004 scoring 3.8, threshold 2;")
+    analyse = ["analyse", "out/dataset.json", "--sheets", "sheets", "--plan", "analyses", "--outdir", "out/tables"]
+    assert main(analyse + ["--strict"]) == 1
+    assert capsys.readouterr().err.splitlines() == [line]
+    assert not (tmp_path / "out").exists()  # nothing written
+    (sheets / "duplicate_decisions.csv").write_text(
+        "patient_id,other_patient_id,decision,reasons\n"
+        "seed004_p1,seed002_p1,not the same patient,a sister of the first patient (family history)\n",
+        encoding="utf-8")
+    assert main(["validate", "sheets", "--strict"]) == 0
+    assert main(analyse + ["--strict"]) == 0
+
+
+def test_the_report_lists_the_pair_side_by_side_and_warns_on_the_headline_numbers(tmp_path):
+    from metacalc.pipeline import run_review
+
+    sheets = copy_review(GOLDEN.parent, tmp_path)
+    undecide(sheets)
+    html = " ".join(open(run_review(str(sheets), str(tmp_path / "analyses"), str(tmp_path / "out")),
+                         encoding="utf-8").read().split())
+    summary = html[html.index('id="summary"'):html.index('id="changes"')]
+    assert "These numbers may count a patient twice." in summary
+    table = html[html.index('id="pair-seed002-p1-seed004-p1"'):]
+    table = table[:table.index("</table>")]
+    assert "score 3.8, <strong>undecided</strong>: both are counted" in table
+    assert "<td>age</td><td>37</td><td>37</td>" in table and "<td>wording</td>" in table
+
+
+def test_a_decided_pair_shows_as_decided_without_a_warning(tmp_path):
+    from metacalc.pipeline import run_review
+
+    sheets = copy_review(GOLDEN.parent, tmp_path)
+    html = " ".join(open(run_review(str(sheets), str(tmp_path / "analyses"), str(tmp_path / "out")),
+                         encoding="utf-8").read().split())
+    assert "These numbers may count a patient twice." not in html
+    assert "score 3.8, decided: same patient (Same patient as Anonymous (n.d.-a)" in html
