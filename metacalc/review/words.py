@@ -8,6 +8,7 @@ which the results carry (``ReviewResults.review``), and from its data (the repor
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from typing import TYPE_CHECKING, Any
@@ -285,5 +286,9 @@ def sentence_case(text: str) -> str:
 
 
 def slug(text: Any) -> str:
-    """A name as a file name or an anchor: lower case, runs of other characters as '-'."""
-    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "all"
+    """A name as a file name or an HTML id, one per name: lower case, runs of other characters as '-', cut to 40
+    characters, then a short hash of the exact name, so that names that read alike ("Drug A", "drug-a") never
+    share a figure file or an anchor: "drug-a-3f2c1a" (the same name always gives the same slug)."""
+    name = str(text)
+    readable = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40].strip("-") or "all"
+    return f"{readable}-{hashlib.sha1(name.encode('utf-8')).hexdigest()[:6]}"

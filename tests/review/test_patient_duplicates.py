@@ -360,7 +360,9 @@ def test_the_report_lists_the_pair_side_by_side_and_warns_on_the_headline_number
                          encoding="utf-8").read().split())
     summary = html[html.index('id="summary"'):html.index('id="changes"')]
     assert "These numbers may count a patient twice." in summary
-    table = html[html.index('id="pair-seed002-p1-seed004-p1"'):]
+    from metacalc.review.words import slug
+
+    table = html[html.index(f'id="pair-{slug("seed002_p1")}-{slug("seed004_p1")}"'):]
     table = table[:table.index("</table>")]
     assert "score 3.8, <strong>undecided</strong>: both are counted" in table
     assert "<td>age</td><td>37</td><td>37</td>" in table and "<td>wording</td>" in table
