@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import errno
 import io
 import os
 import re
@@ -67,8 +68,11 @@ def read_table(path: str | os.PathLike[str], sheet: str | None = None) -> tuple[
 def read_csv(file: str, name: str | None = None) -> tuple[Table | None, list[Problem]]:
     """A UTF-8 CSV file (a byte-order mark, as Excel writes, is allowed) as a table named ``name`` (its stem)."""
     name = name or os.path.splitext(os.path.basename(file))[0]
-    with open(file, "rb") as handle:
-        data = handle.read()
+    try:
+        with open(file, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        return None, [_unreadable(file, error, "a CSV file")]
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -144,8 +148,12 @@ def read_workbook(file: str, skip: Collection[str] = ()) -> tuple[dict[str, Tabl
     import openpyxl
 
     skipped = {name.strip().lower() for name in skip}
-    with open(file, "rb") as handle:
-        if handle.read(len(OLE2_MAGIC)) == OLE2_MAGIC:
+    try:
+        with open(file, "rb") as handle:
+            encrypted = handle.read(len(OLE2_MAGIC)) == OLE2_MAGIC
+    except OSError as error:
+        return {}, [_unreadable(file, error, "an .xlsx workbook")]
+    if encrypted:
             return {}, [Problem(file, None, "", "encrypted workbook (got a password-protected workbook or an old "
                                                 ".xls file, expected an .xlsx workbook without a password: open it "
                                                 "in Excel, remove the password under File > Info > Protect "
@@ -293,6 +301,13 @@ def _damaged_sheet(file: str) -> tuple[str, Exception] | None:
         except Exception as error:
             return sheet.name, error
     return None
+
+
+def _unreadable(file: str, error: OSError, expected: str) -> Problem:
+    """A table that cannot be opened: a folder of its name, a broken link, a file one may not read."""
+    got = {errno.EISDIR: "a folder of that name", errno.ENOENT: "no such file (a broken link?)",
+           errno.EACCES: "permission denied"}.get(error.errno or 0, error.strerror or type(error).__name__)
+    return Problem(file, None, "", f"cannot read (got {got}, expected {expected})")
 
 
 def _not_a_workbook(file: str, error: Exception) -> Problem:

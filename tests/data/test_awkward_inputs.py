@@ -121,3 +121,13 @@ def test_the_cap_counts_each_file_and_rows_apart():
         "a.csv:2:x: bad", "... and 1 more problem in column x of a.csv",
         "b.csv:2: too many cells", "... and 3 more problems in whole rows of b.csv"]
     assert len(sorted_lines(problems, per_column=None)) == 6  # the repeated one once
+
+
+def test_a_sheet_that_cannot_be_opened_is_a_located_problem(sheets, capsys, tmp_path):
+    (sheets / "duplicate_decisions.csv").mkdir()
+    assert validate(capsys) == (1, ["sheets/duplicate_decisions.csv: cannot read (got a folder of that name, "
+                                    "expected a CSV file)"])
+    (sheets / "duplicate_decisions.csv").rmdir()
+    (sheets / "duplicate_decisions.csv").symlink_to(tmp_path / "nowhere.csv")
+    assert validate(capsys) == (1, ["sheets/duplicate_decisions.csv: cannot read (got no such file (a broken "
+                                    "link?), expected a CSV file)"])
