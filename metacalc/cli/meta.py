@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from metacalc.data.problems import Problem, sorted_lines
 from metacalc.errors import UserError
 from metacalc.files import write_atomic
 from metacalc.meta.options import CORRECTIONS, MEASURES, PROPORTION_METHODS, TAU2_METHODS, ProportionSettings
@@ -130,7 +131,7 @@ def read_table(path: str) -> Table:
     name = str(path)
     table, problems = read(name)
     if problems or table is None:
-        raise UserError([str(problem) for problem in problems])
+        raise UserError(sorted_lines(problems))
     header = list(table.header)
     messages = []
     if "" in header:
@@ -154,7 +155,7 @@ def _check_columns(table: Table, wanted: Sequence[tuple[str, str | None]]) -> No
         raise UserError(missing)
 
 
-Problems = list[tuple[int, str]]
+Problems = list[Problem]  # located; printed capped per column (metacalc.data.problems.sorted_lines)
 
 
 def _numbers(table: Table, column: str | None, problems: Problems, whole: bool = False, minimum: float | None = None,
@@ -166,29 +167,29 @@ def _numbers(table: Table, column: str | None, problems: Problems, whole: bool =
         return fast
     values: list[float | None] = []
     for text, number in zip(texts, table.row_numbers):
-        where = f"{table.path}:{number}:{column}"
+        where = (table.path, number, column or "")
         if text == "":
             if not blank_ok:
-                problems.append((number, f"{where}: blank (a number is needed)"))
+                problems.append(Problem(*where, "blank (a number is needed)"))
             values.append(None)
             continue
         try:
             value = float(text)
         except ValueError:
-            problems.append((number, f"{where}: not a number (got {text!r})"))
+            problems.append(Problem(*where, f"not a number (got {text!r})"))
             values.append(None)
             continue
         if not math.isfinite(value):
-            problems.append((number, f"{where}: not a finite number (got {text!r})"))
+            problems.append(Problem(*where, f"not a finite number (got {text!r})"))
             values.append(None)
         elif whole and not value.is_integer():
-            problems.append((number, f"{where}: not a whole number (got {text})"))
+            problems.append(Problem(*where, f"not a whole number (got {text})"))
             values.append(None)
         elif minimum is not None and value < minimum:
-            problems.append((number, f"{where}: must be at least {minimum:g} (got {text})"))
+            problems.append(Problem(*where, f"must be at least {minimum:g} (got {text})"))
             values.append(None)
         elif above is not None and value <= above:
-            problems.append((number, f"{where}: must be above {above:g} (got {text})"))
+            problems.append(Problem(*where, f"must be above {above:g} (got {text})"))
             values.append(None)
         else:
             values.append(value)
@@ -215,9 +216,10 @@ def _numbers_fast(texts: list[str], whole: bool, minimum: float | None, above: f
 
 
 def _raise_problems(problems: Problems) -> None:
-    """All problems at once, in row order (a stable sort keeps a row's columns in option order)."""
+    """All problems at once, in row order (a stable sort keeps a row's columns in option order), the first of
+    each column, then a count of the others."""
     if problems:
-        raise UserError([text for _, text in sorted(problems, key=lambda problem: problem[0])])
+        raise UserError(sorted_lines(problems))
 
 
 def _labels_and_groups(table: Table, study: str | None, by: str | None,
@@ -231,7 +233,7 @@ def _labels_and_groups(table: Table, study: str | None, by: str | None,
         groups = table.columns[by]
         for value, number in zip(groups, table.row_numbers):
             if value == "":
-                problems.append((number, f"{table.path}:{number}:{by}: blank (every row needs a group value for --by)"))
+                problems.append(Problem(table.path, number, by, "blank (every row needs a group value for --by)"))
     return labels, groups
 
 
@@ -259,8 +261,8 @@ def run_proportions(args: argparse.Namespace) -> int:
     totals = _numbers(table, args.total, problems, whole=True, minimum=1)
     for x, n, number in zip(events, totals, table.row_numbers):
         if x is not None and n is not None and x > n:
-            problems.append((number, f"{table.path}:{number}:{args.events}: more events than patients "
-                                     f"(got {x:g} > {n:g} in {args.total!r})"))
+            problems.append(Problem(table.path, number, args.events, "more events than patients "
+                                    f"(got {x:g} > {n:g} in {args.total!r})"))
     labels, groups = _labels_and_groups(table, args.study, args.by, problems)
     _raise_problems(problems)
 
@@ -332,8 +334,8 @@ def _estimate_means(table: Table, means: list[float | None], sds: list[float | N
             estimate = mean_sd_from_quantiles(n=ns[i], median=given["median"], min=given["min"], max=given["max"],
                                               q1=given["q1"], q3=given["q3"])
         except ValueError as error:
-            problems.append((number, f"{table.path}:{number}: no mean and SD, and they cannot be estimated "
-                                     f"from the median and range/quartiles ({error})"))
+            problems.append(Problem(table.path, number, "", "no mean and SD, and they cannot be estimated "
+                                    f"from the median and range/quartiles ({error})"))
             continue
         means[i], sds[i] = estimate.mean, estimate.sd
         estimated[i] = estimate

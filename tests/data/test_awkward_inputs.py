@@ -131,3 +131,13 @@ def test_a_sheet_that_cannot_be_opened_is_a_located_problem(sheets, capsys, tmp_
     (sheets / "duplicate_decisions.csv").symlink_to(tmp_path / "nowhere.csv")
     assert validate(capsys) == (1, ["sheets/duplicate_decisions.csv: cannot read (got no such file (a broken "
                                     "link?), expected a CSV file)"])
+
+
+def test_the_meta_command_caps_its_messages_too(tmp_path, capsys):
+    path = tmp_path / "studies.csv"
+    path.write_text("study,x,n\n" + "".join(f"s{i},abc,4\n" for i in range(25)), encoding="utf-8")
+    code = main(["meta", "proportions", str(path), "--events", "x", "--total", "n", "--study", "study"])
+    lines = capsys.readouterr().err.splitlines()
+    assert code == 1 and len(lines) == 21
+    assert lines[0] == f"{path}:2:x: not a number (got 'abc')"
+    assert lines[-1] == f"... and 5 more problems in column x of {path}"
