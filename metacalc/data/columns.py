@@ -104,15 +104,17 @@ def _convert(text: pd.Series, column: ColumnSpec, file: str, out: Collector) -> 
     return numbers.astype("float64")
 
 
-# A date or a time as the reader writes an Excel date cell (ISO 8601), or as typed: "2011-05-01", "10:30".
-_DATE_OR_TIME = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?|\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
+# A date or a time as the reader writes an Excel date, time or duration cell (ISO 8601; "1 day, 2:00:00"), or as
+# typed: "2011-05-01", "10:30".
+_DATE_OR_TIME = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?"
+                           r"|(-?\d+ days?, )?\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
 
 
 def _not_a_number(text: str, column: ColumnSpec) -> str:
     if _DATE_OR_TIME.fullmatch(text):
         # Excel shows a number typed into a cell formatted as a date as that date (2011 becomes 1905-07-03).
-        return (f"a date where a number is expected (got {show(text)}, expected {column.expected}: type the number "
-                "itself; in Excel, format the cell as a number, not a date, and check its value)")
+        return (f"a date or time where a number is expected (got {show(text)}, expected {column.expected}: type "
+                "the number itself; in Excel, format the cell as a number, not a date or time, and check its value)")
     return f"not a number (got {show(text)}, expected {column.expected})"
 
 

@@ -159,16 +159,21 @@ def test_dates_where_numbers_are_expected_say_so(tmp_path, monkeypatch, to_xlsx)
     patients = workbook["patients"]
     age = [cell.value for cell in patients[1]].index("age_at_presentation") + 1
     patients.cell(2, age).value = datetime.time(10, 30)
+    start = [cell.value for cell in patients[1]].index("start_years_before_presentation") + 1
+    patients.cell(2, start).value = datetime.timedelta(days=1, hours=2)  # a duration format ([h]:mm)
     workbook.save(path)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(UserError) as error:
         load_dataset("review.xlsx")
-    found = [line for line in error.value.problems if "a date where a number is expected" in line]
+    found = [line for line in error.value.problems if "a date or time where a number is expected" in line]
+    what = "type the number itself; in Excel, format the cell as a number, not a date or time, and check its value"
     assert found == [
-        'review.xlsx[patients]:2:age_at_presentation: a date where a number is expected (got "10:30:00", expected a '
-        "number: type the number itself; in Excel, format the cell as a number, not a date, and check its value)",
-        'review.xlsx[studies]:2:year: a date where a number is expected (got "1905-07-03", expected a whole number: '
-        "type the number itself; in Excel, format the cell as a number, not a date, and check its value)"]
+        'review.xlsx[patients]:2:age_at_presentation: a date or time where a number is expected (got "10:30:00", '
+        f"expected a number: {what})",
+        "review.xlsx[patients]:2:start_years_before_presentation: a date or time where a number is expected (got "
+        f'"1 day, 2:00:00", expected a number: {what})',
+        'review.xlsx[studies]:2:year: a date or time where a number is expected (got "1905-07-03", expected a whole '
+        f"number: {what})"]
 
 
 def test_a_date_in_a_text_column_is_kept_as_written(tmp_path):
