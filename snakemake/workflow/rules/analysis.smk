@@ -6,10 +6,10 @@ rule analyse:
     starting them costs more than the work.
 
     Every file it writes is declared: tables/ and figures/ are whole directories (their files depend on the
-    plan and the data), so a failed or killed job leaves none of them behind. The report of the previous run is
-    removed first: from here on it no longer describes the inputs. The change log compares with the last
-    complete run's results (.history/results.json): they are copied into this job's own `pending` output, which
-    `metacalc analyse --history` reads and then replaces with this run's results."""
+    plan and the data), so a failed or killed job leaves none of them behind. The report of the previous run
+    (with its provenance.csv) is removed first: from here on it no longer describes the inputs. The change log
+    compares with the last complete run's results (.history/results.json): they are copied into this job's own
+    `pending` output, which `metacalc analyse --history` reads and then replaces with this run's results."""
     input:
         review=REVIEW,
         sheets=SHEETS,
@@ -29,6 +29,7 @@ rule analyse:
         sources=lambda wildcards: config["sources"],
         plan=lambda wildcards: config["analyses"],
         report=f"{OUT}/index.html",
+        provenance=f"{OUT}/provenance.csv",
         last_run=f"{OUT}/.history/results.json",
         level=config["level"],
         method=config["method"],
@@ -47,7 +48,7 @@ rule analyse:
         mem_mb=memory_mb("analyse"),
         runtime=20,
     shell:
-        "rm -f {params.report:q}"
+        "rm -f {params.report:q} {params.provenance:q}"
         " && {{ if [ -f {params.last_run:q} ]; then cp {params.last_run:q} {output.pending:q}; fi; }}"
         " && {params.metacalc} analyse {output.dataset:q} --sheets {params.sheets:q} --review {params.review:q}"
         " --sources {params.sources:q} --plan {params.plan:q}"
