@@ -21,14 +21,15 @@ from metacalc.files import write_atomic
 from metacalc.meta.auto_rule import RULE as AUTO_RULE
 from metacalc.render.sentences import closest_reference, comparison_line, mean_sentence, median_text
 from metacalc.render.sentences import proportion_sentence
-from metacalc.review.document import ChangeLog, ReviewResults
+from metacalc.render.changes import change_view
+from metacalc.review.document import ReviewResults
+from metacalc.review.labels import RowNames
 from metacalc.review.onset import LATER_MEASURE
 from metacalc.review.results import ProportionGroup, TimeGroup
 from metacalc.review.words import (
     ARM_PREFIXES,
     ESTIMAND_NAMES,
     METHOD_NAMES,
-    change_value,
     column_label,
     general,
     level_label,
@@ -238,6 +239,7 @@ def build_context(results: ReviewResults, figures: Figures, title: str | None = 
     review = results.review
     studies = sorted(results.studies, key=lambda s: (s.get("year") or 0, s["study_id"]))
     excluded = list(results.excluded_rows)
+    names = RowNames(results)
 
     def figures_in(section: str) -> list[dict[str, Any]]:
         return [f for f in figures.values() if f.get("section") == section]
@@ -274,15 +276,18 @@ def build_context(results: ReviewResults, figures: Figures, title: str | None = 
         "excluded": excluded,
         "excluded_by_table": {t: [r for r in excluded if r.table == t]
                               for t in ("studies", "patients", "treatments", "aggregates")},
-        "changes": results.changes_since_last_run or ChangeLog(previous_run=False),
+        "changes": change_view(results.changes_since_release, level),
         "duplicates": results.duplicate_screen,
         "study_label": {s["study_id"]: s["label"] for s in results.studies},
         "duplicate_differences": results.duplicate_differences,
-        "prisma": results.prisma,
+        "prisma": results.prisma.relabelled(names.text),
         "warnings": results.dataset_warnings,
         "slug": slug,
         "arm_of": _arm_of,
         "timing_columns": TIMING_COLUMNS,
+        "labels": names,
+        "counted_once": {c.patient_id: c for c in (results.characteristics.counted_once
+                                                     if results.characteristics else ())},
     }
 
 
@@ -300,7 +305,7 @@ def _environment(review: Any) -> Any:
     )
     filters: dict[str, Callable[..., Any]] = {
         "pct": pct, "num": num, "pvalue": lambda value: p_value(value, with_p=False), "slug": slug, "span": span,
-        "sentence_case": sentence_case, "g": general, "change": change_value,
+        "sentence_case": sentence_case, "g": general,
         "outcome_name": lambda outcome: series_figure_name(str(outcome), review),
         "measure_short": lambda measure: measure_short(str(measure), review),
         "measure_name": lambda measure: measure_name(str(measure), review),
@@ -326,6 +331,7 @@ def render_html(results: ReviewResults, figures: Figures, title: str | None = No
     with open(os.path.join(TEMPLATE_DIR, "report.css"), encoding="utf-8") as handle:
         css = handle.read()
     context = build_context(results, figures, title)
+    env.filters["label"] = context["labels"].of  # a row's id -> its label, for lists of ids (| map("label"))
     context["omitted_in"] = lambda section: [o for o in omitted if o.get("section") == section]
     if provenance is None:
         provenance = summary(*provenance_rows(results, TIMING_COLUMNS))

@@ -1,14 +1,14 @@
 """The whole results of a review (results.json) as typed, frozen records: every analysis, and everything the
 figures and the report show besides (the tables of studies, patients and courses, the PRISMA counts, the
-risk-of-bias appraisal, the rows not used, duplicates, what changed since the last run).
+risk-of-bias appraisal, the rows not used, duplicates, what changed since the latest named version).
 
 Figures and the report read these records and nothing else: never the dataset, never a key they must guess.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from metacalc.data.prisma_flow import PrismaCounts
@@ -182,25 +182,93 @@ class DuplicatePair:
 
 
 @dataclass(frozen=True)
-class Change(_Flat):
-    number: str  # 'analysis / variant / group / field'
-    before: Any
-    after: Any
+class Labelled(_Flat):
+    """A report or a patient, by its id and its report's label."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class CountChange(_Flat):
+    """A PRISMA box's count in the release and now (None where the box is absent from one)."""
+
+    box: str
+    label: str
+    before: int | None
+    after: int | None
+
+
+@dataclass(frozen=True)
+class EstimateChange(_Flat):
+    """One group of a main analysis in the release and now: the groups' JSON forms (numbers, no per-study rows;
+    None where the group is absent from one), so that both are worded as the report words them."""
+
+    analysis: str
+    title: str
+    kind: str
+    group: str
+    before: Row | None
+    after: Row | None
+    changed: bool
+
+
+@dataclass(frozen=True)
+class VariantChange(_Flat):
+    """A sensitivity variant's headline numbers of one group that changed since the release."""
+
+    analysis: str
+    title: str
+    kind: str
+    variant: str
+    group: str
+    before: Row | None
+    after: Row | None
+
+
+@dataclass(frozen=True)
+class ConclusionChange(_Flat):
+    """A conclusion that changed: a comparison with a published figure crossing the 5% level, or an interval
+    that stopped (or started) including a reference value; ``before`` and ``after`` are worded."""
+
+    analysis: str
+    group: str
+    what: str
+    before: str
+    after: str
 
 
 @dataclass(frozen=True)
 class ChangeLog:
-    previous_run: bool
-    changes: tuple[Change, ...] = ()
+    """What changed since the latest named version (``metacalc release``); ``version`` None: there is none."""
+
+    version: str | None
+    label: str | None = None
+    reports_added: tuple[Labelled, ...] = ()
+    reports_removed: tuple[Labelled, ...] = ()
+    patients_added: tuple[Labelled, ...] = ()
+    patients_removed: tuple[Labelled, ...] = ()
+    prisma: tuple[CountChange, ...] = ()
+    estimates: tuple[EstimateChange, ...] = ()
+    variants: tuple[VariantChange, ...] = ()
+    conclusions: tuple[ConclusionChange, ...] = ()
+    same_inputs: bool = False  # the inputs' hash equals the release's
 
     def to_dict(self) -> JSON:
-        return {"previous_run": self.previous_run, "changes": _plain(self.changes)}
+        return {key: _plain(value) for key, value in self.__dict__.items()}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> ChangeLog:
         if not data:
-            return cls(False)
-        return cls(data["previous_run"], tuple(Change.from_dict(c) for c in data["changes"]))
+            return cls(None)
+        def each(key: str, kind: Any) -> tuple[Any, ...]:
+            return tuple(kind.from_dict(v) for v in data.get(key, ()))
+
+        return cls(data["version"], data.get("label"), each("reports_added", Labelled),
+                   each("reports_removed", Labelled), each("patients_added", Labelled),
+                   each("patients_removed", Labelled), each("prisma", CountChange), each("estimates", EstimateChange),
+                   each("variants", VariantChange), each("conclusions", ConclusionChange),
+                   bool(data.get("same_inputs")))
 
 
 @dataclass(frozen=True)
@@ -234,6 +302,12 @@ class PrismaResult:
                          for box_id, box in counts.to_dict().items()),
                    {box_id: tuple(RecordEntry(**entry) for entry in entries) for box_id, entries in behind.items()},
                    counts.layout())
+
+    def relabelled(self, rename: Callable[[str], str]) -> PrismaResult:
+        """The same counts with every box's label passed through ``rename`` (the report's names of the review's
+        rows: 'reference list of tristano2006' reads 'reference list of Tristano 2006')."""
+        return PrismaResult(tuple(replace(box, label=rename(box.label)) for box in self.boxes),
+                            self.records_behind_boxes, self.layout)
 
     def counts(self) -> PrismaCounts:
         """The counts again, to draw the diagram."""
@@ -314,6 +388,68 @@ class Unappraised(_Flat):
 
 
 @dataclass(frozen=True)
+class PatientCharacteristic:
+    """One characteristic of Table 1: categories with their counts ("count"), or the median and range of a number
+    ("median"); ``reported`` patients state it, ``not_reported`` do not (percentages are of the reported)."""
+
+    column: str
+    heading: str
+    kind: str
+    reported: int
+    not_reported: int
+    categories: tuple[tuple[str, int], ...] = ()
+    median: float | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def to_dict(self) -> JSON:
+        return {**self.__dict__, "categories": [list(c) for c in self.categories]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PatientCharacteristic:
+        return cls(**{**data, "categories": tuple((c[0], c[1]) for c in data["categories"])})
+
+
+@dataclass(frozen=True)
+class CountedOnce(_Flat):
+    """A patient of a duplicate report, left out of Table 1 because it is the patient of another report."""
+
+    patient_id: str
+    label: str
+    same_as: str  # the counted patient ('' when the reports' patients could not be paired)
+    same_as_label: str  # its label (or the primary report's, when not paired)
+
+
+@dataclass(frozen=True)
+class PatientCharacteristics:
+    """Table 1: the included patients (each counted once), the reports they come from, their characteristics."""
+
+    patients: int
+    reports: int
+    rows: tuple[PatientCharacteristic, ...]
+    counted_once: tuple[CountedOnce, ...]
+
+    def to_dict(self) -> JSON:
+        return {key: _plain(value) for key, value in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PatientCharacteristics:
+        return cls(data["patients"], data["reports"], tuple(PatientCharacteristic.from_dict(r) for r in data["rows"]),
+                   tuple(CountedOnce.from_dict(c) for c in data["counted_once"]))
+
+
+@dataclass(frozen=True)
+class CitedReport(_Flat):
+    """An entry of the reference list: an included report (its label and citation), or a full text excluded at
+    eligibility (its citation from the records log and the reason)."""
+
+    row_id: str  # study_id, or the record_id of an excluded full text
+    label: str
+    citation: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ReviewResults:
     """Everything a run of the analysis plan found; results.json is its ``to_dict()``. ``review`` is the review
     file the data were validated with: the report's words (condition, clock, fields, response categories)."""
@@ -335,20 +471,18 @@ class ReviewResults:
     appraisal: tuple[ToolAppraisal, ...]
     dataset_warnings: tuple[str, ...] = ()
     unappraised: tuple[Unappraised, ...] = ()
-    changes_since_last_run: ChangeLog | None = None
+    changes_since_release: ChangeLog = ChangeLog(None)
     format: int = RESULTS_FORMAT
+    characteristics: PatientCharacteristics | None = None  # Table 1
+    included_reports: tuple[CitedReport, ...] = ()  # the reference list
+    excluded_reports: tuple[CitedReport, ...] = ()  # full texts excluded at eligibility, with reasons
 
     def to_dict(self) -> JSON:
         rows = ("studies", "patients", "treatments")  # already JSON rows: listed, not copied (large reviews)
-        out = {key: list(value) if key in rows else _plain(value)
-               for key, value in self.__dict__.items() if key != "changes_since_last_run"}
-        if self.changes_since_last_run is not None:
-            out["changes_since_last_run"] = self.changes_since_last_run.to_dict()
-        return out
+        return {key: list(value) if key in rows else _plain(value) for key, value in self.__dict__.items()}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReviewResults:
-        changes = data.get("changes_since_last_run")
         return cls(
             review=Review.from_dict(data["review"]),
             settings=dict(data["settings"]), software=dict(data["software"]),
@@ -365,5 +499,9 @@ class ReviewResults:
             appraisal=tuple(ToolAppraisal.from_dict(t) for t in data["appraisal"]),
             dataset_warnings=tuple(data.get("dataset_warnings", ())),
             unappraised=tuple(Unappraised.from_dict(u) for u in data["unappraised"]),
-            changes_since_last_run=None if changes is None else ChangeLog.from_dict(changes),
-            format=data["format"])
+            changes_since_release=ChangeLog.from_dict(data.get("changes_since_release")),
+            format=data["format"],
+            characteristics=(PatientCharacteristics.from_dict(data["characteristics"])
+                             if data.get("characteristics") else None),
+            included_reports=tuple(CitedReport.from_dict(c) for c in data.get("included_reports", ())),
+            excluded_reports=tuple(CitedReport.from_dict(c) for c in data.get("excluded_reports", ())))

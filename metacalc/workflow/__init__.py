@@ -117,6 +117,6 @@ def review_config(folder: str = ".") -> dict[str, Any]:
         raise UserError([f"{path}:{key}: unknown setting (got {key}, expected one of: {', '.join(properties)})"
                          for key in unknown])
     config = {key: values.get(key, spec.get("default")) for key, spec in properties.items()}
-    for key in ("review", "sheets", "sources", "analyses", "outdir"):
+    for key in ("review", "sheets", "sources", "analyses", "outdir", "releases"):
         config[key] = os.path.normpath(os.path.join(folder, config[key]))
     return config

@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import copy_review
+from conftest import copy_review, edit_csv
 
 from metacalc.data.duplicate_checks import check_decisions, check_duplicate_of
 from metacalc.review.patient_duplicates import (
@@ -301,20 +301,6 @@ def test_pair_results_are_frozen():
 
 # ------------------------------------------------------------------ wired into validation, the run and the report
 
-def edit_csv(path, edit):
-    """Rewrite a CSV sheet with ``edit(rows)`` applied to its rows (dicts)."""
-    import csv
-
-    with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header, rows = reader.fieldnames, list(reader)
-    edit(rows)
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, header)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def undecide(sheets):
     """The bundled duplicate (seed004 of seed002) without its duplicate_of: an undecided likely pair."""
     def edit(rows):
@@ -387,4 +373,4 @@ def test_a_decided_pair_shows_as_decided_without_a_warning(tmp_path):
     html = " ".join(open(run_review(str(sheets), str(tmp_path / "analyses"), str(tmp_path / "out")),
                          encoding="utf-8").read().split())
     assert "These numbers may count a patient twice." not in html
-    assert "score 3.8, decided: same patient (Same patient as seed002" in html
+    assert "score 3.8, decided: same patient (Same patient as Anonymous (n.d.-a)" in html

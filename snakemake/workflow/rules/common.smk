@@ -32,6 +32,11 @@ def plan_files(path):
     return sorted(glob.glob(os.path.join(path, "*.yaml")) + glob.glob(os.path.join(path, "*.yml")))
 
 
+def release_files(path):
+    """The named versions as inputs (releases/NAME/release.json): a new release reruns analyse."""
+    return sorted(glob.glob(os.path.join(path, "*", "release.json")))
+
+
 def code_fingerprint():
     """Hash of the installed metacalc sources and of this workflow's files (in an editable install they are
     outside the package, in snakemake/workflow/): Snakemake does not see changes inside a package, so a change
