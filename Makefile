@@ -28,8 +28,10 @@ test: $(STAMP)
 check: $(STAMP)
 	$(BIN)/metacalc check
 
+# Every speed target side by side (engine vs metafor, workflow vs floor, scale series 1k/10k/100k), written to
+# benchmarks/bench_results.md; the scripts it runs also run alone (benchmarks/README.md).
 bench: $(STAMP)
-	$(BIN)/python benchmarks/workflow.py
+	$(BIN)/python benchmarks/bench.py
 
 clean:
 	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

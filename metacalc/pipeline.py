@@ -44,19 +44,22 @@ def analyse(dataset_json: str, plan_dir: str, outdir: str, *, sheets: str | None
     return AnalyseOutputs(written, drawn)
 
 
-def report(results_json: str, figures_dir: str, output: str, title: str | None = None) -> str:
-    """The ``metacalc report`` step: index.html from the results and the figures (no scientific stack)."""
+def report(results_json: str, figures_dir: str, output: str, title: str | None = None,
+           provenance_inline_max: int | None = None) -> str:
+    """The ``metacalc report`` step: index.html from the results and the figures (no scientific stack), and
+    provenance.csv beside it."""
     from metacalc.render.report import render_report
 
-    return render_report(results_json, figures_dir, output, title=title)
+    return render_report(results_json, figures_dir, output, title=title, provenance_inline_max=provenance_inline_max)
 
 
 def run_review(sheets: str, plan_dir: str, outdir: str, run: RunSettings = RunSettings(), title: str | None = None,
                figure_options: FigureOptions = FigureOptions(), jobs: int = 1, review_file: str | None = None,
                sources: str | None = None, releases: str | None = None) -> str:
-    """Both steps into ``outdir`` (dataset.json, tables/, figures/, index.html); returns index.html. ``sheets``
-    is a review folder or its sheets (the review file and sources beside them unless named); ``releases`` its
-    named versions, the latest of which the report's changes compare with (None: no comparison).
+    """Both steps into ``outdir`` (dataset.json, tables/, figures/, index.html, provenance.csv); returns
+    index.html. ``sheets`` is a review folder or its sheets (the review file and sources beside them unless
+    named); ``releases`` its named versions, the latest of which the report's changes compare with (None: no
+    comparison).
 
     Nothing is written when the inputs have problems (``UserError``, raised before any output).
     """

@@ -36,12 +36,16 @@ def register(subparsers: Any) -> None:
     report = subparsers.add_parser(
         "report", help="render the review report (one self-contained HTML file)",
         description="Render reports/index.html from results.json and the figures: inline SVG and CSS, no "
-        "JavaScript, nothing loaded from the network.",
+        "JavaScript, nothing loaded from the network; the provenance of every pooled number as provenance.csv "
+        "beside it.",
     )
     _results_arguments(report)
     report.add_argument("--figures", default="reports/figures", metavar="DIR")
     report.add_argument("--output", default="reports/index.html")
     report.add_argument("--title", default=None, help="title of the review (default: the review file's title)")
+    report.add_argument("--provenance-inline-max", type=int, default=None, metavar="ROWS",
+                        help="largest number of provenance rows shown inline in the report (beyond it, the report "
+                             "links to provenance.csv; default 5000)")
     report.set_defaults(handler=run_report)
 
     synthesize = subparsers.add_parser(
@@ -163,7 +167,8 @@ def run_figures(args: argparse.Namespace) -> int:
 def run_report(args: argparse.Namespace) -> int:
     from metacalc.pipeline import report
 
-    report(args.results, args.figures, args.output, title=args.title)
+    report(args.results, args.figures, args.output, title=args.title,
+           provenance_inline_max=args.provenance_inline_max)
     print(f"report written to {args.output}")
     return 0
 

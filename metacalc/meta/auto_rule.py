@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from metacalc.meta.population_average import population_average, population_average_interval
 
 # Thresholds (README.md of the coverage study gives the table rows each rests on).
 MIN_SERIES_FOR_T = 3         # case series (n > 1) from which the GLMM interval uses t on (series - 1) df
@@ -198,7 +197,8 @@ def branch_from_fit(series: ArrayLike, estimate: ArrayLike, se: ArrayLike, tau2:
     The coverage study sets ``runaway_tau2`` / ``uninformative_width`` to infinity to measure the rule without its
     two replacements.
     """
-    from metacalc.meta.population_average import critical_value
+    # imported here: the report reads RULE without the special functions (scipy) behind these
+    from metacalc.meta.population_average import critical_value, population_average, population_average_interval
 
     series_ = np.asarray(series, dtype=float)
     mu, error, variance = (np.asarray(v, dtype=float) for v in (estimate, se, tau2))

@@ -321,8 +321,11 @@ def _environment(review: Any) -> Any:
 
 
 def render_html(results: ReviewResults, figures: Figures, title: str | None = None,
-                omitted: Sequence[Mapping[str, Any]] = ()) -> str:
+                omitted: Sequence[Mapping[str, Any]] = (), provenance: Mapping[str, Any] | None = None) -> str:
+    """The report's HTML; ``provenance`` is what ``write_provenance`` returned (None: its summary, no file)."""
     import jinja2
+
+    from metacalc.render.provenance import provenance_rows, summary
 
     env = _environment(results.review)
     with open(os.path.join(TEMPLATE_DIR, "report.css"), encoding="utf-8") as handle:
@@ -330,17 +333,26 @@ def render_html(results: ReviewResults, figures: Figures, title: str | None = No
     context = build_context(results, figures, title)
     env.filters["label"] = context["labels"].of  # a row's id -> its label, for lists of ids (| map("label"))
     context["omitted_in"] = lambda section: [o for o in omitted if o.get("section") == section]
+    if provenance is None:
+        provenance = summary(*provenance_rows(results, TIMING_COLUMNS))
+    context["provenance"] = provenance
     context["css"] = jinja2.utils.markupsafe.Markup(css)
     for figure in figures.values():
         figure["html"] = jinja2.utils.markupsafe.Markup(figure["svg"])
     return env.get_template("report.html.j2").render(**context)
 
 
-def render_report(results_path: str, figures_dir: str, output: str, title: str | None = None) -> str:
-    """The report of ``results_path`` (results.json) and ``figures_dir`` written to ``output``; returns it."""
+def render_report(results_path: str, figures_dir: str, output: str, title: str | None = None,
+                  provenance_inline_max: int | None = None) -> str:
+    """The report of ``results_path`` (results.json) and ``figures_dir`` written to ``output``, with the
+    provenance of every pooled number as ``provenance.csv`` beside it (inline in the report too up to
+    ``provenance_inline_max`` rows, ``metacalc.render.provenance.INLINE_MAX`` by default); returns ``output``."""
+    from metacalc.render.provenance import FILE_NAME, INLINE_MAX, write_provenance
     from metacalc.review.results_io import read_results
 
     results = read_results(results_path)
     figures, omitted = read_figures(figures_dir)
-    write_atomic(output, render_html(results, figures, title=title, omitted=omitted))
+    provenance = write_provenance(results, os.path.join(os.path.dirname(output), FILE_NAME), TIMING_COLUMNS,
+                                  INLINE_MAX if provenance_inline_max is None else provenance_inline_max)
+    write_atomic(output, render_html(results, figures, title=title, omitted=omitted, provenance=provenance))
     return output

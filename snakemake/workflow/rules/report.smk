@@ -7,11 +7,13 @@ rule report:
         figures=rules.analyse.output.figures,
     output:
         html=f"{OUT}/index.html",
+        provenance=f"{OUT}/provenance.csv",
     message:
         "render the report"
     params:
         metacalc=METACALC,
         code=CODE,
+        inline_max=config["provenance_inline_max"],
     log:
         f"{OUT}/logs/report.log",
     threads: 1
@@ -20,5 +22,6 @@ rule report:
         runtime=10,
     shell:
         "{params.metacalc} report {input.tables:q}/results.json"
-        " --figures {input.figures:q} --output {output.html:q} > {log:q} 2>&1"
+        " --figures {input.figures:q} --output {output.html:q} --provenance-inline-max {params.inline_max}"
+        " > {log:q} 2>&1"
 
