@@ -9,7 +9,7 @@ from typing import Any
 from metacalc.render.sentences import mean_sentence, proportion_sentence
 from metacalc.review.document import ChangeLog
 from metacalc.review.results import ProportionGroup, TimeGroup
-from metacalc.review.words import level_label, num, pct, span
+from metacalc.review.words import ARM_PREFIXES, level_label, num, pct, span
 
 
 def estimate_text(group: Mapping[str, Any] | None, kind: str, level: float) -> str:
@@ -47,7 +47,9 @@ def change_view(changes: ChangeLog, level: float) -> dict[str, Any]:
                   "after": estimate_text(e.after, e.kind, level)} for e in changes.estimates]
     variants = [{"change": v, "before": headline_text(v.before, v.kind, level),
                  "after": headline_text(v.after, v.kind, level)} for v in changes.variants]
-    prisma = [c for c in changes.prisma if c.before != c.after]
+    # The two arms have boxes of the same name: each is said with its arm, as the report's PRISMA lists say it.
+    prisma = [{"label": next((prefix for arm, prefix in ARM_PREFIXES.items() if c.box.startswith(arm)), "")
+               + c.label, "before": c.before, "after": c.after} for c in changes.prisma if c.before != c.after]
     moved = [e for e, change in zip(estimates, changes.estimates) if change.changed]
     return {"log": changes, "estimates": estimates, "moved": moved,
             "variants": variants, "prisma_changed": prisma}
