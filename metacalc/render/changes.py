@@ -8,7 +8,7 @@ from typing import Any
 
 from metacalc.render.sentences import mean_sentence, proportion_sentence
 from metacalc.review.document import ChangeLog
-from metacalc.review.results import ProportionGroup, TimeGroup
+from metacalc.review.results import Headline, ProportionGroup, TimeGroup
 from metacalc.review.words import ARM_PREFIXES, level_label, num, pct, span
 
 
@@ -16,9 +16,13 @@ def estimate_text(group: Mapping[str, Any] | None, kind: str, level: float) -> s
     """A main group's estimate as the summary of findings says it; 'absent' when the group is not in the run."""
     if group is None:
         return "absent"
-    if kind == "proportion":
-        return proportion_sentence(ProportionGroup.from_dict(group, detail=False), level, with_method=False)
-    return mean_sentence(TimeGroup.from_dict(group, detail=False).summary, level)
+    try:
+        if kind == "proportion":
+            return proportion_sentence(ProportionGroup.from_dict(group, detail=False), level, with_method=False)
+        return mean_sentence(TimeGroup.from_dict(group, detail=False).summary, level)
+    except (KeyError, TypeError):  # a release written by another version of metacalc: its headline numbers
+        return headline_text(Headline.of_group(group, "proportion" if kind == "proportion" else "time").to_dict(),
+                             kind, level)
 
 
 def headline_text(headline: Mapping[str, Any] | None, kind: str, level: float) -> str:
