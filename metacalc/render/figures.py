@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from metacalc.files import write_atomic
 from metacalc.render.risk_of_bias import DEFAULT_PALETTE
 from metacalc.review.document import ReviewResults
+from metacalc.review.labels import RowNames
 from metacalc.review.results import AnalysisResult, ProportionGroup, Reference, TimeGroup
 from metacalc.review.results_io import dumps
 from metacalc.review.words import measure_short, onset_axis_label, slug
@@ -36,23 +37,24 @@ class FigureOptions:
     max_rows: int = MAX_PLOT_ROWS
 
 
-def _reference_label(reference: Reference, review: Review) -> str:
+def _reference_label(reference: Reference, review: Review, names: RowNames) -> str:
     """Who published the figure, for which population, and what it measures (onset or diagnosis)."""
-    population = f", {reference.population}" if reference.population else ""
+    population = f", {names.text(reference.population)}" if reference.population else ""
     return f"{reference.label}{population} ({measure_short(reference.outcome, review)})"
 
 
-def _reference_lines(analysis: AnalysisResult, review: Review) -> list[dict[str, Any]]:
-    return [{"value": reference.mean, "label": f"{_reference_label(reference, review)}: {reference.mean:g} y"}
+def _reference_lines(analysis: AnalysisResult, review: Review, names: RowNames) -> list[dict[str, Any]]:
+    return [{"value": reference.mean, "label": f"{_reference_label(reference, review, names)}: {reference.mean:g} y"}
             for reference in analysis.references]
 
 
-def _onset_inputs(analysis: AnalysisResult, review: Review) -> tuple[list[Entry], list[Entry]]:
-    """Patients, group summaries and published figures in the shape of ``metacalc.render.onset.onset_plot``."""
+def _onset_inputs(analysis: AnalysisResult, review: Review, names: RowNames) -> tuple[list[Entry], list[Entry]]:
+    """Patients (by their labels, 'Tristano 2006, patient 1'), group summaries and published figures in the shape
+    of ``metacalc.render.onset.onset_plot``."""
     groups = [g for g in analysis.groups if isinstance(g, TimeGroup)]
     overall, subgroups = groups[0], groups[1:]
     group_of = {patient.patient_id: group.group for group in subgroups for patient in group.contributors}
-    patients = [{"label": f"{p.label} ({p.patient_id})", "years": p.value, "group": group_of.get(p.patient_id)}
+    patients = [{"label": names.of(p.patient_id), "years": p.value, "group": group_of.get(p.patient_id)}
                 for p in overall.contributors]
     summaries = []
     for group in groups:
@@ -74,7 +76,7 @@ def _onset_inputs(analysis: AnalysisResult, review: Review) -> tuple[list[Entry]
                           "ci_lower": overall.pooled.ci_lower, "ci_upper": overall.pooled.ci_upper, "n": None,
                           "kind": "pooled"})
     for reference in analysis.references:
-        summaries.append({"label": f"{_reference_label(reference, review)}, published", "estimate": reference.mean,
+        summaries.append({"label": f"{_reference_label(reference, review, names)}, published", "estimate": reference.mean,
                           "ci_lower": None, "ci_upper": None, "n": reference.n, "kind": "published"})
     return patients, summaries
 
@@ -111,7 +113,8 @@ def render_figures(results: ReviewResults, outdir: str, options: FigureOptions =
     use_reproducible_backend()
     os.makedirs(outdir, exist_ok=True)
     manifest = _Manifest(outdir, options)
-    write_prisma_svg(os.path.join(outdir, "prisma.svg"), results.prisma.counts())
+    names = RowNames(results)
+    write_prisma_svg(os.path.join(outdir, "prisma.svg"), results.prisma.relabelled(names.text).counts())
     manifest.figures.append({"id": "prisma", "file": "prisma.svg", "section": "prisma",
                              "caption": "PRISMA 2020 flow diagram, counted from the records log."})
     _risk_of_bias(results, manifest)
@@ -120,7 +123,7 @@ def render_figures(results: ReviewResults, outdir: str, options: FigureOptions =
             _response(analysis, manifest)
             _cumulative(analysis, manifest)
         else:
-            _onset(analysis, manifest, results.review)
+            _onset(analysis, manifest, results.review, names)
     write_atomic(os.path.join(outdir, "figures.json"), dumps({"figures": manifest.figures,
                                                               "omitted": manifest.omitted}))
     return manifest.figures
@@ -187,25 +190,25 @@ def _cumulative(analysis: AnalysisResult, manifest: _Manifest) -> None:
                               "of publication year.")
 
 
-def _onset(analysis: AnalysisResult, manifest: _Manifest, review: Review) -> None:
+def _onset(analysis: AnalysisResult, manifest: _Manifest, review: Review, names: RowNames) -> None:
     from metacalc.render.forest import forest_plot
     from metacalc.render.onset import onset_plot
 
-    patients, summaries = _onset_inputs(analysis, review)
+    patients, summaries = _onset_inputs(analysis, review, names)
     if len(patients) > manifest.options.max_rows:
         manifest.omit(f"onset-{slug(analysis.id)}-patients", section="onset", analysis=analysis.id,
                       reason=f"one row per patient not drawn: {len(patients)} patients (more than "
                              f"{manifest.options.max_rows}); the figure shows the group summaries")
         patients = []
     if patients or summaries:
-        manifest.save(onset_plot(patients, summaries, _reference_lines(analysis, review), analysis.title,
+        manifest.save(onset_plot(patients, summaries, _reference_lines(analysis, review, names), analysis.title,
                                  xlabel=onset_axis_label(review)),
                       f"onset-{slug(analysis.id)}", section="onset", analysis=analysis.id, group=None,
                       caption=f"{analysis.title}: each patient, group medians and published figures.")
     overall = analysis.groups[0]
     if isinstance(overall, TimeGroup) and overall.pooled:
         manifest.save(forest_plot(overall.pooled, f"{analysis.title}: pooled with case series",
-                                  reference_lines=_reference_lines(analysis, review)),
+                                  reference_lines=_reference_lines(analysis, review, names)),
                       f"forest-{slug(analysis.id)}", section="onset", analysis=analysis.id, group="all patients",
                       caption="Case reports combined as one study and pooled with series (random effects).")
 

@@ -23,6 +23,7 @@ from metacalc.render.sentences import closest_reference, comparison_line, mean_s
 from metacalc.render.sentences import proportion_sentence
 from metacalc.render.changes import change_view
 from metacalc.review.document import ReviewResults
+from metacalc.review.labels import RowNames
 from metacalc.review.onset import LATER_MEASURE
 from metacalc.review.results import ProportionGroup, TimeGroup
 from metacalc.review.words import (
@@ -238,6 +239,7 @@ def build_context(results: ReviewResults, figures: Figures, title: str | None = 
     review = results.review
     studies = sorted(results.studies, key=lambda s: (s.get("year") or 0, s["study_id"]))
     excluded = list(results.excluded_rows)
+    names = RowNames(results)
 
     def figures_in(section: str) -> list[dict[str, Any]]:
         return [f for f in figures.values() if f.get("section") == section]
@@ -278,11 +280,14 @@ def build_context(results: ReviewResults, figures: Figures, title: str | None = 
         "duplicates": results.duplicate_screen,
         "study_label": {s["study_id"]: s["label"] for s in results.studies},
         "duplicate_differences": results.duplicate_differences,
-        "prisma": results.prisma,
+        "prisma": results.prisma.relabelled(names.text),
         "warnings": results.dataset_warnings,
         "slug": slug,
         "arm_of": _arm_of,
         "timing_columns": TIMING_COLUMNS,
+        "labels": names,
+        "counted_once": {c.patient_id: c for c in (results.characteristics.counted_once
+                                                     if results.characteristics else ())},
     }
 
 
@@ -323,6 +328,7 @@ def render_html(results: ReviewResults, figures: Figures, title: str | None = No
     with open(os.path.join(TEMPLATE_DIR, "report.css"), encoding="utf-8") as handle:
         css = handle.read()
     context = build_context(results, figures, title)
+    env.filters["label"] = context["labels"].of  # a row's id -> its label, for lists of ids (| map("label"))
     context["omitted_in"] = lambda section: [o for o in omitted if o.get("section") == section]
     context["css"] = jinja2.utils.markupsafe.Markup(css)
     for figure in figures.values():

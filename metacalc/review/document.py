@@ -7,8 +7,8 @@ Figures and the report read these records and nothing else: never the dataset, n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from metacalc.data.prisma_flow import PrismaCounts
@@ -303,6 +303,12 @@ class PrismaResult:
                    {box_id: tuple(RecordEntry(**entry) for entry in entries) for box_id, entries in behind.items()},
                    counts.layout())
 
+    def relabelled(self, rename: Callable[[str], str]) -> PrismaResult:
+        """The same counts with every box's label passed through ``rename`` (the report's names of the review's
+        rows: 'reference list of tristano2006' reads 'reference list of Tristano 2006')."""
+        return PrismaResult(tuple(replace(box, label=rename(box.label)) for box in self.boxes),
+                            self.records_behind_boxes, self.layout)
+
     def counts(self) -> PrismaCounts:
         """The counts again, to draw the diagram."""
         return PrismaCounts.from_json({box.box_id: box.to_dict() for box in self.boxes}, dict(self.layout))
@@ -382,6 +388,68 @@ class Unappraised(_Flat):
 
 
 @dataclass(frozen=True)
+class PatientCharacteristic:
+    """One characteristic of Table 1: categories with their counts ("count"), or the median and range of a number
+    ("median"); ``reported`` patients state it, ``not_reported`` do not (percentages are of the reported)."""
+
+    column: str
+    heading: str
+    kind: str
+    reported: int
+    not_reported: int
+    categories: tuple[tuple[str, int], ...] = ()
+    median: float | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def to_dict(self) -> JSON:
+        return {**self.__dict__, "categories": [list(c) for c in self.categories]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PatientCharacteristic:
+        return cls(**{**data, "categories": tuple((c[0], c[1]) for c in data["categories"])})
+
+
+@dataclass(frozen=True)
+class CountedOnce(_Flat):
+    """A patient of a duplicate report, left out of Table 1 because it is the patient of another report."""
+
+    patient_id: str
+    label: str
+    same_as: str  # the counted patient ('' when the reports' patients could not be paired)
+    same_as_label: str  # its label (or the primary report's, when not paired)
+
+
+@dataclass(frozen=True)
+class PatientCharacteristics:
+    """Table 1: the included patients (each counted once), the reports they come from, their characteristics."""
+
+    patients: int
+    reports: int
+    rows: tuple[PatientCharacteristic, ...]
+    counted_once: tuple[CountedOnce, ...]
+
+    def to_dict(self) -> JSON:
+        return {key: _plain(value) for key, value in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PatientCharacteristics:
+        return cls(data["patients"], data["reports"], tuple(PatientCharacteristic.from_dict(r) for r in data["rows"]),
+                   tuple(CountedOnce.from_dict(c) for c in data["counted_once"]))
+
+
+@dataclass(frozen=True)
+class CitedReport(_Flat):
+    """An entry of the reference list: an included report (its label and citation), or a full text excluded at
+    eligibility (its citation from the records log and the reason)."""
+
+    row_id: str  # study_id, or the record_id of an excluded full text
+    label: str
+    citation: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ReviewResults:
     """Everything a run of the analysis plan found; results.json is its ``to_dict()``. ``review`` is the review
     file the data were validated with: the report's words (condition, clock, fields, response categories)."""
@@ -405,6 +473,9 @@ class ReviewResults:
     unappraised: tuple[Unappraised, ...] = ()
     changes_since_release: ChangeLog = ChangeLog(None)
     format: int = RESULTS_FORMAT
+    characteristics: PatientCharacteristics | None = None  # Table 1
+    included_reports: tuple[CitedReport, ...] = ()  # the reference list
+    excluded_reports: tuple[CitedReport, ...] = ()  # full texts excluded at eligibility, with reasons
 
     def to_dict(self) -> JSON:
         rows = ("studies", "patients", "treatments")  # already JSON rows: listed, not copied (large reviews)
@@ -429,4 +500,8 @@ class ReviewResults:
             dataset_warnings=tuple(data.get("dataset_warnings", ())),
             unappraised=tuple(Unappraised.from_dict(u) for u in data["unappraised"]),
             changes_since_release=ChangeLog.from_dict(data.get("changes_since_release")),
-            format=data["format"])
+            format=data["format"],
+            characteristics=(PatientCharacteristics.from_dict(data["characteristics"])
+                             if data.get("characteristics") else None),
+            included_reports=tuple(CitedReport.from_dict(c) for c in data.get("included_reports", ())),
+            excluded_reports=tuple(CitedReport.from_dict(c) for c in data.get("excluded_reports", ())))

@@ -84,7 +84,8 @@ def duplicate_differences(review: ReviewTables) -> list[DuplicatePair]:
         originals = sorted(by_study.get(primary, []), key=lambda p: p["patient_id"])
         not_paired, pairs = None, []
         if len(duplicates) != len(originals):
-            not_paired = (f"{len(originals)} patient(s) in {primary} and {len(duplicates)} in {study['study_id']}: "
+            not_paired = (f"{len(originals)} patient(s) in {review.label_of(primary)} and {len(duplicates)} in "
+                          f"{review.label_of(study['study_id'])}: "
                           "patients cannot be paired automatically")
         else:
             pairs = [_patient_pair(original, duplicate, columns, courses)

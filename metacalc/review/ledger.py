@@ -62,7 +62,7 @@ def _unused_reason(review: ReviewTables, table: str, record: Mapping[str, object
     """Why a row that no analysis named is not used."""
     if table == "studies":
         duplicate = review.duplicate_of(row_id)
-        return f"duplicate report of {duplicate}" if duplicate else "no patient or figure of this report is analysed"
+        return f"duplicate report of {review.label_of(duplicate)}" if duplicate else "no patient or figure of this report is analysed"
     if table == "patients":
         return "no therapy course or time value of this patient is used by any analysis"
     if table == "aggregates":

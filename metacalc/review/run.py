@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from metacalc.data.prisma_flow import flow_counts, records_behind_boxes
 from metacalc.review.appraisal import appraisal_results
 from metacalc.review.changes import changes_since
+from metacalc.review.characteristics import patient_characteristics, reference_list
 from metacalc.review.document import DuplicateScreen, PrismaResult, ReviewResults, Unappraised
 from metacalc.review.duplicates import duplicate_differences, duplicate_screen, undecided_pairs
 from metacalc.review.ledger import RowsOfAnalysis, ledger, provenance_quotes
@@ -143,15 +144,20 @@ def analyse_tables(review: ReviewTables, analyses: Sequence[Analysis], run: RunS
     excluded, counts = ledger(review, rows)
     variant_groups = [g for a in results for v in a.sensitivity for g in v.groups]
     flow = flow_counts(review.records, review.studies)
+    pairs = tuple(duplicate_differences(review))
+    included, excluded_reports = reference_list(review)
     return ReviewResults(
         review=review.review,
         settings=run.to_dict(), software=software_versions(), high_risk_studies=tuple(review.high_risk),
         studies=tuple({**s, "label": review.label[s["study_id"]]} for s in review.studies),
-        patients=tuple(review.patients), treatments=tuple(review.treatments), analyses=tuple(results),
+        patients=tuple({**p, "label": review.patient_label[p["patient_id"]]} for p in review.patients),
+        treatments=tuple(review.treatments), analyses=tuple(results),
         quotes={key: tuple(quotes) for key, quotes in provenance_quotes(review, rows, variant_groups).items()},
         excluded_rows=tuple(excluded), row_counts=counts,
         duplicate_screen=screen if screen is not None else duplicate_screen(review),
-        duplicate_differences=tuple(duplicate_differences(review)),
+        duplicate_differences=pairs,
+        characteristics=patient_characteristics(review, (p for pair in pairs for p in pair.patients)),
+        included_reports=included, excluded_reports=excluded_reports,
         prisma=PrismaResult.of(flow, records_behind_boxes(flow, review.records)),
         appraisal=tuple(appraisal_results(review)), dataset_warnings=tuple(warnings),
         unappraised=tuple(Unappraised(study, review.label_of(study), missing) for study, missing in review.unappraised))

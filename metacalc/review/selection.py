@@ -36,7 +36,8 @@ def study_reason(review: ReviewTables, settings: Settings, study_id: str) -> str
     """Why a whole report is left out: a duplicate counted once, or a report at high (or unknown) risk of bias."""
     duplicate = review.duplicate_of(study_id)
     if duplicate and settings.duplicates == "once":
-        return f"duplicate report of {duplicate} (its patient is counted once, from {duplicate})"
+        primary = review.label_of(duplicate)
+        return f"duplicate report of {primary} (its patient is counted once, from {primary})"
     if settings.exclude_high_risk and study_id in review.high_risk_set:
         return "report at high risk of bias"
     if settings.exclude_high_risk and study_id not in review.judged_set:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from metacalc.data.cells import as_number, as_text
+from metacalc.data.cells import as_text
+from metacalc.review.labels import patient_labels, study_labels
 
 if TYPE_CHECKING:
     from metacalc.data.dataset import Dataset
@@ -15,13 +16,6 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 ANALYSED_TABLES = ("studies", "patients", "treatments", "aggregates", "quotes", "records", "appraisal",
                    "appraisal_overall", "duplicate_decisions")
-
-
-def study_label(study: Mapping[str, Any]) -> str:
-    """'Pérez Pampín 2011' style label of a study record."""
-    author = as_text(study.get("first_author")) or as_text(study.get("study_id"))
-    year = as_number(study.get("year"))
-    return f"{author} {year}" if year is not None else author
 
 
 class ReviewTables:
@@ -52,7 +46,8 @@ class ReviewTables:
         self.duplicate_decisions = rows("duplicate_decisions")
         self.study = {s["study_id"]: s for s in self.studies}
         self.patient = {p["patient_id"]: p for p in self.patients}
-        self.label = {sid: study_label(s) for sid, s in self.study.items()}
+        self.label = study_labels(self.studies)  # study_id -> 'Pérez Pampín 2003'
+        self.patient_label = patient_labels(self.patients, self.label)  # -> 'Pérez Pampín 2003, patient 1'
         self.quotes_of: dict[tuple[str, str], list[Row]] = {}
         for quote in self.quotes:
             self.quotes_of.setdefault((quote["table"], quote["row_id"]), []).append(quote)
@@ -71,6 +66,10 @@ class ReviewTables:
     def label_of(self, study_id: str) -> str:
         """The report's label ('Pérez Pampín 2011'); its id when the study is unknown."""
         return self.label.get(study_id) or study_id
+
+    def patient_label_of(self, patient_id: str) -> str:
+        """The patient's label ('Pérez Pampín 2011, patient 1'); its id when the patient is unknown."""
+        return self.patient_label.get(patient_id) or patient_id
 
     def heading(self, column: str) -> str:
         """How the report names a patients column: a review field's label, else the name spaced."""

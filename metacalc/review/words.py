@@ -168,6 +168,7 @@ SECTIONS = (
     ("onset", "Time to onset"),  # titled from the review's clock by sections()
     ("sensitivity", "Sensitivity analyses"),
     ("methods", "Methods"),
+    ("references", "References of the included and excluded reports"),
     ("provenance", "Provenance"),
     ("excluded-rows", "Rows not used"),
     ("checklist", "PRISMA 2020 checklist"),

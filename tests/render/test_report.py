@@ -136,13 +136,13 @@ def test_report_sections_methods_and_provenance(bundled_report):
     # the reviewer's four findings, each computed from the data
     assert "Closer to 9.8 than to 21.5 years" in text_only
     assert "too few patients" in text_only
-    assert ("Lower bound: Balin SJ 2012: partial responses only; complete responses not reported, so any response "
+    assert ("Lower bound: Balin 2012: partial responses only; complete responses not reported, so any response "
             "≥ 9/17") in text_only
     assert text_only.count("Where the duplicate reports differ") == 1
     assert text_only.count("Duplicate reports counted once: where they differ") == 1
     assert "<td>lupus panniculitis</td><td>blank</td><td>yes</td><td>only in the duplicate report</td>" in text_only
     assert "Diltiazem: cumulative meta-analysis by year of publication" in text_only
-    assert "Reports with no year of publication come last: Pérez Pampín E, seed002." in text_only
+    assert "Reports with no year of publication come last: Pérez Pampín (n.d.), Anonymous (n.d.-a)." in text_only
     # every row not used is listed with its reason
     for row in results["excluded_rows"]:
         assert f"<code>{row['row_id']}</code>" in html

@@ -160,7 +160,7 @@ def test_sensitivity_variants_change_what_they_name(results):
 def test_every_row_is_used_or_listed_with_its_reason(results):
     reasons = {(r["table"], r["row_id"]): r["reason"] for r in results["excluded_rows"]}
     assert reasons[("treatments", "b_t2")] == "per_drug: response not reported"
-    assert reasons[("treatments", "c4_t1")].startswith("per_drug: duplicate report of c2003")
+    assert reasons[("treatments", "c4_t1")].startswith("per_drug: duplicate report of Gamma 2003")
     # c2004's patient is counted once (from c2003), but the report is used for the literature figure it quotes
     assert ("studies", "c2004") not in reasons and ("patients", "c4_p1") in reasons
     assert "c2004" in results["analyses"][1]["used"]["studies"]
@@ -285,7 +285,7 @@ def test_duplicate_reports_list_the_facts_they_differ_on(results):
     more = dataset()
     more.patients = pd.concat([PATIENTS, PATIENTS.iloc[[3]].assign(patient_id="c4_p2")], ignore_index=True)
     (pair,) = run_plan(more, [ONSET], RunSettings())["duplicate_differences"]
-    assert pair["patients"] == [] and pair["not_paired"].startswith("1 patient(s) in c2003 and 2 in c2004")
+    assert pair["patients"] == [] and pair["not_paired"].startswith("1 patient(s) in Gamma 2003 and 2 in Gamma 2004")
 
 
 def test_cumulative_meta_analysis_adds_reports_by_year_with_undated_last():
@@ -295,7 +295,7 @@ def test_cumulative_meta_analysis_adds_reports_by_year_with_undated_last():
     undated.studies = STUDIES.assign(year=[None, 2002, 2003, 2004, 2012])
     (diltiazem,) = run_plan(undated, [PER_DRUG], RunSettings())["analyses"][0]["groups"]
     cumulative = diltiazem["cumulative"]
-    assert cumulative["without_year"] == ["Alpha"]
+    assert cumulative["without_year"] == ["Alpha (n.d.)"]
     steps = cumulative["steps"]
     assert [(s["study_id"], s["year"], s["events"], s["total"]) for s in steps] == [
         ("b2002", 2002, 1, 1), ("c2003", 2003, 1, 2), ("a2001", None, 2, 3)]

@@ -373,7 +373,7 @@ def test_a_decided_pair_shows_as_decided_without_a_warning(tmp_path):
     html = " ".join(open(run_review(str(sheets), str(tmp_path / "analyses"), str(tmp_path / "out")),
                          encoding="utf-8").read().split())
     assert "These numbers may count a patient twice." not in html
-    assert "score 3.8, decided: same patient (Same patient as seed002" in html
+    assert "score 3.8, decided: same patient (Same patient as Anonymous (n.d.-a)" in html
 
 
 def test_a_large_screen_shows_the_first_pairs_undecided_first_and_writes_every_pair(tmp_path):

@@ -51,7 +51,7 @@ def test_new_reports_patients_counts_and_moved_estimates(document):
     variant_row = release["analyses"][0]["sensitivity"][0]["rows"][0]
     variant_row["variant"]["events"] += 1
     log = changes_since(release, results_of(document))
-    assert [(r.id, r.label) for r in log.reports_added] == [("costasousa2021", "Costa Sousa F 2021")]
+    assert [(r.id, r.label) for r in log.reports_added] == [("costasousa2021", "Costa Sousa 2021")]
     assert [p.id for p in log.patients_added] == ["costasousa2021_p1"]
     assert [(p.id, p.label) for p in log.patients_removed] == [("gone_p1", "Gone 1999")]
     (moved,) = [c for c in log.prisma if c.before != c.after]
