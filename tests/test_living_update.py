@@ -121,8 +121,8 @@ def test_a_whole_update_against_the_previous_named_version(tmp_path, capsys, mon
     text = " ".join(Path(html).read_text(encoding="utf-8").split())
     changes = text[text.index('<section id="changes">'):text.index('id="duplicate-patients"')]
     assert "<h2>Changes since version v1</h2>" in changes
-    assert "New reports (1): Lindqvist M 2026 (<code>lindqvist2026</code>)" in changes
-    assert "New patients (1): Lindqvist M 2026 (<code>lindqvist2026_p1</code>)" in changes
+    assert "New reports (1): Lindqvist 2026 (<code>lindqvist2026</code>)" in changes
+    assert "New patients (1): Lindqvist 2026 (<code>lindqvist2026_p1</code>)" in changes
     assert "Removed" not in changes
     # PRISMA before -> after: the databases arm now holds the two imported records, one removed as a duplicate
     prisma = changes[changes.index('class="changes-prisma"'):]
