@@ -8,17 +8,21 @@ from typing import Any
 
 from metacalc.render.sentences import mean_sentence, proportion_sentence
 from metacalc.review.document import ChangeLog
-from metacalc.review.results import ProportionGroup, TimeGroup
-from metacalc.review.words import level_label, num, pct, span
+from metacalc.review.results import Headline, ProportionGroup, TimeGroup
+from metacalc.review.words import ARM_PREFIXES, level_label, num, pct, span
 
 
 def estimate_text(group: Mapping[str, Any] | None, kind: str, level: float) -> str:
     """A main group's estimate as the summary of findings says it; 'absent' when the group is not in the run."""
     if group is None:
         return "absent"
-    if kind == "proportion":
-        return proportion_sentence(ProportionGroup.from_dict(group, detail=False), level, with_method=False)
-    return mean_sentence(TimeGroup.from_dict(group, detail=False).summary, level)
+    try:
+        if kind == "proportion":
+            return proportion_sentence(ProportionGroup.from_dict(group, detail=False), level, with_method=False)
+        return mean_sentence(TimeGroup.from_dict(group, detail=False).summary, level)
+    except (KeyError, TypeError):  # a release written by another version of metacalc: its headline numbers
+        return headline_text(Headline.of_group(group, "proportion" if kind == "proportion" else "time").to_dict(),
+                             kind, level)
 
 
 def headline_text(headline: Mapping[str, Any] | None, kind: str, level: float) -> str:
@@ -47,7 +51,9 @@ def change_view(changes: ChangeLog, level: float) -> dict[str, Any]:
                   "after": estimate_text(e.after, e.kind, level)} for e in changes.estimates]
     variants = [{"change": v, "before": headline_text(v.before, v.kind, level),
                  "after": headline_text(v.after, v.kind, level)} for v in changes.variants]
-    prisma = [c for c in changes.prisma if c.before != c.after]
+    # The two arms have boxes of the same name: each is said with its arm, as the report's PRISMA lists say it.
+    prisma = [{"label": next((prefix for arm, prefix in ARM_PREFIXES.items() if c.box.startswith(arm)), "")
+               + c.label, "before": c.before, "after": c.after} for c in changes.prisma if c.before != c.after]
     moved = [e for e, change in zip(estimates, changes.estimates) if change.changed]
     return {"log": changes, "estimates": estimates, "moved": moved,
             "variants": variants, "prisma_changed": prisma}

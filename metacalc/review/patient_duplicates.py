@@ -68,6 +68,7 @@ MENTIONED = 0.7         # a report names a given therapy of the patient
 SHARED_AUTHOR = 0.6     # duplicate publications that share an author
 NO_SHARED = 0.9         # pairs of different patients that share neither an author nor a passage
 WORDING = ((0.4, 0.9), (0.3, 0.08), (0.15, 0.015), (0.15, 0.005))  # (P | same, P | different) for 0..3+
+BLOCK_ROWS = 128        # patients whose pairs with every later patient the bound takes at once (memory: 128 x n)
 SHINGLE = 5             # words in a passage (4-word ones such as "the trunk and extremities" are common phrasing)
 
 
@@ -440,7 +441,7 @@ class DuplicateScorer:
         return decided
 
     def _above_bound(self, threshold):
-        """Pairs (i, j) whose score could reach ``threshold``, row by row with numpy: sex, country, age, years to
+        """Pairs (i, j) whose score could reach ``threshold``, in blocks of rows with numpy: sex, country, age, years to
         onset and the drugs named exactly; doses and responses of shared drugs, shared authors and shared
         wording at the most they could add (nothing for a pair that shares no author or passage)."""
         n = len(self.patients)
@@ -470,26 +471,32 @@ class DuplicateScorer:
         wording = self._partners_by_wording()
         same, different = WORDING[-1]
         word_cap = math.log10(same / different)
+        study = np.unique(study, return_inverse=True)[1]
+        named_f = named.astype(float)
+        # per drug named by row i and by j: both named, minus the two "named by one only" in one_sum
+        row_weights = named_f * (both - 2 * one) + course_cap
         out: list[tuple[int, int]] = []
-        for i in range(n - 1):
-            j = np.arange(i + 1, n)
-            gap = np.where(np.isnan(presented[i]) | np.isnan(presented[j]), published[j] - published[i],
-                           presented[j] - presented[i])
-            bound = interval_weight(age[j] - age[i], gap, ~np.isnan(gap), self.sd["age"], DISAGREE["age"],
+        # Blocks of rows against every later patient at once: numpy on blocks, not a Python loop per patient.
+        for start in range(0, n - 1, BLOCK_ROWS):
+            rows = np.arange(start, min(start + BLOCK_ROWS, n - 1))
+            j = np.arange(start + 1, n)
+            first, second = rows[:, None], j[None, :]
+            gap = np.where(np.isnan(presented[first]) | np.isnan(presented[second]),
+                           published[second] - published[first], presented[second] - presented[first])
+            bound = interval_weight(age[second] - age[first], gap, ~np.isnan(gap), self.sd["age"], DISAGREE["age"],
                                     AGE_GAP_KNOWN, AGE_GAP_UNKNOWN)
-            bound = bound + interval_weight(onset[j] - onset[i], 0.0, True, self.sd["years to onset"],
-                                            DISAGREE["years to onset"], ONSET, ONSET)
-            bound = bound + sex_table[sex_codes[i], sex_codes[j]] + country_table[country_codes[i], country_codes[j]]
-            if treated[i]:
-                mine = np.flatnonzero(named[i])
-                shared = named[j][:, mine]
-                drug_part = shared @ both[mine] + one_sum[i] + one_sum[j] - 2 * (shared @ one[mine])
-                drug_part = drug_part + shared @ course_cap[i, mine]
-                bound = bound + np.where(treated[j], drug_part, 0.0)
-            bound = bound + np.where(np.isin(j, authors.get(i, ())), author_cap[i], 0.0)
-            bound = bound + np.where(np.isin(j, wording.get(i, ())), word_cap, 0.0)
-            hits = j[(bound >= threshold - 1e-9) & (study[j] != study[i])]
-            out.extend((i, int(k)) for k in hits)
+            bound += interval_weight(onset[second] - onset[first], 0.0, True, self.sd["years to onset"],
+                                     DISAGREE["years to onset"], ONSET, ONSET)
+            bound += sex_table[sex_codes[first], sex_codes[second]] + country_table[country_codes[first],
+                                                                                  country_codes[second]]
+            drug_part = row_weights[rows] @ named_f[j].T + one_sum[rows][:, None] + one_sum[j][None, :]
+            bound += np.where(treated[rows][:, None] & treated[j][None, :], drug_part, 0.0)
+            for r, i in enumerate(rows):
+                for partners, gain in ((authors.get(i), author_cap[i]), (wording.get(i), word_cap)):
+                    if partners is not None and len(partners):
+                        bound[r, partners - (start + 1)] += gain
+            hits = np.argwhere((second > first) & (bound >= threshold - 1e-9) & (study[second] != study[first]))
+            out.extend((int(rows[a]), int(j[b])) for a, b in hits)
         return out
 
     def _table(self, component, values, counts):

@@ -1,5 +1,5 @@
 """Results on disk: results.json (the typed results' JSON form), one CSV per analysis, the cumulative and
-comparison tables and excluded_rows.csv. Written atomically; the same results give the same bytes."""
+comparison tables, excluded_rows.csv and duplicate_pairs.csv (possible duplicate patients and their decisions). Written atomically; the same results give the same bytes."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ COMPARISON_COLUMNS = (
     "mean", "difference", "method", "ci_lower", "ci_upper", "pvalue", "note",
 )
 EXCLUDED_COLUMNS = ("table", "row_id", "study_id", "reason")
+DUPLICATE_COLUMNS = ("patient", "study", "other_patient", "other_study", "score", "threshold", "decision", "reasons")
 
 
 def dumps(document: Mapping[str, Any]) -> str:
@@ -119,7 +120,7 @@ def _comparison_rows(analysis: AnalysisResult) -> list[dict[str, Any]]:
 
 
 def write_results(results: ReviewResults, outdir: str) -> list[str]:
-    """Write results.json, one CSV per analysis, the comparisons and excluded_rows.csv (atomically); returns
+    """Write results.json, one CSV per analysis, the comparisons, excluded_rows.csv and duplicate_pairs.csv (atomically); returns
     the paths written."""
     written = []
 
@@ -136,5 +137,9 @@ def write_results(results: ReviewResults, outdir: str) -> list[str]:
         else:
             write(f"{analysis.id}_comparisons.csv", csv_text(_comparison_rows(analysis), COMPARISON_COLUMNS))
     write("excluded_rows.csv", csv_text((row.to_dict() for row in results.excluded_rows), EXCLUDED_COLUMNS))
+    pairs = ({"patient": p.first, "study": p.first_study, "other_patient": p.second, "other_study": p.second_study,
+              "score": p.score, "threshold": p.threshold, "decision": p.decision, "reasons": p.reasons}
+             for p in results.duplicate_screen.pairs)
+    write("duplicate_pairs.csv", csv_text(pairs, DUPLICATE_COLUMNS))
     write("results.json", dumps(results.to_dict()))
     return written

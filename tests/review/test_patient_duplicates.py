@@ -376,3 +376,24 @@ def test_a_decided_pair_shows_as_decided_without_a_warning(tmp_path):
                          encoding="utf-8").read().split())
     assert "These numbers may count a patient twice." not in html
     assert "score 3.8, decided: same patient (Same patient as Anonymous (n.d.-a)" in html
+
+
+def test_a_large_screen_shows_the_first_pairs_undecided_first_and_writes_every_pair(tmp_path):
+    from metacalc.render.report import render_html
+    from metacalc.review.document import DuplicateScreen, ScoredPair
+    from metacalc.review.results_io import read_results, write_results
+
+    results = read_results(GOLDEN.parent.parent / "expected" / "tables" / "results.json")
+    pairs = [ScoredPair(f"p{k:02d}a", f"p{k:02d}b", "seed002", "seed004", 5.0 - k / 100, 2.0,
+                        decision=DIFFERENT if k < 5 else UNDECIDED, reasons="checked" if k < 5 else "")
+             for k in range(65)]
+    many = dataclasses.replace(results, duplicate_screen=DuplicateScreen(2.0, tuple(pairs), 1000))
+    html = " ".join(render_html(many, {}).split())
+    assert "65 pairs are listed (60 undecided): the first 50 below" in html
+    assert html.count('<table class="duplicate-pair"') == 50
+    assert 'id="pair-p05a-p05b"' in html and 'id="pair-p00a-p00b"' not in html  # undecided first
+    assert "and 50 more." in html[html.index('id="duplicates-undecided"'):]
+    written = write_results(many, str(tmp_path))
+    lines = (tmp_path / "duplicate_pairs.csv").read_text(encoding="utf-8").splitlines()
+    assert str(tmp_path / "duplicate_pairs.csv") in written and len(lines) == 66
+    assert lines[1] == "p00a,seed002,p00b,seed004,5,2,not the same patient,checked"

@@ -120,3 +120,17 @@ def test_the_report_compares_with_the_latest_release(tmp_path):
     assert "The inputs are those of the version (same hash)." in text
     assert "No report or patient was added or removed." in text
     assert "0 of 13 main estimate(s) moved." in text
+
+
+def test_a_release_of_another_version_is_still_worded(document):
+    from metacalc.render.changes import change_view
+
+    release = release_of(document)
+    for analysis in release["analyses"]:
+        for group in analysis["groups"]:
+            group.pop("method_requested", None)  # as if written before the field existed
+            group.pop("not_pooled", None)
+    view = change_view(changes_since(release, results_of(document)), 0.95)
+    diltiazem = next(e for e in view["estimates"] if e["change"].group == "diltiazem")
+    assert diltiazem["before"] == "1/4 (25.0%, 95% CI 0.6% to 80.6%)"
+    assert diltiazem["after"] == "1 of 4 patients responded (25.0%, 95% CI 0.6% to 80.6%)"

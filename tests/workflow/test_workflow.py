@@ -159,3 +159,39 @@ def test_the_documented_command_line_example_is_accepted(first_run):
     assert dry.returncode == 0, dry.stderr[-3000:]
     refused = snakemake(first_run, "-n", "--config", "png=maybe")
     assert refused.returncode != 0 and "On instance['png']" in refused.stdout + refused.stderr
+
+
+def test_strict_stops_the_run_until_a_decision_and_a_release_reruns_the_analysis(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import edit_csv
+
+    workdir = copy_tree(tmp_path / "review")
+
+    def undecide(rows):
+        for row in rows:
+            if row["study_id"] == "seed004":
+                row["duplicate_of"] = row["duplicate_evidence"] = ""
+    edit_csv(workdir / "extraction_sheets" / "studies.csv", undecide)
+    run = snakemake(workdir, "--config", "strict=true")
+    assert run.returncode != 0
+    assert ("extraction_sheets/studies.csv:6:duplicate_of: possibly the same patient, undecided (got seed002_p1 of "
+            "seed002 and seed004_p1 of seed004") in run.stderr
+    assert not (workdir / "reports" / "index.html").exists()
+    (workdir / "extraction_sheets" / "duplicate_decisions.csv").write_text(
+        "patient_id,other_patient_id,decision,reasons\n"
+        "seed002_p1,seed004_p1,not the same patient,different hospitals and years of follow-up\n", encoding="utf-8")
+    run = snakemake(workdir, "--config", "strict=true")
+    assert run.returncode == 0, run.stderr[-3000:]
+    html = " ".join((workdir / "reports" / "index.html").read_text(encoding="utf-8").split())
+    assert "decided: not the same patient (different hospitals and years of follow-up)" in html
+    assert "No named version of this review yet" in html
+
+    release = subprocess.run([sys.executable, "-m", "metacalc", "release", "v1"], cwd=workdir, capture_output=True,
+                             text=True)
+    assert release.returncode == 0, release.stderr
+    run = snakemake(workdir, "--config", "strict=true")
+    assert run.returncode == 0 and "analyse:" in run.stdout + run.stderr  # the release is an input of analyse
+    html = " ".join((workdir / "reports" / "index.html").read_text(encoding="utf-8").split())
+    assert "<h2>Changes since version v1</h2>" in html and "The inputs are those of the version (same hash)." in html
