@@ -1,5 +1,5 @@
 # This review's workflow is the one shipped with metacalc, used as a Snakemake module: nothing is copied, so the
-# review runs the installed metacalc's workflow (its rules and every setting: metacalc/workflow/).
+# review runs the installed metacalc's workflow (its rules and every setting: snakemake/workflow/ in metacalc).
 #
 #   snakemake              # the whole report (profiles/default/config.yaml supplies --cores 1 and the summary)
 #   snakemake -c2          # same, two jobs at a time

@@ -26,7 +26,7 @@ class AnalyseOutputs:
 
 def analyse(dataset_json: str, plan_dir: str, outdir: str, *, sheets: str | None = None,
             review_file: str | None = None, sources: str | None = None, run: RunSettings = RunSettings(),
-            history: str | None = None, jobs: int = 1, figures_dir: str | None = None,
+            releases: str | None = None, jobs: int = 1, figures_dir: str | None = None,
             figure_options: FigureOptions = FigureOptions(), strict: bool = False) -> AnalyseOutputs:
     """The ``metacalc analyse`` step: validate (when ``sheets`` is given: a review folder or its sheets, with
     its review file and sources), analyse, write the tables, and draw the figures into ``figures_dir`` when
@@ -36,7 +36,7 @@ def analyse(dataset_json: str, plan_dir: str, outdir: str, *, sheets: str | None
     from metacalc.review.run import analyse_step
 
     results, written = analyse_step(dataset_json, plan_dir, outdir, sheets=sheets, review_file=review_file,
-                                    sources=sources, run=run, history=history, jobs=jobs,
+                                    sources=sources, run=run, releases=releases, jobs=jobs,
                                     strict=strict)
     drawn = []
     if figures_dir is not None:
@@ -53,9 +53,10 @@ def report(results_json: str, figures_dir: str, output: str, title: str | None =
 
 def run_review(sheets: str, plan_dir: str, outdir: str, run: RunSettings = RunSettings(), title: str | None = None,
                figure_options: FigureOptions = FigureOptions(), jobs: int = 1, review_file: str | None = None,
-               sources: str | None = None) -> str:
-    """Both steps into ``outdir`` (dataset.json, tables/, figures/, index.html, .history/); returns index.html.
-    ``sheets`` is a review folder or its sheets (the review file and sources beside them unless named).
+               sources: str | None = None, releases: str | None = None) -> str:
+    """Both steps into ``outdir`` (dataset.json, tables/, figures/, index.html); returns index.html. ``sheets``
+    is a review folder or its sheets (the review file and sources beside them unless named); ``releases`` its
+    named versions, the latest of which the report's changes compare with (None: no comparison).
 
     Nothing is written when the inputs have problems (``UserError``, raised before any output).
     """
@@ -63,6 +64,6 @@ def run_review(sheets: str, plan_dir: str, outdir: str, run: RunSettings = RunSe
     tables = os.path.join(outdir, "tables")
     figures = os.path.join(outdir, "figures")
     analyse(dataset, plan_dir, tables, sheets=sheets, review_file=review_file, sources=sources, run=run,
-            history=os.path.join(outdir, ".history", "results.json"), jobs=jobs, figures_dir=figures,
+            releases=releases, jobs=jobs, figures_dir=figures,
             figure_options=figure_options)
     return report(os.path.join(tables, "results.json"), figures, os.path.join(outdir, "index.html"), title=title)

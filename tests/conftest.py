@@ -67,6 +67,20 @@ def copy_review(source: Path, destination: Path, sheets: str = "sheets") -> Path
     return destination / sheets
 
 
+def edit_csv(path: Path, edit) -> None:
+    """Rewrite a CSV sheet with ``edit(rows)`` applied to its rows (dicts, in place or appended)."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header, rows = reader.fieldnames, list(reader)
+    edit(rows)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, header)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def csvs_to_xlsx(directory: Path, xlsx: Path, infer_types: bool = True) -> None:
     """The same tables as an Excel workbook, a sheet per CSV. With ``infer_types`` pandas turns numbers
     into numeric cells, as a reviewer's Excel would hold them."""

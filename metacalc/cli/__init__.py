@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "metacalc.cli.meta",
     "metacalc.cli.review",
     "metacalc.cli.records",
+    "metacalc.cli.living",
 )
 
 

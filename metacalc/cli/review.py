@@ -84,8 +84,9 @@ def _register_analyse(subparsers: Any) -> None:
     analyse.add_argument("--knha", action="store_true", default=DEFAULTS.knha,
                          help="Hartung-Knapp adjustment for inverse-variance models")
     analyse.add_argument(
-        "--history", metavar="FILE",
-        help="copy of the last run's results.json, for 'what changed since the last run' (updated after the run)",
+        "--releases", metavar="DIR",
+        help="the review's named versions (releases/, written by `metacalc release`): the report's changes compare "
+             "with the latest of them",
     )
     analyse.add_argument("--strict", action="store_true",
                          help="refuse to run while a pair of patients that is likely one patient is undecided "
@@ -139,7 +140,7 @@ def run_analyse(args: argparse.Namespace) -> int:
                       knha=args.knha)
     options = _figure_settings(args)
     written = analyse(args.dataset, args.plan, args.outdir, sheets=args.sheets, review_file=args.review,
-                      sources=args.sources, run=run, history=args.history, jobs=args.jobs, strict=args.strict,
+                      sources=args.sources, run=run, releases=args.releases, jobs=args.jobs, strict=args.strict,
                       figures_dir=args.figures, figure_options=options)
     if args.sheets:
         print(f"dataset written to {args.dataset}")

@@ -46,7 +46,8 @@ def _pandera_schema(spec: TableSpec) -> Any:
     return pa.DataFrameSchema(columns, strict=True, ordered=False)
 
 
-def _range_text(c: ColumnSpec) -> str:
+def range_text(c: ColumnSpec) -> str:
+    """A column's documented range, as messages say it: \"1800 to 2100\", \"at least 0\"."""
     if c.min is not None and c.max is not None:
         return f"{c.min:g} to {c.max:g}"
     return f"at least {c.min:g}" if c.min is not None else f"at most {c.max:g}"
@@ -88,7 +89,7 @@ def _column_rules(frame: pd.DataFrame, spec: TableSpec, file: str, out: Collecto
                                      f"{column.expected})")
         elif check == "range":
             out.add(file, row, name, f"out of range (got {show(_float(case.failure_case))}, expected "
-                                     f"{_range_text(column)})")
+                                     f"{range_text(column)})")
 
 
 def _float(value: Any) -> Any:

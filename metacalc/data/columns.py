@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from metacalc.data.column_rules import range_text
 from metacalc.data.problems import Collector, show
 from metacalc.data.reader import Table
 from metacalc.data.schema import ColumnSpec, TableSpec
@@ -82,11 +83,18 @@ def _convert(text: pd.Series, column: ColumnSpec, file: str, out: Collector) -> 
         return text
     if column.type == "enum":
         return text.str.replace(r"\s+", " ", regex=True).str.lower()
-    numbers = pd.to_numeric(text, errors="coerce")
-    bad = text.notna() & (numbers.isna() | np.isinf(numbers))
+    numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+    bad = text.notna() & numbers.isna()
     for row in text.index[bad]:
         out.add(file, int(row), column.name, _not_a_number(text[row], column))
-    numbers = numbers.where(~bad)
+    # Numbers no column can hold: infinite ("inf", "1e400"), or whole numbers beyond those a float holds exactly
+    # (2^53, 16 digits; 1e20 in a year once overflowed the integer column). The column's range, when it has one,
+    # is checked with the other rules.
+    limit = 2.0 ** 53 if column.type == "integer" else np.inf
+    beyond = numbers.notna() & ~(numbers.abs() < limit)
+    for row in text.index[beyond]:
+        out.add(file, int(row), column.name, f"out of range (got {show(text[row])}, expected {_bounds(column)})")
+    numbers = numbers.where(~(bad | beyond))
     if column.type == "integer":
         fractional = numbers.notna() & (numbers % 1 != 0)
         for row in numbers.index[fractional]:
@@ -106,3 +114,9 @@ def _not_a_number(text: str, column: ColumnSpec) -> str:
         return (f"a date where a number is expected (got {show(text)}, expected {column.expected}: type the number "
                 "itself; in Excel, format the cell as a number, not a date, and check its value)")
     return f"not a number (got {show(text)}, expected {column.expected})"
+
+
+def _bounds(column: ColumnSpec) -> str:
+    if column.min is not None or column.max is not None:
+        return range_text(column)
+    return "a whole number of at most 15 digits" if column.type == "integer" else "a finite number"

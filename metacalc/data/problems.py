@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from metacalc.data.cells import is_blank
+from metacalc.errors import one_line
+
+SHOWN_LENGTH = 200  # characters of a value a message repeats
 
 
 @dataclass(frozen=True)
@@ -23,10 +26,12 @@ class Problem:
 
     def __str__(self) -> str:
         if self.row is None:
-            return f"{self.file}: {self.text}"
-        if not self.column:
-            return f"{self.file}:{self.row}: {self.text}"
-        return f"{self.file}:{self.row}:{self.column}: {self.text}"
+            line = f"{self.file}: {self.text}"
+        elif not self.column:
+            line = f"{self.file}:{self.row}: {self.text}"
+        else:
+            line = f"{self.file}:{self.row}:{self.column}: {self.text}"
+        return one_line(line)  # whatever a cell or a column name holds
 
     def sort_key(self) -> tuple[str, int]:
         return (self.file, -1 if self.row is None else self.row)
@@ -75,5 +80,7 @@ def show(value: object) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, str):
+        if len(value) > SHOWN_LENGTH:  # a whole paragraph (or a cell that swallowed a file) is not repeated
+            return f'"{value[:SHOWN_LENGTH]}..." ({len(value):,} characters)'
         return f'"{value}"'
     return str(value)

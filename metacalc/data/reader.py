@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from metacalc.data.problems import Problem
+from metacalc.data.problems import Problem, show
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -81,6 +81,16 @@ def read_csv(file: str, name: str | None = None) -> tuple[Table | None, list[Pro
     if not text.strip():
         return None, [Problem(file, None, "", f"empty file (got {len(data)} bytes, expected a header row naming the "
                                               "columns)")]
+    if data.count(b"\x00") * 3 >= len(data):
+        # UTF-16 without its byte-order mark ("Unicode text") decodes as UTF-8 with a NUL after every letter.
+        return None, [Problem(file, None, "", "UTF-16 text (got a NUL byte between the letters, expected UTF-8 "
+                                              "text; save the sheet as \"CSV UTF-8\")")]
+    first_line = text.split("\n", 1)[0].strip()
+    if first_line.count(";") > first_line.count(","):
+        # Excel writes "CSV" with semicolons where the decimal separator is a comma (most of Europe).
+        return None, [Problem(file, 1, "", f"semicolons between the column names (got {show(first_line)}, "
+                                           "expected commas: save the sheet as \"CSV UTF-8 (Comma delimited)\", or "
+                                           "set the list separator of your system to a comma)")]
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records: list[list[str]] = []
     problems = []
@@ -89,8 +99,16 @@ def read_csv(file: str, name: str | None = None) -> tuple[Table | None, list[Pro
         records.extend(reader)  # a blank line is a record of no cells: it keeps its row number
     except csv.Error as error:
         # The record that failed starts on the row after the last complete one (a quote opened there).
-        problems.append(Problem(file, len(records) + 1, "", f"malformed CSV (got {error}, expected quotes to be "
-                                                            "closed and doubled inside quoted cells)"))
+        row = len(records) + 1
+        if str(error).startswith("field larger than field limit"):
+            # Either a cell really is that long, or a quote opened in it runs on through the rows below.
+            limit = csv.field_size_limit()
+            problems.append(Problem(file, row, "", f"cell longer than {limit:,} characters (got a longer cell in "
+                                                   f"this row, expected at most {limit:,} characters: a missing "
+                                                   "closing quote? or text to shorten)"))
+        else:
+            problems.append(Problem(file, row, "", f"malformed CSV (got {error}, expected quotes to be closed and "
+                                                   "doubled inside quoted cells)"))
         complete = False
     if not records:
         return None, problems + [Problem(file, None, "", "empty file (got no rows, expected a header row naming "
@@ -293,23 +311,38 @@ def table_from_records(name: str, file: str, numbered: Iterable[tuple[int, Seque
     (a truncated file) or a value beyond the header (an unquoted comma) is reported and left out."""
     records = iter(numbered)
     header_number, header_cells = next(records)
+    problems = []
+    if any(cell is not None and "\x00" in cell for cell in header_cells):
+        problems.append(Problem(file, header_number, "", "NUL character in the header (got a NUL byte in a column "
+                                                         "name, expected text; was binary data pasted in, or the "
+                                                         "file damaged?)"))
+        header_cells = [None if cell is None else cell.replace("\x00", "") for cell in header_cells]
     header = [clean(cell) or "" for cell in header_cells]
     written = len(header)  # cells in the header row, named or not
     # Trailing unnamed columns are common (spreadsheets export stray commas); they are dropped when blank.
     while header and not header[-1]:
         header.pop()
     if not header:
-        return None, [Problem(file, header_number, "", f"no column names (got a blank row {header_number}, expected "
-                                                       "the header row naming the columns)")]
+        return None, problems + [Problem(file, header_number, "", f"no column names (got a blank row {header_number}, "
+                                                                  "expected the header row naming the columns)")]
     width = len(header)
-    rows, numbers, problems = [], [], []
+    rows, numbers = [], []
+    dropped = False  # rows left out (a cell with a NUL is only blanked)
     for number, cells in records:
         texts = [clean(cell) for cell in cells]
+        for i, text in enumerate(texts):
+            if text is not None and "\x00" in text:
+                # A NUL is no character of any text a reviewer types: the file holds binary data, or was damaged.
+                problems.append(Problem(file, number, header[i] if i < width else "", "NUL character in the cell (got "
+                                        f"a NUL byte at character {text.index(chr(0)) + 1}, expected text; was binary "
+                                        "data pasted in, or the file damaged?)"))
+                texts[i] = None
         if all(text is None for text in texts):
             continue
         if len(cells) < width:
             problems.append(Problem(file, number, "", f"too few cells (got {len(cells)}, expected {width} as in the "
                                                       "header; is the file truncated?)"))
+            dropped = True
             continue
         extra = next((i for i in range(width, len(texts)) if texts[i] is not None), None)
         if extra is not None and extra < written:
@@ -317,14 +350,16 @@ def table_from_records(name: str, file: str, numbered: Iterable[tuple[int, Seque
             problems.append(Problem(file, number, "", f"value in a column without a name (got a value in cell "
                                                       f"{extra + 1}, expected a column name above it in row 1; were "
                                                       "header cells merged?)"))
+            dropped = True
             continue
         if extra is not None:
             problems.append(Problem(file, number, "", f"too many cells (got a value in cell {extra + 1}, expected "
                                                       f"{width} cells as in the header; is a comma unquoted?)"))
+            dropped = True
             continue
         rows.append(tuple(texts[:width]))
         numbers.append(number)
-    table = Table(name, file, tuple(header), tuple(rows), tuple(numbers), complete=not problems)
+    table = Table(name, file, tuple(header), tuple(rows), tuple(numbers), complete=not dropped)
     return table, problems
 
 

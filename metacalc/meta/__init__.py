@@ -58,6 +58,7 @@ _EXPORTS = {
     "subgroups": "metacalc.meta.sensitivity",
     "leave_one_out_by": "metacalc.meta.sensitivity",
     "cumulative_by": "metacalc.meta.sensitivity",
+    "cumulative_many": "metacalc.meta.sensitivity",
     "subgroups_by": "metacalc.meta.sensitivity",
     "subgroup_difference": "metacalc.meta.sensitivity",
     "refit_many": "metacalc.meta.sensitivity",

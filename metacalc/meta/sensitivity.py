@@ -75,14 +75,55 @@ def _(result: RandomEffectsResult, index_sets: Sequence[np.ndarray]) -> list[Any
 
 @refit_many.register
 def _(result: ProportionResult, index_sets: Sequence[np.ndarray]) -> list[Any]:
+    return list(pool_with(*_proportion_subsets(result, index_sets), result.settings, errors="return",
+                          lower_bounds_list=_lower_bound_subsets(result, index_sets)))
+
+
+def _proportion_subsets(result: ProportionResult, index_sets: Sequence[np.ndarray]
+                        ) -> tuple[list[np.ndarray], list[np.ndarray], list[list[str]]]:
+    """Events, totals and labels of each subset of a pooled proportion's studies."""
     events = result.studies.columns["events"]
     totals = result.studies.columns["total"]
     labels = result.studies.labels
     assert events is not None and totals is not None
-    flags = np.array(result.lower_bounds or (False,) * len(labels), dtype=bool)
-    return list(pool_with([events[s] for s in index_sets], [totals[s] for s in index_sets],
-                          [[labels[i] for i in s] for s in index_sets], result.settings, errors="return",
-                          lower_bounds_list=[flags[s] for s in index_sets]))
+    return ([events[s] for s in index_sets], [totals[s] for s in index_sets],
+            [[labels[i] for i in s] for s in index_sets])
+
+
+def _lower_bound_subsets(result: ProportionResult, index_sets: Sequence[np.ndarray]) -> list[Any]:
+    flags = np.array(result.lower_bounds or (False,) * result.k, dtype=bool)
+    return [flags[s] for s in index_sets]
+
+
+def _refit_together(results: Sequence[Any], index_sets_list: Sequence[Sequence[np.ndarray]]) -> list[list[Any]]:
+    """``refit_many`` of each result on its own subsets, the pooled proportions that share their settings in one
+    batch of the engine (a review's groups are pooled with the same options): a few batch calls instead of one
+    per result. Each subset gives what it gives in any batch (see ``arrays``)."""
+    out: list[list[Any] | None] = [None] * len(results)
+    shared: dict[Any, list[int]] = {}
+    for i, result in enumerate(results):
+        if isinstance(result, ProportionResult):
+            shared.setdefault(result.settings, []).append(i)
+        else:
+            out[i] = refit_many(result, index_sets_list[i])
+    for options, members in shared.items():
+        events: list[np.ndarray] = []
+        totals: list[np.ndarray] = []
+        labels: list[list[str]] = []
+        flags: list[Any] = []
+        for i in members:
+            x, n, names = _proportion_subsets(results[i], index_sets_list[i])
+            events += x
+            totals += n
+            labels += names
+            flags += _lower_bound_subsets(results[i], index_sets_list[i])
+        fitted = pool_with(events, totals, labels, options, errors="return", lower_bounds_list=flags)
+        start = 0
+        for i in members:
+            count = len(index_sets_list[i])
+            out[i] = list(fitted[start:start + count])
+            start += count
+    return [fits if fits is not None else [] for fits in out]
 
 
 @refit_many.register
@@ -186,6 +227,26 @@ def cumulative(result: Result, order: Sequence[float] | np.ndarray | None = None
     sequence, index_sets = _cumulative_sets(result.k, order)
     names = _study_labels(result)
     return _step_table("cumulative", [names[i] for i in sequence], index_sets, _refits(result, index_sets))
+
+
+def cumulative_many(results: Sequence[Result], orders: Sequence[Sequence[float] | np.ndarray | None]
+                    ) -> list[StepTable | MetaError]:
+    """``cumulative(result, order)`` of many results at once, every step of every result refitted together
+    (:func:`_refit_together`): the same tables as one call each. A result whose steps cannot all be fitted has
+    its first failing step's error (in step order) in its place, the error ``cumulative`` would raise."""
+    if len(orders) != len(results):
+        raise InvalidInput(f"{len(orders)} orders for {len(results)} results")
+    plans = [_cumulative_sets(result.k, order) for result, order in zip(results, orders)]
+    fits = _refit_together(results, [index_sets for _, index_sets in plans])
+    out: list[StepTable | MetaError] = []
+    for result, (sequence, index_sets), steps in zip(results, plans, fits):
+        failed = next((step for step in steps if isinstance(step, MetaError)), None)
+        if failed is not None:
+            out.append(failed)
+            continue
+        names = _study_labels(result)
+        out.append(_step_table("cumulative", [names[i] for i in sequence], index_sets, steps))
+    return out
 
 
 def cumulative_by(fit: Fit, k: int, order: Sequence[float] | np.ndarray | None = None,

@@ -121,6 +121,7 @@ def render_figures(results: ReviewResults, outdir: str, options: FigureOptions =
     for analysis in results.analyses:
         if analysis.kind == "proportion":
             _response(analysis, manifest)
+            _cumulative(analysis, manifest)
         else:
             _onset(analysis, manifest, results.review, names)
     write_atomic(os.path.join(outdir, "figures.json"), dumps({"figures": manifest.figures,
@@ -167,6 +168,26 @@ def _response(analysis: AnalysisResult, manifest: _Manifest) -> None:
         manifest.save(forest_plot(group.result, f"{group.group}: {analysis.outcome_label}", percent=PERCENT),
                       name, section="results", analysis=analysis.id, group=group.group,
                       caption=f"{group.group}: {analysis.outcome_label}, one row per report.")
+
+
+def _cumulative(analysis: AnalysisResult, manifest: _Manifest) -> None:
+    """A cumulative meta-analysis figure of every group with one (at least two reports, in order of year)."""
+    from metacalc.render.cumulative import cumulative_plot
+
+    for group in analysis.groups:
+        if not isinstance(group, ProportionGroup) or not group.cumulative or not group.cumulative.steps:
+            continue
+        name = f"cumulative-{slug(analysis.id)}-{slug(group.group)}"
+        steps = len(group.cumulative.steps)
+        entry = {"section": "cumulative", "analysis": analysis.id, "cumulative_of": group.group}
+        if steps > manifest.options.max_rows:
+            manifest.omit(name, **entry, reason=f"cumulative meta-analysis of {group.group} not drawn: {steps} "
+                                                f"steps (more than {manifest.options.max_rows}); see the table")
+            continue
+        manifest.save(cumulative_plot(group.cumulative, f"{group.group}: cumulative meta-analysis by year",
+                                      percent=PERCENT), name, **entry,
+                      caption=f"{group.group}: {analysis.outcome_label}, pooled as each report is added in order "
+                              "of publication year.")
 
 
 def _onset(analysis: AnalysisResult, manifest: _Manifest, review: Review, names: RowNames) -> None:

@@ -19,10 +19,11 @@ from typing import Any
 from metacalc.errors import UserError
 from metacalc.files import write_atomic
 from metacalc.meta.auto_rule import RULE as AUTO_RULE
+from metacalc.render.changes import change_view
 from metacalc.render.sentences import closest_reference, mean_sentence, median_text, plain_summary
 from metacalc.render.sentences import proportion_sentence, time_estimate
 from metacalc.review.certainty import DEFAULT_START, DOMAIN_NAMES, Certainty
-from metacalc.review.document import ChangeLog, ReviewResults
+from metacalc.review.document import ReviewResults
 from metacalc.review.labels import RowNames
 from metacalc.review.onset import LATER_MEASURE
 from metacalc.review.results import ProportionGroup, TimeGroup
@@ -30,7 +31,6 @@ from metacalc.review.words import (
     ARM_PREFIXES,
     ESTIMAND_NAMES,
     METHOD_NAMES,
-    change_value,
     column_label,
     general,
     level_label,
@@ -298,7 +298,7 @@ def build_context(results: ReviewResults, figures: Figures, title: str | None = 
         "excluded": excluded,
         "excluded_by_table": {t: [r for r in excluded if r.table == t]
                               for t in ("studies", "patients", "treatments", "aggregates")},
-        "changes": results.changes_since_last_run or ChangeLog(previous_run=False),
+        "changes": change_view(results.changes_since_release, level),
         "duplicates": results.duplicate_screen,
         "study_label": {s["study_id"]: s["label"] for s in results.studies},
         "duplicate_differences": results.duplicate_differences,
@@ -327,7 +327,7 @@ def _environment(review: Any) -> Any:
     )
     filters: dict[str, Callable[..., Any]] = {
         "pct": pct, "num": num, "pvalue": lambda value: p_value(value, with_p=False), "slug": slug, "span": span,
-        "sentence_case": sentence_case, "g": general, "change": change_value,
+        "sentence_case": sentence_case, "g": general,
         "outcome_name": lambda outcome: series_figure_name(str(outcome), review),
         "measure_short": lambda measure: measure_short(str(measure), review),
         "measure_name": lambda measure: measure_name(str(measure), review),

@@ -1,6 +1,6 @@
 """The whole results of a review (results.json) as typed, frozen records: every analysis, and everything the
 figures and the report show besides (the tables of studies, patients and courses, the PRISMA counts, the
-risk-of-bias appraisal, the rows not used, duplicates, what changed since the last run).
+risk-of-bias appraisal, the rows not used, duplicates, what changed since the latest named version).
 
 Figures and the report read these records and nothing else: never the dataset, never a key they must guess.
 """
@@ -183,25 +183,93 @@ class DuplicatePair:
 
 
 @dataclass(frozen=True)
-class Change(_Flat):
-    number: str  # 'analysis / variant / group / field'
-    before: Any
-    after: Any
+class Labelled(_Flat):
+    """A report or a patient, by its id and its report's label."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class CountChange(_Flat):
+    """A PRISMA box's count in the release and now (None where the box is absent from one)."""
+
+    box: str
+    label: str
+    before: int | None
+    after: int | None
+
+
+@dataclass(frozen=True)
+class EstimateChange(_Flat):
+    """One group of a main analysis in the release and now: the groups' JSON forms (numbers, no per-study rows;
+    None where the group is absent from one), so that both are worded as the report words them."""
+
+    analysis: str
+    title: str
+    kind: str
+    group: str
+    before: Row | None
+    after: Row | None
+    changed: bool
+
+
+@dataclass(frozen=True)
+class VariantChange(_Flat):
+    """A sensitivity variant's headline numbers of one group that changed since the release."""
+
+    analysis: str
+    title: str
+    kind: str
+    variant: str
+    group: str
+    before: Row | None
+    after: Row | None
+
+
+@dataclass(frozen=True)
+class ConclusionChange(_Flat):
+    """A conclusion that changed: a comparison with a published figure crossing the 5% level, or an interval
+    that stopped (or started) including a reference value; ``before`` and ``after`` are worded."""
+
+    analysis: str
+    group: str
+    what: str
+    before: str
+    after: str
 
 
 @dataclass(frozen=True)
 class ChangeLog:
-    previous_run: bool
-    changes: tuple[Change, ...] = ()
+    """What changed since the latest named version (``metacalc release``); ``version`` None: there is none."""
+
+    version: str | None
+    label: str | None = None
+    reports_added: tuple[Labelled, ...] = ()
+    reports_removed: tuple[Labelled, ...] = ()
+    patients_added: tuple[Labelled, ...] = ()
+    patients_removed: tuple[Labelled, ...] = ()
+    prisma: tuple[CountChange, ...] = ()
+    estimates: tuple[EstimateChange, ...] = ()
+    variants: tuple[VariantChange, ...] = ()
+    conclusions: tuple[ConclusionChange, ...] = ()
+    same_inputs: bool = False  # the inputs' hash equals the release's
 
     def to_dict(self) -> JSON:
-        return {"previous_run": self.previous_run, "changes": _plain(self.changes)}
+        return {key: _plain(value) for key, value in self.__dict__.items()}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> ChangeLog:
         if not data:
-            return cls(False)
-        return cls(data["previous_run"], tuple(Change.from_dict(c) for c in data["changes"]))
+            return cls(None)
+        def each(key: str, kind: Any) -> tuple[Any, ...]:
+            return tuple(kind.from_dict(v) for v in data.get(key, ()))
+
+        return cls(data["version"], data.get("label"), each("reports_added", Labelled),
+                   each("reports_removed", Labelled), each("patients_added", Labelled),
+                   each("patients_removed", Labelled), each("prisma", CountChange), each("estimates", EstimateChange),
+                   each("variants", VariantChange), each("conclusions", ConclusionChange),
+                   bool(data.get("same_inputs")))
 
 
 @dataclass(frozen=True)
@@ -404,7 +472,7 @@ class ReviewResults:
     appraisal: tuple[ToolAppraisal, ...]
     dataset_warnings: tuple[str, ...] = ()
     unappraised: tuple[Unappraised, ...] = ()
-    changes_since_last_run: ChangeLog | None = None
+    changes_since_release: ChangeLog = ChangeLog(None)
     format: int = RESULTS_FORMAT
     characteristics: PatientCharacteristics | None = None  # Table 1
     included_reports: tuple[CitedReport, ...] = ()  # the reference list
@@ -413,15 +481,10 @@ class ReviewResults:
 
     def to_dict(self) -> JSON:
         rows = ("studies", "patients", "treatments")  # already JSON rows: listed, not copied (large reviews)
-        out = {key: list(value) if key in rows else _plain(value)
-               for key, value in self.__dict__.items() if key != "changes_since_last_run"}
-        if self.changes_since_last_run is not None:
-            out["changes_since_last_run"] = self.changes_since_last_run.to_dict()
-        return out
+        return {key: list(value) if key in rows else _plain(value) for key, value in self.__dict__.items()}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReviewResults:
-        changes = data.get("changes_since_last_run")
         return cls(
             review=Review.from_dict(data["review"]),
             settings=dict(data["settings"]), software=dict(data["software"]),
@@ -438,7 +501,7 @@ class ReviewResults:
             appraisal=tuple(ToolAppraisal.from_dict(t) for t in data["appraisal"]),
             dataset_warnings=tuple(data.get("dataset_warnings", ())),
             unappraised=tuple(Unappraised.from_dict(u) for u in data["unappraised"]),
-            changes_since_last_run=None if changes is None else ChangeLog.from_dict(changes),
+            changes_since_release=ChangeLog.from_dict(data.get("changes_since_release")),
             format=data["format"],
             characteristics=(PatientCharacteristics.from_dict(data["characteristics"])
                              if data.get("characteristics") else None),

@@ -1,7 +1,10 @@
 """Response to therapy: the patients (once per therapy) and series figures behind each pooled proportion.
 
-Every call into the statistical core for proportions is in this module (``pool_proportions``,
-``cumulative_by``), so that a change of the core's API is adapted here. A fit the core refuses (a
+Every call into the statistical core for proportions is in this module (``pool_proportions_many``,
+``cumulative_many``), so that a change of the core's API is adapted here. The groups of an analysis are pooled
+in one call of the core's batch engine, and the cumulative analyses of all of them in another: a review has
+hundreds of small fits (mostly cumulative steps), and one batch costs about what a handful of single fits do,
+with the same numbers (the engine fits each analysis as it fits it alone). A fit the core refuses (a
 ``ValueError``: too few studies, a model it cannot estimate) leaves its group "not pooled" with the core's
 reason; it never stops the review.
 """
@@ -89,15 +92,15 @@ def fit_response(review: ReviewTables, analysis: Analysis, settings: Settings, r
     for figure in series:
         by_group.setdefault(figure.group, ({}, []))[1].append(figure)
 
-    groups = []
+    members = []
     for name in sorted(by_group):
         studies, figures = by_group[name]
         contributors = [_report(review, study_id, studies[study_id]) for study_id in sorted(studies)]
         contributors += [_series_contributor(review, figure, analysis.group_by) for figure in figures]
-        group = _pooled_group(name, contributors, method, analysis.min_patients, run)
-        if with_cumulative:
-            group = _with_cumulative(review, group, run)
-        groups.append(group)
+        members.append((name, contributors))
+    groups, fitted = _pooled_groups(members, method, analysis.min_patients, run)
+    if with_cumulative:
+        groups = _with_cumulative(review, groups, fitted)
     used = {
         "treatments": sorted({c["treatment_id"] for u in units for c in u.courses}),
         "patients": sorted({u.patient_id for u in units}),
@@ -123,40 +126,59 @@ def _series_contributor(review: ReviewTables, figure: SeriesFigure, group_by: st
                        aggregate_ids=figure.aggregate_ids, lower_bound=figure.lower_bound)
 
 
-def _pooled_group(name: str, contributors: list[Contributor], method: str, min_patients: int,
-                  run: RunSettings) -> ProportionGroup:
-    events = [c.events for c in contributors]
-    totals = [c.total for c in contributors]
-    result, not_pooled = None, None
-    if sum(totals) < min_patients:
-        not_pooled = f"fewer than {min_patients} patients"
-    else:
-        result, not_pooled = pool(events, totals, [c.label for c in contributors], method, run,
-                                  [bool(c.lower_bound) for c in contributors])
-    return ProportionGroup(
-        group=name, k=len(contributors), patients=sum(c.total for c in contributors if not c.is_series),
-        events=sum(events), total=sum(totals), method_requested=method, result=result, not_pooled=not_pooled,
-        # Series whose events undercount the outcome: the estimate is then a lower bound too.
-        lower_bounds=tuple(f"{c.label}: {c.lower_bound}" for c in contributors if c.lower_bound),
-        contributors=tuple(contributors))
+def _pooled_groups(members: list[tuple[str, list[Contributor]]], method: str, min_patients: int, run: RunSettings
+                   ) -> tuple[list[ProportionGroup], list[Any]]:
+    """Each group (name, contributors) pooled, all in one call of the core; and the core's fitted result of each
+    (None where the group is not pooled), which the cumulative analysis refits."""
+    wanted = [i for i, (_, contributors) in enumerate(members) if sum(c.total for c in contributors) >= min_patients]
+    pooled = pool_many([members[i][1] for i in wanted], method, run)
+    fitted: list[Any] = [None] * len(members)
+    groups = []
+    for i, (name, contributors) in enumerate(members):
+        result: PooledEstimate | None = None
+        not_pooled: str | None = f"fewer than {min_patients} patients"
+        if i in wanted:
+            fit = pooled[wanted.index(i)]
+            if isinstance(fit, (ValueError, ArithmeticError)):
+                not_pooled = str(fit)
+            else:
+                fitted[i], result, not_pooled = fit, PooledEstimate("proportion", fit.to_dict()), None
+        groups.append(ProportionGroup(
+            group=name, k=len(contributors), patients=sum(c.total for c in contributors if not c.is_series),
+            events=sum(c.events for c in contributors), total=sum(c.total for c in contributors),
+            method_requested=method, result=result, not_pooled=not_pooled,
+            # Series whose events undercount the outcome: the estimate is then a lower bound too.
+            lower_bounds=tuple(f"{c.label}: {c.lower_bound}" for c in contributors if c.lower_bound),
+            contributors=tuple(contributors)))
+    return groups, fitted
 
 
-def pool(events: Sequence[int], totals: Sequence[int], labels: Sequence[str] | None, method: str,
-         run: RunSettings, lower_bounds: Sequence[bool] | None = None) -> tuple[PooledEstimate | None, str | None]:
-    """(pooled estimate, None), or (None, the core's reason) when the core refuses the fit.
+def pool_many(groups: Sequence[Sequence[Contributor]], method: str, run: RunSettings) -> list[Any]:
+    """The core's pooled proportion of each group of contributors, or the error with which it refuses the fit.
 
-    ``lower_bounds`` flags the studies whose events only bound the outcome from below (a series without a figure
-    for one of the outcome's categories): the core then gives the pooled count with a one-sided lower limit, or
-    refuses a model, and the group says which.
+    A series whose events only bound the outcome from below (a series without a figure for one of the outcome's
+    categories) is flagged: the core then gives the pooled count with a one-sided lower limit, or refuses a
+    model, and the group says which. Should the batch fail as a whole on something other than a refusal, each
+    group is fitted alone, so that one group's failure leaves only that group not pooled.
     """
-    from metacalc.meta import pool_proportions
+    from metacalc.meta import pool_proportions_many
 
+    options = {"method": method, "measure": run.measure, "tau2_method": run.tau2_method, "knha": run.knha,
+               "level": run.level}
+    columns = ([[c.events for c in g] for g in groups], [[c.total for c in g] for g in groups],
+               [[c.label for c in g] for g in groups], [[bool(c.lower_bound) for c in g] for g in groups])
     try:
-        result = pool_proportions(events, totals, method=method, measure=run.measure, tau2_method=run.tau2_method,
-                                  knha=run.knha, level=run.level, labels=labels, lower_bounds=lower_bounds)
-    except (ValueError, ArithmeticError) as error:
-        return None, str(error)
-    return PooledEstimate("proportion", result.to_dict()), None
+        return list(pool_proportions_many(columns[0], columns[1], columns[2], lower_bounds_list=columns[3],
+                                          **options))
+    except (ValueError, ArithmeticError):
+        out: list[Any] = []
+        for events, totals, labels, flags in zip(*columns):
+            try:
+                out += pool_proportions_many([events], [totals], [labels], lower_bounds_list=[flags], errors="raise",
+                                             **options)
+            except (ValueError, ArithmeticError) as error:
+                out.append(error)
+        return out
 
 
 def _patient_units(review: ReviewTables, analysis: Analysis, settings: Settings
@@ -259,51 +281,61 @@ def _lower_bound_note(responses: Responses, outcome: str, wanted: tuple[str, ...
             f"so {OUTCOME_SHORT[outcome]} ≥ {unit.events}/{n}")
 
 
-def _with_cumulative(review: ReviewTables, group: ProportionGroup, run: RunSettings) -> ProportionGroup:
+def _with_cumulative(review: ReviewTables, groups: list[ProportionGroup], fitted: list[Any]) -> list[ProportionGroup]:
+    """Each group with its cumulative meta-analysis by publication year (``cumulative_by_year``), every step of
+    every group refitted in one call of the core."""
     from dataclasses import replace
 
-    return replace(group, cumulative=cumulative_by_year(review, group, run))
+    wanted = [i for i, group in enumerate(groups) if fitted[i] is not None and len(group.contributors) >= 2]
+    ready = {i for i in wanted if len(groups[i].contributors) <= MAX_CUMULATIVE_REPORTS}
+    tables = cumulative_tables(review, [groups[i] for i in wanted if i in ready],
+                               [fitted[i] for i in wanted if i in ready])
+    out = list(groups)
+    for i in wanted:
+        group = groups[i]
+        if i not in ready:
+            cumulative = Cumulative(not_computed=f"{len(group.contributors)} reports (more than "
+                                                 f"{MAX_CUMULATIVE_REPORTS}); one step per report would be "
+                                                 "unreadable and needs as many refits")
+        else:
+            cumulative = tables.pop(0)
+        out[i] = replace(group, cumulative=cumulative)
+    return out
 
 
-def cumulative_by_year(review: ReviewTables, group: ProportionGroup, run: RunSettings) -> Cumulative | None:
-    """Cumulative meta-analysis of one group: the pooled estimate as reports are added by publication year.
+def report_years(review: ReviewTables, group: ProportionGroup) -> list[float | None]:
+    return [as_number(review.study.get(c.study_id, {}).get("year")) for c in group.contributors]
 
-    Same pooling method as the group's own estimate (metafor's ``cumul``, via the core's ``cumulative_by``);
-    reports without a year come last, in report order. None for fewer than 2 reports or when the group itself
-    is not pooled.
+
+def cumulative_tables(review: ReviewTables, groups: Sequence[ProportionGroup], fitted: Sequence[Any]
+                      ) -> list[Cumulative]:
+    """Cumulative meta-analysis of pooled groups: the pooled estimate as reports are added by publication year.
+
+    Same pooling method as each group's own estimate (metafor's ``cumul``, via the core's ``cumulative_many`` on
+    the group's fitted result); reports without a year come last, in report order. Groups of fewer than 2
+    reports, or not pooled, have none (the caller leaves them out).
     """
-    import numpy as np
+    from metacalc.meta import cumulative_many
 
-    from metacalc.meta import cumulative_by, pool_proportions
-
-    contributors = group.contributors
-    if len(contributors) < 2 or group.result is None:
-        return None
-    if len(contributors) > MAX_CUMULATIVE_REPORTS:
-        return Cumulative(not_computed=f"{len(contributors)} reports (more than {MAX_CUMULATIVE_REPORTS}); one step "
-                                       "per report would be unreadable and needs as many refits")
-    events = np.array([c.events for c in contributors])
-    totals = np.array([c.total for c in contributors])
-    flags = np.array([bool(c.lower_bound) for c in contributors])
-    years = [as_number(review.study.get(c.study_id, {}).get("year")) for c in contributors]
-    method = group.method_requested
-
-    def fit(indices: Any) -> Any:
-        return pool_proportions(events[indices], totals[indices], method=method, measure=run.measure,
-                                tau2_method=run.tau2_method, knha=run.knha, level=run.level,
-                                lower_bounds=flags[indices])
-
+    years = [report_years(review, group) for group in groups]
+    orders = [[math.inf if y is None else y for y in group_years] for group_years in years]
     try:
-        table = cumulative_by(fit, len(contributors), order=[math.inf if y is None else y for y in years],
-                              labels=[c.label for c in contributors])
+        tables = cumulative_many(list(fitted), orders)
     except (ValueError, ArithmeticError) as error:
-        return Cumulative(not_computed=str(error))
+        return [Cumulative(not_computed=str(error)) for _ in groups]
+    return [_cumulative(group, table, group_years) for group, table, group_years in zip(groups, tables, years)]
+
+
+def _cumulative(group: ProportionGroup, table: Any, years: list[float | None]) -> Cumulative:
+    if isinstance(table, (ValueError, ArithmeticError)):
+        return Cumulative(not_computed=str(table))
+    contributors = group.contributors
     steps = []
     for i, (row, indices) in enumerate(zip(table.to_dict()["steps"], table.indices)):
         added = indices[-1]
         steps.append(CumulativeStep(
             added=row["added"], study_id=contributors[added].study_id, year=years[added], k=row["k"],
-            events=int(events[list(indices)].sum()), total=int(totals[list(indices)].sum()),
+            events=sum(contributors[j].events for j in indices), total=sum(contributors[j].total for j in indices),
             method=table.fits[i].method, estimate=row["estimate"], ci_lower=row["ci_lower"],
             ci_upper=row["ci_upper"], lower_bound=table.fits[i].lower_bound))
     return Cumulative(tuple(steps), None, tuple(c.label for c, y in zip(contributors, years) if y is None))

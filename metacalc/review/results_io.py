@@ -1,6 +1,5 @@
 """Results on disk: results.json (the typed results' JSON form), one CSV per analysis, the cumulative and
-comparison tables, excluded_rows.csv, and the history the change log compares with. Written atomically; the
-same results give the same bytes."""
+comparison tables and excluded_rows.csv. Written atomically; the same results give the same bytes."""
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ from typing import Any
 
 from metacalc.errors import UserError
 from metacalc.files import write_atomic
-from metacalc.review.changes import changes_since
 from metacalc.review.document import RESULTS_FORMAT, ReviewResults
 from metacalc.review.results import AnalysisResult, ProportionGroup, TimeGroup
 
@@ -120,27 +118,9 @@ def _comparison_rows(analysis: AnalysisResult) -> list[dict[str, Any]]:
     return rows
 
 
-def _read_history(history: str | None) -> dict[str, Any] | None:
-    if not history or not os.path.exists(history):
-        return None
-    with open(history, encoding="utf-8") as handle:
-        previous = json.load(handle)
-    previous.pop("changes_since_last_run", None)
-    return previous
-
-
-def write_results(results: ReviewResults, outdir: str, history: str | None = None) -> list[str]:
-    """Write results.json, one CSV per analysis, the comparisons and excluded_rows.csv (atomically).
-
-    ``history`` is the copy of the last run's results (outside Snakemake's outputs, which it deletes before a
-    job): the change log compares with it, ``previous_results.json`` keeps it, and it is then replaced.
-    Returns the paths written.
-    """
-    previous = _read_history(history)
-    comparable = results.to_dict()
-    comparable.pop("changes_since_last_run", None)
-    # A shallow copy: on a large review the JSON form is hundreds of megabytes, built once.
-    document = {**comparable, "changes_since_last_run": changes_since(previous, comparable).to_dict()}
+def write_results(results: ReviewResults, outdir: str) -> list[str]:
+    """Write results.json, one CSV per analysis, the comparisons and excluded_rows.csv (atomically); returns
+    the paths written."""
     written = []
 
     def write(name: str, text: str) -> None:
@@ -156,9 +136,5 @@ def write_results(results: ReviewResults, outdir: str, history: str | None = Non
         else:
             write(f"{analysis.id}_comparisons.csv", csv_text(_comparison_rows(analysis), COMPARISON_COLUMNS))
     write("excluded_rows.csv", csv_text((row.to_dict() for row in results.excluded_rows), EXCLUDED_COLUMNS))
-    if previous is not None:
-        write_atomic(os.path.join(outdir, "previous_results.json"), dumps(previous))
-    write("results.json", dumps(document))
-    if history:
-        write_atomic(history, dumps(comparable))
+    write("results.json", dumps(results.to_dict()))
     return written

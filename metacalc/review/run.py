@@ -11,18 +11,20 @@ from __future__ import annotations
 import os
 import platform
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from metacalc.data.prisma_flow import flow_counts, records_behind_boxes
 from metacalc.review.appraisal import appraisal_results
 from metacalc.review.certainty import certainty_of
+from metacalc.review.changes import changes_since
 from metacalc.review.characteristics import patient_characteristics, reference_list
 from metacalc.review.document import DuplicateScreen, PrismaResult, ReviewResults, Unappraised
 from metacalc.review.duplicates import duplicate_differences, duplicate_screen, undecided_pairs
 from metacalc.review.ledger import RowsOfAnalysis, ledger, provenance_quotes
 from metacalc.review.onset import fit_time
 from metacalc.review.plan import Analysis, Settings
+from metacalc.review.release import latest_release, review_inputs
 from metacalc.review.response import fit_response
 from metacalc.review.results import AnalysisResult, Group, Reference, SensitivityVariant
 from metacalc.review.results_io import write_results
@@ -171,13 +173,15 @@ def analyse_review(dataset: Dataset, analyses: Sequence[Analysis], run: RunSetti
 
 def analyse_step(dataset_json: str, plan_dir: str, outdir: str, *, sheets: str | None = None,
                  review_file: str | None = None, sources: str | None = None, run: RunSettings = RunSettings(),
-                 history: str | None = None, jobs: int = 1, strict: bool = False) -> tuple[ReviewResults, list[str]]:
+                 releases: str | None = None, jobs: int = 1, strict: bool = False) -> tuple[ReviewResults, list[str]]:
     """The ``metacalc analyse`` step: validate ``sheets`` (a review folder, or its sheets) with its review file
     and sources (found as ``metacalc.data.review_folder.locate`` finds them, unless named) into ``dataset_json``,
     or read it (review included) when ``sheets`` is None; run the plan, write the tables into ``outdir``.
     Nothing is written on a UserError (a problem of the review file, the sheets, the sources or the plan: all
     are checked before anything is written). ``strict``: a pair of patients that may be one patient counted
-    twice, undecided by the reviewer, is such a problem too. Returns the results and the files written.
+    twice, undecided by the reviewer, is such a problem too. ``releases`` is the review's folder of named
+    versions (``metacalc release``): the change log compares with the latest. Returns the results and the
+    files written.
     """
     from metacalc.data.dataset import Dataset, load_dataset
     from metacalc.errors import UserError
@@ -200,4 +204,10 @@ def analyse_step(dataset_json: str, plan_dir: str, outdir: str, *, sheets: str |
     if sheets is not None:
         dataset.to_json(dataset_json)
     results = analyse_tables(tables, analyses, run, jobs, dataset.warnings, screen)
-    return results, write_results(results, outdir, history=history)
+    if releases is not None:
+        files = None
+        if sheets is not None:
+            files = review_inputs(os.path.dirname(os.path.abspath(releases)), located.review_file, located.sheets,
+                                  located.sources, plan_dir)
+        results = replace(results, changes_since_release=changes_since(latest_release(releases), results, files))
+    return results, write_results(results, outdir)

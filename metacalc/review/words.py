@@ -159,7 +159,7 @@ TAU2_NAMES = {
 
 SECTIONS = (
     ("summary", "Summary of findings"),
-    ("changes", "What changed since the last run"),
+    ("changes", "Changes since the latest version"),
     ("prisma", "Study selection (PRISMA 2020)"),
     ("studies", "Included studies"),
     ("patients", "Patients"),
@@ -250,15 +250,6 @@ def p_value(value: float | None, with_p: bool = True) -> str:
     if not with_p:
         return text
     return f"p {text}" if text.startswith("<") else f"p = {text}"
-
-
-def change_value(value: Any) -> str:
-    """A number of the change log: floats to 4 significant digits, missing ones in words."""
-    if value is None:
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
 
 
 def level_label(level: float) -> str:

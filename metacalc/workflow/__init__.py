@@ -1,5 +1,5 @@
-"""The review workflow (Snakemake), shipped as package data of metacalc: ``Snakefile``, ``rules/``, and
-``config.schema.yaml`` (every setting, its default and its meaning).
+"""The review workflow (Snakemake), shipped with metacalc: ``Snakefile``, ``rules/``, and
+``schemas/config.schema.yaml`` (every setting, its default and its meaning).
 
 A review folder runs it through Snakemake's ``module`` directive, so that nothing is copied and every review
 runs the workflow of the installed metacalc (editable or not). Its ``Snakefile`` (written by ``metacalc
@@ -26,30 +26,58 @@ init``; the repository root's is the same) reads::
         finished(config, log, success=False)
 
 The target rule and the handlers are there, not in the module, because Snakemake takes the default target and
-``onsuccess``/``onerror`` from the main Snakefile only. The files live inside the package (not in a top-level
-``snakemake/`` folder mapped into it) so that an editable install and a wheel find them at the same place,
-beside this module.
+``onsuccess``/``onerror`` from the main Snakefile only.
+
+The files live in the repository's ``snakemake/`` folder, where a Snakemake user looks for a workflow
+(``snakemake/workflow/``: ``Snakefile``, ``rules/``, ``schemas/config.schema.yaml``; ``snakemake/skeleton/``: the
+files of a new review), and ship inside the package as the data-only packages ``metacalc.workflow.files`` and
+``metacalc.workflow.skeleton`` (pyproject.toml maps them): a wheel holds them beside this module, an editable
+install finds them in the source tree. Either way they are found as the import system finds those packages, so
+there is one way to locate them.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
 import shutil
 import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+WORKFLOW_FILES = "metacalc.workflow.files"  # snakemake/workflow/ in the source tree
+SKELETON_FILES = "metacalc.workflow.skeleton"  # snakemake/skeleton/
+
+
+@functools.cache
+def folder(package: str) -> str:
+    """The folder of a data-only package of the workflow's files, wherever this installation keeps it."""
+    spec = importlib.util.find_spec(package)
+    locations = list(spec.submodule_search_locations or ()) if spec is not None else []
+    if not locations:
+        raise RuntimeError(f"{package} is not installed with metacalc (reinstall it: pip install metacalc)")
+    return os.path.abspath(locations[0])
+
+
+def workflow_folder() -> str:
+    """The workflow: ``Snakefile``, ``rules/``, ``schemas/``."""
+    return folder(WORKFLOW_FILES)
+
+
+def skeleton_folder() -> str:
+    """The files of a new review, which ``metacalc init`` copies."""
+    return folder(SKELETON_FILES)
 
 
 def snakefile() -> str:
     """The path of the workflow's Snakefile, for a review folder's ``module`` directive."""
-    return os.path.join(HERE, "Snakefile")
+    return os.path.join(workflow_folder(), "Snakefile")
 
 
 def schema_path() -> str:
     """The workflow's config schema (every setting with its default and meaning)."""
-    return os.path.join(HERE, "config.schema.yaml")
+    return os.path.join(workflow_folder(), "schemas", "config.schema.yaml")
 
 
 def finished(config: Mapping[str, Any], logs: Iterable[str] | str | None, success: bool) -> None:
@@ -89,6 +117,6 @@ def review_config(folder: str = ".") -> dict[str, Any]:
         raise UserError([f"{path}:{key}: unknown setting (got {key}, expected one of: {', '.join(properties)})"
                          for key in unknown])
     config = {key: values.get(key, spec.get("default")) for key, spec in properties.items()}
-    for key in ("review", "sheets", "sources", "analyses", "outdir"):
+    for key in ("review", "sheets", "sources", "analyses", "outdir", "releases"):
         config[key] = os.path.normpath(os.path.join(folder, config[key]))
     return config

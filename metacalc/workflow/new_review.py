@@ -19,9 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 from metacalc.errors import UserError
-from metacalc.workflow import HERE
+from metacalc.workflow import skeleton_folder
 
-SKELETON = os.path.join(HERE, "skeleton")
 TEMPLATE_FILE = "extraction_template.xlsx"
 # Skeleton files renamed on the way (a dotfile is awkward as package data).
 RENAMED = {"gitignore": ".gitignore"}
@@ -59,12 +58,14 @@ def init_review(folder: str, title: str, fill: Callable[[str], Any] | None = Non
 
 
 def _copy_skeleton(target: str, quoted_title: str) -> None:
-    for directory, _, names in os.walk(SKELETON):
+    skeleton = skeleton_folder()
+    for directory, dirs, names in os.walk(skeleton):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
         for name in names:
-            if name.startswith(".") or name.endswith((".pyc", ".tmp")):
+            if name.startswith(".") or name.endswith((".pyc", ".tmp")) or name == "__init__.py":
                 continue
             source = os.path.join(directory, name)
-            relative = os.path.relpath(source, SKELETON)
+            relative = os.path.relpath(source, skeleton)
             destination = os.path.join(target, os.path.dirname(relative), RENAMED.get(name, name))
             os.makedirs(os.path.dirname(destination), exist_ok=True)
             with open(source, encoding="utf-8") as handle:

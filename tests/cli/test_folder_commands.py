@@ -9,9 +9,10 @@ import yaml
 from conftest import BUNDLED_COPY, ROOT
 
 from metacalc.cli import main
-from metacalc.workflow import HERE as WORKFLOW
+from metacalc.workflow import skeleton_folder
 
-PACKAGE = ROOT / "metacalc"
+# What every review shares: the package, and the workflow and skeleton it ships from snakemake/.
+SHARED = (ROOT / "metacalc", ROOT / "snakemake" / "workflow", ROOT / "snakemake" / "skeleton")
 
 
 def run(capsys, *argv):
@@ -24,7 +25,7 @@ def test_nothing_in_the_package_names_the_bundled_review():
     """The package serves every review: the bundled review's words live in its own files, not in metacalc/."""
     words = re.compile(r"\bsle\b|lupus|calcinosis|mayo", re.IGNORECASE)
     found = []
-    for path in sorted(PACKAGE.rglob("*")):
+    for path in sorted(p for folder in SHARED for p in folder.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             text = path.read_bytes().decode("utf-8", errors="ignore")
             found += [f"{path.relative_to(ROOT)}:{text[:m.start()].count(chr(10)) + 1}: {m.group()}"
@@ -34,7 +35,7 @@ def test_nothing_in_the_package_names_the_bundled_review():
 
 
 def test_the_repository_root_is_a_review_folder_like_any_other():
-    skeleton = Path(WORKFLOW) / "skeleton"
+    skeleton = Path(skeleton_folder())
     for name in ("Snakefile", "config.yaml", "profiles/default/config.yaml"):
         assert (ROOT / name).read_text(encoding="utf-8") == (skeleton / name).read_text(encoding="utf-8"), name
 

@@ -241,3 +241,24 @@ def test_a_step_that_cannot_be_fitted_stops_the_verb_with_its_reason():
         cumulative(result)
     with pytest.raises(ValueError, match="cannot refit"):
         refit_many(object(), [np.arange(2)])
+
+
+def test_cumulative_many_gives_each_results_table_with_one_batch_per_setting():
+    from metacalc.meta import GlmmNotEstimable, pool_means, pool_proportions
+    from metacalc.meta.sensitivity import cumulative_many
+
+    results = [pool_proportions([1, 2, 0, 1, 0, 1, 0], [1, 2, 1, 3, 1, 1, 1]),
+               pool_proportions([4, 9, 3], [10, 12, 8], method="glmm"),
+               pool_proportions([3, 1, 7, 2], [10, 1, 12, 5], lower_bounds=[False, False, True, False]),
+               pool_proportions([0, 0, 5], [1, 1, 9], method="glmm"),  # its first step has no finite maximum
+               pool_means([10.0, 12.5, 9.0], [3.0, 4.0, 2.5], [12, 20, 8])]
+    orders = [[2001, 1999, 2005, 2003, 2002, 2010, 2000], None, [3, 2, 1, 0], None, [2, 1, 3]]
+    tables = cumulative_many(results, orders)
+    for i, (result, order, table) in enumerate(zip(results, orders, tables)):
+        try:
+            expected = cumulative(result, order=order)
+        except GlmmNotEstimable as error:
+            assert isinstance(table, GlmmNotEstimable) and str(table) == str(error), i
+            continue
+        assert table.to_dict() == expected.to_dict(), i
+    assert isinstance(tables[3], GlmmNotEstimable)

@@ -319,25 +319,6 @@ def test_possible_duplicates_are_listed_with_their_decision():
     assert {e.component for e in pair.evidence} >= {"age", "sex", "drug", "authors"}
 
 
-def test_changes_since_the_last_run_and_history(tmp_path, results):
-    outdir, history = tmp_path / "tables", tmp_path / ".history" / "results.json"
-    write_results(analysed(dataset(), [PER_DRUG, ONSET]), str(outdir), history=str(history))
-    first = json.loads((outdir / "results.json").read_text())
-    assert first["changes_since_last_run"] == {"previous_run": False, "changes": []}
-    assert not (outdir / "previous_results.json").exists()
-
-    changed = dataset()
-    changed.treatments = TREATMENTS.assign(any_response=pd.array([0, 0, 1, None, 0, 0], dtype="Int64"))
-    write_results(analysed(changed, [PER_DRUG, ONSET]), str(outdir), history=str(history))
-    second = json.loads((outdir / "results.json").read_text())
-    changes = {c["number"]: (c["before"], c["after"]) for c in second["changes_since_last_run"]["changes"]}
-    assert changes["per_drug / main / diltiazem / events"] == (2, 1)
-    assert (outdir / "previous_results.json").exists()
-    assert changes_since(first, first).changes == ()
-    csv_lines = (outdir / "per_drug.csv").read_text().splitlines()
-    assert csv_lines[1].startswith("per_drug,main,diltiazem,3,3,1,3,exact")
-
-
 def test_parallel_fits_give_the_same_results(results):
     parallel = run_plan(dataset(), [PER_DRUG, ONSET], RunSettings(), jobs=2)
     assert json.dumps(parallel, sort_keys=True) == json.dumps(results, sort_keys=True)

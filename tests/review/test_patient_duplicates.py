@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import copy_review
+from conftest import copy_review, edit_csv
 
 from metacalc.data.duplicate_checks import check_decisions, check_duplicate_of
 from metacalc.review.patient_duplicates import (
@@ -300,20 +300,6 @@ def test_pair_results_are_frozen():
 
 
 # ------------------------------------------------------------------ wired into validation, the run and the report
-
-def edit_csv(path, edit):
-    """Rewrite a CSV sheet with ``edit(rows)`` applied to its rows (dicts)."""
-    import csv
-
-    with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header, rows = reader.fieldnames, list(reader)
-    edit(rows)
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, header)
-        writer.writeheader()
-        writer.writerows(rows)
-
 
 def undecide(sheets):
     """The bundled duplicate (seed004 of seed002) without its duplicate_of: an undecided likely pair."""

@@ -32,7 +32,7 @@ def test_cluster_jobs_give_the_outputs_of_a_local_run(tmp_path):
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
 
     jobs = [json.loads(line) for line in ledger.read_text(encoding="utf-8").splitlines()]
-    assert sorted(job["rule"] for job in jobs) == ["analyse", "report"]  # `remember` is a local copy
+    assert sorted(job["rule"] for job in jobs) == ["analyse", "report"]
     assert len({job["pid"] for job in jobs} | {os.getpid()}) == len(jobs) + 1
     for job in jobs:
         assert job["status"] == 0

@@ -104,7 +104,7 @@ def run_and_kill(workdir, trigger, victim, timeout=300):
 
 def outputs(reports):
     """The outputs beside index.html, as (path, bytes): what must be one complete set."""
-    return {path: (reports / path).read_bytes() for path in files_under(reports, skip=LOGS + (".history",))}
+    return {path: (reports / path).read_bytes() for path in files_under(reports, skip=LOGS)}
 
 
 SCENARIOS = [
@@ -113,7 +113,7 @@ SCENARIOS = [
     ("reports/dataset.json", "all"),            # half-way through analyse: validated, not yet analysed
     ("reports/dataset.json", "job"),            # the job dies, Snakemake sees it fail
     ("reports/logs/report.log", "all"),         # the report is being rendered
-    ("reports/index.html", "snakemake"),        # the report is written, the history not yet kept
+    ("reports/index.html", "snakemake"),        # the report is written, Snakemake not yet done
 ]
 
 
@@ -154,11 +154,8 @@ def test_a_failed_run_removes_the_report_and_every_undeclared_file(previous, tmp
     assert run.returncode != 0
     assert "analyses/response_per_class.yaml:(top level): Additional properties are not allowed" in run.stderr
     assert "No report: the run failed (logs in reports/logs/)." in run.stderr
-    # Left: the logs, and the history of the last complete run (what the next run's change log compares with).
-    left = files_under(workdir / "reports", skip=LOGS)
-    assert left == [".history/results.json"]
-    assert (workdir / "reports" / ".history" / "results.json").read_bytes() == (
-        previous / "reports" / ".history" / "results.json").read_bytes()
+    # Left: the logs only (the change log's baseline is a release, outside the outputs: nothing to keep here).
+    assert files_under(workdir / "reports", skip=LOGS) == []
 
 
 def test_a_second_run_is_refused_while_the_first_is_alive(tmp_path):

@@ -181,7 +181,7 @@ def test_the_workflow_builds_the_report_in_the_review_folder(review):
     terminal = (review.parent / "terminal.txt").read_text(encoding="utf-8")
     assert terminal.rstrip().endswith("Report: reports/index.html (logs in reports/logs/)")
     assert [line.split()[1] for line in terminal.splitlines() if re.match(r"\d\d:\d\d:\d\d ", line)] == [
-        "analyse:", "report:", "remember:"]
+        "analyse:", "report:"]
 
 
 def test_the_report_s_numbers(review):

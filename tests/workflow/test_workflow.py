@@ -45,7 +45,7 @@ def test_workflow_writes_the_report_and_tables(first_run):
 def test_the_terminal_shows_one_line_per_job_and_where_the_report_is(first_run):
     terminal = (first_run.parent / "terminal.txt").read_text(encoding="utf-8")
     lines = [line for line in terminal.splitlines() if not line.startswith("Using workflow specific")]
-    assert [line.split()[1] for line in lines[:-1]] == ["analyse:", "report:", "remember:"], lines
+    assert [line.split()[1] for line in lines[:-1]] == ["analyse:", "report:"], lines
     assert lines[-1] == "Report: reports/index.html (logs in reports/logs/)"
     log = (first_run / "reports" / "logs" / "snakemake.log").read_text(encoding="utf-8")
     assert "validate the sheets" in log and "(Rule: analyse)" in log and "(Rule: report)" in log

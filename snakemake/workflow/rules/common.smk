@@ -32,21 +32,28 @@ def plan_files(path):
     return sorted(glob.glob(os.path.join(path, "*.yaml")) + glob.glob(os.path.join(path, "*.yml")))
 
 
+def release_files(path):
+    """The named versions as inputs (releases/NAME/release.json): a new release reruns analyse."""
+    return sorted(glob.glob(os.path.join(path, "*", "release.json")))
+
+
 def code_fingerprint():
-    """Hash of the installed metacalc sources: Snakemake does not see changes inside a package, so a change
+    """Hash of the installed metacalc sources and of this workflow's files (in an editable install they are
+    outside the package, in snakemake/workflow/): Snakemake does not see changes inside a package, so a change
     of code reaches rerun detection through this param."""
     import metacalc
+    from metacalc.workflow import workflow_folder
 
-    root = os.path.dirname(metacalc.__file__)
     digest = hashlib.sha256()
-    for folder, dirs, files in sorted(os.walk(root)):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(files):
-            if name.endswith((".py", ".yaml", ".csv", ".j2", ".css", ".json")):
-                path = os.path.join(folder, name)
-                digest.update(os.path.relpath(path, root).encode())
-                with open(path, "rb") as handle:
-                    digest.update(handle.read())
+    for root in (os.path.dirname(metacalc.__file__), workflow_folder()):
+        for folder, dirs, files in sorted(os.walk(root)):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith((".py", ".yaml", ".csv", ".j2", ".css", ".json", ".smk")) or name == "Snakefile":
+                    path = os.path.join(folder, name)
+                    digest.update(os.path.relpath(path, root).encode())
+                    with open(path, "rb") as handle:
+                        digest.update(handle.read())
     return f"{metacalc.__version__}+{digest.hexdigest()[:16]}"
 
 

@@ -22,20 +22,3 @@ rule report:
         "{params.metacalc} report {input.tables:q}/results.json"
         " --figures {input.figures:q} --output {output.html:q} > {log:q} 2>&1"
 
-
-rule remember:
-    """Keep this run's results as the history the next run's "what changed" compares with, once the report is
-    built: a failed or killed run never becomes "the last run". Copied under a temporary name and renamed, so
-    the history is always a whole file."""
-    input:
-        pending=rules.analyse.output.pending,
-        html=rules.report.output.html,
-    output:
-        f"{OUT}/.history/results.json",
-    message:
-        "keep these results for the next run's change log"
-    log:
-        f"{OUT}/logs/remember.log",
-    localrule: True
-    shell:
-        "{{ cp {input.pending:q} {output:q}.partial && mv {output:q}.partial {output:q}; }} > {log:q} 2>&1"

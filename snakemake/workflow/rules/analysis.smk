@@ -7,19 +7,20 @@ rule analyse:
 
     Every file it writes is declared: tables/ and figures/ are whole directories (their files depend on the
     plan and the data), so a failed or killed job leaves none of them behind. The report of the previous run is
-    removed first: from here on it no longer describes the inputs. The change log compares with the last
-    complete run's results (.history/results.json): they are copied into this job's own `pending` output, which
-    `metacalc analyse --history` reads and then replaces with this run's results."""
+    removed first: from here on it no longer describes the inputs. The change log compares with the latest
+    named version of the review (releases/NAME/release.json, written by `metacalc release`, committed with the
+    review): an input, so a new release reruns this step, and never written by the workflow, so a trial run or a
+    killed one cannot move the baseline."""
     input:
         review=REVIEW,
         sheets=SHEETS,
         sources=SOURCES,
         plan=PLAN,
+        releases=RELEASES,
     output:
         dataset=f"{OUT}/dataset.json",
         tables=directory(f"{OUT}/tables"),
         figures=directory(f"{OUT}/figures"),
-        pending=f"{OUT}/.history/pending.json",
     message:
         "validate the sheets, run the analysis plan, draw the figures"
     params:
@@ -29,7 +30,7 @@ rule analyse:
         sources=lambda wildcards: config["sources"],
         plan=lambda wildcards: config["analyses"],
         report=f"{OUT}/index.html",
-        last_run=f"{OUT}/.history/results.json",
+        releases=lambda wildcards: config["releases"],
         level=config["level"],
         method=config["method"],
         measure=config["measure"],
@@ -48,10 +49,9 @@ rule analyse:
         runtime=20,
     shell:
         "rm -f {params.report:q}"
-        " && {{ if [ -f {params.last_run:q} ]; then cp {params.last_run:q} {output.pending:q}; fi; }}"
         " && {params.metacalc} analyse {output.dataset:q} --sheets {params.sheets:q} --review {params.review:q}"
         " --sources {params.sources:q} --plan {params.plan:q}"
-        " --outdir {output.tables:q} --history {output.pending:q} --level {params.level} --method {params.method}"
+        " --outdir {output.tables:q} --releases {params.releases:q} --level {params.level} --method {params.method}"
         " --measure {params.measure} --tau2 {params.tau2} {params.knha} {params.strict} --jobs {threads}"
         " --figures {output.figures:q} --palette {params.palette} --max-rows {params.max_rows} {params.png}"
         " > {log:q} 2>&1"
