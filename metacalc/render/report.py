@@ -342,6 +342,36 @@ def _environment(review: Any) -> Any:
     return env
 
 
+# The order of the report's sections that hold figures: figures are numbered in the order a reader meets them.
+FIGURE_SECTIONS = ("prisma", "risk-of-bias", "results", "onset")
+
+
+def number_figures(figures: Figures) -> None:
+    """Number the figures in page order and give each its legend: 'Figure 3. Title. What the marks mean and
+    the method.' (titles and method text live here, not inside the figures)."""
+    def rank(item: tuple[int, dict[str, Any]]) -> tuple[int, int]:
+        section = item[1].get("section")
+        section = "results" if section == "cumulative" else section  # drawn beside its analysis' forest plots
+        return (FIGURE_SECTIONS.index(section) if section in FIGURE_SECTIONS else len(FIGURE_SECTIONS), item[0])
+
+    ranked = sorted(enumerate(figures.values()), key=rank)  # then the manifest's order: the plan's
+    for number, (_, figure) in enumerate(ranked, start=1):
+        title = sentence_case(figure.get("title") or str(figure.get("caption", "")).rstrip("."))
+        legend = figure.get("legend") or ""
+        figure["number"] = number
+        figure["caption"] = f"Figure {number}. {title}." + (f" {legend}" if legend else "")
+
+
+class TableNumbers:
+    """'Table 1', 'Table 2', ... in the order the template asks for them (its page order), one number a key."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+
+    def __call__(self, key: str) -> str:
+        return f"Table {self.numbers.setdefault(key, len(self.numbers) + 1)}"
+
+
 def render_html(results: ReviewResults, figures: Figures, title: str | None = None,
                 omitted: Sequence[Mapping[str, Any]] = ()) -> str:
     import jinja2
@@ -353,6 +383,8 @@ def render_html(results: ReviewResults, figures: Figures, title: str | None = No
     env.filters["label"] = context["labels"].of  # a row's id -> its label, for lists of ids (| map("label"))
     context["omitted_in"] = lambda section: [o for o in omitted if o.get("section") == section]
     context["css"] = jinja2.utils.markupsafe.Markup(css)
+    number_figures(figures)
+    context["table_number"] = TableNumbers()
     for figure in figures.values():
         figure["html"] = jinja2.utils.markupsafe.Markup(figure["svg"])
     return env.get_template("report.html.j2").render(**context)
