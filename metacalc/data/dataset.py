@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 from metacalc.data.review_file import Review, default_review
 
 TABLES = ("studies", "patients", "treatments", "aggregates", "records", "appraisal", "appraisal_overall",
-          "quotes", "duplicate_decisions")
+          "quotes", "duplicate_decisions", "certainty")
 JSON_FORMAT = "metacalc-dataset"
-JSON_VERSION = 3
+JSON_VERSION = 4
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,6 +43,7 @@ class Dataset:
     appraisal_overall: pd.DataFrame
     quotes: pd.DataFrame
     duplicate_decisions: pd.DataFrame  # pairs of patients the reviewer judged to be different people
+    certainty: pd.DataFrame  # the reviewer's GRADE-style judgements of each outcome's certainty
     review: Review = default_review()
     source: str = ""
     warnings: tuple[str, ...] = ()

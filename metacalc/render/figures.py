@@ -23,7 +23,7 @@ from metacalc.review.words import measure_short, onset_axis_label, slug
 if TYPE_CHECKING:
     from metacalc.data.review_file import Review
 
-PERCENT = False  # proportions are shown as 0-1 on the axes and as percentages in the text
+PERCENT = True  # proportions are percentages on the axes, as in the tables and the text
 MAX_PLOT_ROWS = 60  # a figure with more rows (reports, patients) is unreadable on a page and slow to draw
 Entry = dict[str, Any]
 
@@ -116,7 +116,10 @@ def render_figures(results: ReviewResults, outdir: str, options: FigureOptions =
     names = RowNames(results)
     write_prisma_svg(os.path.join(outdir, "prisma.svg"), results.prisma.relabelled(names.text).counts())
     manifest.figures.append({"id": "prisma", "file": "prisma.svg", "section": "prisma",
-                             "caption": "PRISMA 2020 flow diagram, counted from the records log."})
+                             "caption": "PRISMA 2020 flow diagram, counted from the records log.",
+                             "title": "PRISMA 2020 flow diagram of the study selection",
+                             "legend": "Every count is computed from the records log (one row per record "
+                                       "identified); each box links to the records behind it."})
     _risk_of_bias(results, manifest)
     for analysis in results.analyses:
         if analysis.kind == "proportion":
@@ -136,25 +139,37 @@ def _risk_of_bias(results: ReviewResults, manifest: _Manifest) -> None:
     for appraisal in results.appraisal:
         name, studies = appraisal.name, len(appraisal.studies)
         if studies <= max_rows:
-            manifest.save(traffic_light_plot(appraisal, palette=palette), f"rob-traffic-{slug(appraisal.tool)}",
-                          section="risk-of-bias", caption=f"Risk of bias per report: {name}.")
+            manifest.save(traffic_light_plot(appraisal, palette=palette, title=False),
+                          f"rob-traffic-{slug(appraisal.tool)}", section="risk-of-bias",
+                          caption=f"Risk of bias per report: {name}.", title=f"Risk of bias per report: {name}",
+                          legend="One row per report, one column per item of the tool and the reviewer's overall "
+                                 "judgement (not a summed score); the key gives each item's question.")
         else:
             manifest.omit(f"rob-traffic-{slug(appraisal.tool)}", section="risk-of-bias",
                           reason=f"traffic-light plot of {name} not drawn: {studies} reports (more than {max_rows}); "
                                  "the table below lists each judgement")
-        manifest.save(summary_plot(appraisal, palette=palette), f"rob-summary-{slug(appraisal.tool)}",
-                      section="risk-of-bias", caption=f"Share of reports per answer: {name}.")
+        manifest.save(summary_plot(appraisal, palette=palette, title=False), f"rob-summary-{slug(appraisal.tool)}",
+                      section="risk-of-bias", caption=f"Share of reports per answer: {name}.",
+                      title=f"Share of reports per answer to each item: {name}",
+                      legend="Each bar is one item of the tool (and the overall judgement), divided by the share "
+                             "of the reports giving each answer.")
 
 
 def _response(analysis: AnalysisResult, manifest: _Manifest) -> None:
-    from metacalc.render.forest import forest_plot, overview_plot
+    from metacalc.render.forest import forest_plot, method_legend, overview_plot
 
     pooled = [g for g in analysis.groups if isinstance(g, ProportionGroup) and g.result]
     if pooled:
-        manifest.save(overview_plot([(g.group, g.result) for g in pooled if g.result], analysis.title,
-                                    percent=PERCENT),
+        manifest.save(overview_plot([(g.group, g.result) for g in pooled if g.result], "", percent=PERCENT,
+                                    xlabel="Patients responding (%)"),
                       f"overview-{slug(analysis.id)}", section="results", analysis=analysis.id, group=None,
-                      caption=f"{analysis.title}: one row per {analysis.group_by.replace('_', ' ')}.")
+                      caption=f"{analysis.title}: one row per {analysis.group_by.replace('_', ' ')}.",
+                      title=f"{analysis.title}: {analysis.outcome_label}, one row per "
+                            f"{analysis.group_by.replace('_', ' ')}",
+                      legend="Each row pools the patients of its reports; a diamond spans the pooled estimate's "
+                             "confidence interval, a square with a line is a single report's estimate and "
+                             "interval. The method of each row is named in its last column and explained in "
+                             "Methods.")
     # A forest plot of one report repeats its overview row; draw one only when reports are pooled.
     for group in pooled:
         if group.k < 2 or group.result is None:
@@ -165,9 +180,13 @@ def _response(analysis: AnalysisResult, manifest: _Manifest) -> None:
                           reason=f"forest plot of {group.group} not drawn: {group.k} reports (more than "
                                  f"{manifest.options.max_rows}); see the table and the overview")
             continue
-        manifest.save(forest_plot(group.result, f"{group.group}: {analysis.outcome_label}", percent=PERCENT),
+        manifest.save(forest_plot(group.result, "", percent=PERCENT, method_text=False),
                       name, section="results", analysis=analysis.id, group=group.group,
-                      caption=f"{group.group}: {analysis.outcome_label}, one row per report.")
+                      caption=f"{group.group}: {analysis.outcome_label}, one row per report.",
+                      title=f"{group.group}: {analysis.outcome_label}, one row per report",
+                      legend="Squares: each report's estimate (area proportional to its weight) with its "
+                             f"interval. {method_legend(group.result.fields, with_reason=False)} Why this method: see "
+                             "Methods.")
 
 
 def _cumulative(analysis: AnalysisResult, manifest: _Manifest) -> None:
@@ -191,8 +210,8 @@ def _cumulative(analysis: AnalysisResult, manifest: _Manifest) -> None:
 
 
 def _onset(analysis: AnalysisResult, manifest: _Manifest, review: Review, names: RowNames) -> None:
-    from metacalc.render.forest import forest_plot
-    from metacalc.render.onset import onset_plot
+    from metacalc.render.forest import forest_plot, method_legend
+    from metacalc.render.onset import onset_legend, onset_plot
 
     patients, summaries = _onset_inputs(analysis, review, names)
     if len(patients) > manifest.options.max_rows:
@@ -201,16 +220,21 @@ def _onset(analysis: AnalysisResult, manifest: _Manifest, review: Review, names:
                              f"{manifest.options.max_rows}); the figure shows the group summaries")
         patients = []
     if patients or summaries:
-        manifest.save(onset_plot(patients, summaries, _reference_lines(analysis, review, names), analysis.title,
-                                 xlabel=onset_axis_label(review)),
+        manifest.save(onset_plot(patients, summaries, _reference_lines(analysis, review, names), "",
+                                 xlabel=onset_axis_label(review), key_text=False),
                       f"onset-{slug(analysis.id)}", section="onset", analysis=analysis.id, group=None,
-                      caption=f"{analysis.title}: each patient, group medians and published figures.")
+                      caption=f"{analysis.title}: each patient, group medians and published figures.",
+                      title=f"{analysis.title}: each patient, the group medians and the published figures",
+                      legend=onset_legend(summaries))
     overall = analysis.groups[0]
     if isinstance(overall, TimeGroup) and overall.pooled:
-        manifest.save(forest_plot(overall.pooled, f"{analysis.title}: pooled with case series",
-                                  reference_lines=_reference_lines(analysis, review, names)),
+        manifest.save(forest_plot(overall.pooled, "", reference_lines=_reference_lines(analysis, review, names),
+                                  method_text=False),
                       f"forest-{slug(analysis.id)}", section="onset", analysis=analysis.id, group="all patients",
-                      caption="Case reports combined as one study and pooled with series (random effects).")
+                      caption="Case reports combined as one study and pooled with series (random effects).",
+                      title=f"{analysis.title}: the case reports pooled with case series",
+                      legend="The case reports are combined as one study and pooled with the series by "
+                             f"inverse-variance random effects. {method_legend(overall.pooled.fields, with_reason=False)}")
 
 
 def read_manifest(figures_dir: str) -> Mapping[str, Any]:

@@ -51,6 +51,7 @@ def forest_plot(
     xlim: tuple[float, float] | None = None,
     digits: int | None = None,
     max_rows: int | None = None,
+    method_text: bool = True,
 ) -> Figure:
     """A forest plot of one pooled analysis (a row per study), returned as a matplotlib ``Figure``.
 
@@ -60,6 +61,8 @@ def forest_plot(
     axis end in an arrow. ``digits`` defaults to 2 for proportions and 1 for percentages and means.
     ``max_rows`` draws only the first that many studies (in the order given) and says how many are not shown;
     the summary, totals and heterogeneity still cover every study (for reviews with hundreds of reports).
+    ``method_text=False`` leaves the method paragraph out of the figure (the report prints it in the legend:
+    ``method_legend``), and an empty ``title`` draws no title.
     """
     result = estimate.fields
     studies = list(result.get("studies") or [])
@@ -111,7 +114,7 @@ def forest_plot(
         plot_width=3.3,
         right_width=2.35 if show_weights else 1.7,
         title=title,
-        footer=_method_text(result),
+        footer=method_legend(result) if method_text else "",
     )
     layout.format_x_axis(xmin, xmax, xlabel or _default_xlabel(result, means, percent), percent and not means)
 
@@ -381,8 +384,9 @@ def _tau2_interval(result):
     return f" ({_level(result)}% CI {lower} to {upper})"
 
 
-def _method_text(result):
-    """The method in words at the foot of the figure, with the reason it was chosen and any warning."""
+def method_legend(result, with_reason=True):
+    """The method in words (at the foot of the figure, or in its legend), with the reason it was chosen (unless
+    ``with_reason`` is False: the report gives each reason once, in Methods) and any warning."""
     level = _level(result)
     method, measure, tau2 = result.get("method"), result.get("measure"), result.get("tau2_method")
     tau2_name = TAU2_NAMES.get((tau2 or "").upper(), tau2)
@@ -414,7 +418,7 @@ def _method_text(result):
         text += f"; {level}% confidence interval."
     if result.get("pi_lower") is not None and result.get("pi_upper") is not None:
         text += f" The line with end marks through the diamond is the {level}% prediction interval."
-    if result.get("reason"):
+    if result.get("reason") and with_reason:
         text += " Why this method: " + result["reason"].strip()
         text += "" if text.endswith(".") else "."
     for warning in result.get("warnings") or ():

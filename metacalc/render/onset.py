@@ -32,7 +32,8 @@ NOT_REPORTED = "group not reported"
 
 
 def onset_plot(patients: Sequence[Mapping[str, Any]], summaries: Sequence[Mapping[str, Any]],
-               references: Sequence[Any], title: str, *, xlabel: str = "Years to onset", digits: int = 1) -> Figure:
+               references: Sequence[Any], title: str, *, xlabel: str = "Years to onset", digits: int = 1,
+               key_text: bool = True) -> Figure:
     """Per-patient times with group summaries and published figures, returned as a matplotlib ``Figure``.
 
     ``patients``: list of ``{"label", "years", "group"}`` (``years`` may be None: listed as not reported;
@@ -74,7 +75,7 @@ def onset_plot(patients: Sequence[Mapping[str, Any]], summaries: Sequence[Mappin
     n_rows = (summary_rows[-1] + 1 if summaries else row) + 0.3
 
     layout = TableLayout(n_rows, left_width=3.2, plot_width=3.6, right_width=2.3, title=title,
-                          footer=_footer(summaries))
+                          footer=onset_legend(summaries) if key_text else "")
     layout.format_x_axis(xmin, xmax, xlabel, percent=False)
     layout.text(layout.left, 0.0, header_row + 0.5, "Patient", weight="bold")
     layout.text(layout.right, 0.98, header_row + 0.5, "Years [95% CI]", ha="right", weight="bold")
@@ -163,7 +164,8 @@ def _summary_value(summary: Mapping[str, Any], digits: int) -> str:
     return text
 
 
-def _footer(summaries: Sequence[Mapping[str, Any]]) -> str:
+def onset_legend(summaries: Sequence[Mapping[str, Any]]) -> str:
+    """The key of the figure's marks (the report prints it in the legend; ``key_text=False`` leaves it out)."""
     kinds = {summary["kind"] for summary in summaries}
     parts = ["Dots: one patient each, coloured by group."]
     if "pooled" in kinds:

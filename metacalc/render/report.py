@@ -19,9 +19,10 @@ from typing import Any
 from metacalc.errors import UserError
 from metacalc.files import write_atomic
 from metacalc.meta.auto_rule import RULE as AUTO_RULE
-from metacalc.render.sentences import closest_reference, comparison_line, mean_sentence, median_text
-from metacalc.render.sentences import proportion_sentence
 from metacalc.render.changes import change_view
+from metacalc.render.sentences import closest_reference, mean_sentence, median_text, plain_summary
+from metacalc.render.sentences import proportion_sentence, time_estimate
+from metacalc.review.certainty import DEFAULT_START, DOMAIN_NAMES, Certainty
 from metacalc.review.document import ReviewResults
 from metacalc.review.labels import RowNames
 from metacalc.review.onset import LATER_MEASURE
@@ -155,13 +156,12 @@ def _proportion_groups(results: ReviewResults) -> list[ProportionGroup]:
             for group in groups if isinstance(group, ProportionGroup)]
 
 
-def _methods_used(results: ReviewResults) -> dict[str, list[str]]:
-    """Which pooling methods the analyses actually used, with the reasons the default rule gave."""
-    used: dict[str, set[str]] = {}
-    for group in _proportion_groups(results):
-        if group.result and group.result.method:
-            used.setdefault(group.result.method, set()).add(group.result.reason or "")
-    return {method: sorted(reason for reason in reasons if reason) for method, reasons in sorted(used.items())}
+def _method_reasons(results: ReviewResults) -> list[tuple[str, str]]:
+    """Every (method, reason) the pooled proportions used, each once (the Methods' notes M1, M2, ...), in the
+    order of the method and then of the reason: the one place where each technical justification is given."""
+    used = {(group.result.method, group.result.reason or "") for group in _proportion_groups(results)
+            if group.result and group.result.method}
+    return sorted(used)
 
 
 def _branches_used(results: ReviewResults) -> set[str]:
@@ -169,32 +169,49 @@ def _branches_used(results: ReviewResults) -> set[str]:
     return {group.result.branch for group in _proportion_groups(results) if group.result and group.result.branch}
 
 
-def _summary(results: ReviewResults) -> list[dict[str, Any]]:
+def _summary(results: ReviewResults) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rows of the summary-of-findings table (by analysis), and its notes: each distinct judgement of a
+    domain with its reason, once, marked on the rows it applies to."""
     level = results.settings["level"]
+    certainty = {(c.analysis, c.group): c for c in results.certainty}
+    notes: list[str] = []
     items = []
     for analysis in results.analyses:
-        lines, notes = [], []
+        lines = []
         for group in analysis.groups:
             if isinstance(group, ProportionGroup):
                 text = proportion_sentence(group, level, with_method=False)
             else:
-                text = mean_sentence(group.summary, level)
-            lines.append({"name": group.group, "text": text, "anchor": f"prov-{analysis.id}-{slug(group.group)}"})
-            if isinstance(group, ProportionGroup) and group.result:
-                method = group.result.method or ""
-                note = f"{METHOD_NAMES.get(method, method)}: {group.result.reason or ''}"
+                text = time_estimate(group.summary, level)
+            found = certainty.get((analysis.id, group.group))
+            marks = []
+            for note in _certainty_notes(found):
                 if note not in notes:
                     notes.append(note)
-        if analysis.kind == "time":
-            headline = closest_reference(analysis, results.review)
-            if headline:
-                notes.append(headline.answer)
-                notes.extend(headline.caveats)
-            for group in analysis.groups:
-                if isinstance(group, TimeGroup):
-                    notes.extend(comparison_line(group.group, c, level, results.review) for c in group.comparisons)
-        items.append({"analysis": analysis, "lines": lines, "notes": notes})
-    return items
+                marks.append(_letter(notes.index(note)))
+            lines.append({"name": group.group, "text": text, "anchor": f"prov-{analysis.id}-{slug(group.group)}",
+                          "certainty": found, "marks": marks})
+        items.append({"analysis": analysis, "lines": lines})
+    return items, notes
+
+
+def _certainty_notes(certainty: Certainty | None) -> list[str]:
+    if certainty is None:
+        return []
+    notes = []
+    if certainty.start != DEFAULT_START:
+        notes.append(f"Starts at {certainty.start} (recorded by the reviewer; case reports start at {DEFAULT_START}).")
+    for j in certainty.judgements:
+        effect = {"serious": "lowered one level", "very_serious": "lowered two levels"}.get(j.judgement, "not lowered")
+        notes.append(f"{sentence_case(DOMAIN_NAMES[j.domain])}: {j.judgement.replace('_', ' ')} ({effect}): {j.reason}.")
+    if certainty.not_assessed:
+        notes.append("Not assessed by the reviewer: " + ", ".join(DOMAIN_NAMES[d] for d in certainty.not_assessed)
+                     + ".")
+    return notes
+
+
+def _letter(index: int) -> str:
+    return chr(ord("a") + index % 26) + ("" if index < 26 else str(index // 26))
 
 
 def _arm_of(box_id: str) -> str:
@@ -240,6 +257,8 @@ def build_context(results: ReviewResults, figures: Figures, title: str | None = 
     studies = sorted(results.studies, key=lambda s: (s.get("year") or 0, s["study_id"]))
     excluded = list(results.excluded_rows)
     names = RowNames(results)
+    summary, certainty_notes = _summary(results)
+    reasons = _method_reasons(results)
 
     def figures_in(section: str) -> list[dict[str, Any]]:
         return [f for f in figures.values() if f.get("section") == section]
@@ -259,7 +278,9 @@ def build_context(results: ReviewResults, figures: Figures, title: str | None = 
         "level": level,
         "ci": level_label(level),
         "results": results,
-        "summary": _summary(results),
+        "summary": summary,
+        "certainty_notes": certainty_notes,
+        "plain_summary": plain_summary(results),
         "figures": figures,
         "figures_in": figures_in,
         "figure_of": figure_of,
@@ -268,7 +289,8 @@ def build_context(results: ReviewResults, figures: Figures, title: str | None = 
         "courses": {course["treatment_id"]: course for course in results.treatments},
         "appraisal": _appraisal(results),
         "checklist": _checklist(results),
-        "methods_used": _methods_used(results),
+        "method_reasons": reasons,
+        "method_reason": lambda result: reasons.index((result.method, result.reason or "")) + 1,
         "auto_rule": AUTO_RULE,
         "branches_used": _branches_used(results),
         "references": REFERENCES,
@@ -320,6 +342,36 @@ def _environment(review: Any) -> Any:
     return env
 
 
+# The order of the report's sections that hold figures: figures are numbered in the order a reader meets them.
+FIGURE_SECTIONS = ("prisma", "risk-of-bias", "results", "onset")
+
+
+def number_figures(figures: Figures) -> None:
+    """Number the figures in page order and give each its legend: 'Figure 3. Title. What the marks mean and
+    the method.' (titles and method text live here, not inside the figures)."""
+    def rank(item: tuple[int, dict[str, Any]]) -> tuple[int, int]:
+        section = item[1].get("section")
+        section = "results" if section == "cumulative" else section  # drawn beside its analysis' forest plots
+        return (FIGURE_SECTIONS.index(section) if section in FIGURE_SECTIONS else len(FIGURE_SECTIONS), item[0])
+
+    ranked = sorted(enumerate(figures.values()), key=rank)  # then the manifest's order: the plan's
+    for number, (_, figure) in enumerate(ranked, start=1):
+        title = sentence_case(figure.get("title") or str(figure.get("caption", "")).rstrip("."))
+        legend = figure.get("legend") or ""
+        figure["number"] = number
+        figure["caption"] = f"Figure {number}. {title}." + (f" {legend}" if legend else "")
+
+
+class TableNumbers:
+    """'Table 1', 'Table 2', ... in the order the template asks for them (its page order), one number a key."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+
+    def __call__(self, key: str) -> str:
+        return f"Table {self.numbers.setdefault(key, len(self.numbers) + 1)}"
+
+
 def render_html(results: ReviewResults, figures: Figures, title: str | None = None,
                 omitted: Sequence[Mapping[str, Any]] = (), provenance: Mapping[str, Any] | None = None) -> str:
     """The report's HTML; ``provenance`` is what ``write_provenance`` returned (None: its summary, no file)."""
@@ -337,6 +389,8 @@ def render_html(results: ReviewResults, figures: Figures, title: str | None = No
         provenance = summary(*provenance_rows(results, TIMING_COLUMNS))
     context["provenance"] = provenance
     context["css"] = jinja2.utils.markupsafe.Markup(css)
+    number_figures(figures)
+    context["table_number"] = TableNumbers()
     for figure in figures.values():
         figure["html"] = jinja2.utils.markupsafe.Markup(figure["svg"])
     return env.get_template("report.html.j2").render(**context)

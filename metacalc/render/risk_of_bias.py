@@ -47,7 +47,7 @@ def _palette(palette: str) -> dict[str, str]:
     return PALETTES[palette]
 
 
-def traffic_light_plot(appraisal: ToolAppraisal, palette: str = "cochrane") -> Figure:
+def traffic_light_plot(appraisal: ToolAppraisal, palette: str = "cochrane", title: bool = True) -> Figure:
     """Reports x items of one tool as coloured symbols, with the overall judgement as the last column.
 
     Reports are named by their labels (e.g. "Pérez Pampín 2011"). Returns a matplotlib Figure (save it with
@@ -97,7 +97,8 @@ def traffic_light_plot(appraisal: ToolAppraisal, palette: str = "cochrane") -> F
     for spine in ax.spines.values():
         spine.set_visible(False)
     ax.tick_params(length=0)
-    ax.set_title(appraisal.name, fontsize=10, pad=28)
+    if title:  # the report names the tool in the legend instead
+        ax.set_title(appraisal.name, fontsize=10, pad=28)
 
     key = "\n".join(f"{item['item']}: {item['short_label']}" for item in appraisal.items)
     ax.text(1.02, 0.0 if n_rows < 6 else 0.35, key, transform=ax.transAxes, fontsize=8, va="bottom", ha="left")
@@ -111,7 +112,7 @@ def traffic_light_plot(appraisal: ToolAppraisal, palette: str = "cochrane") -> F
     return fig
 
 
-def summary_plot(appraisal: ToolAppraisal, palette: str = "cochrane") -> Figure:
+def summary_plot(appraisal: ToolAppraisal, palette: str = "cochrane", title: bool = True) -> Figure:
     """Stacked bars, robvis style: for each item, the share of reports giving each answer (unweighted), and a
     last bar with the share of reports per overall judgement when some are judged."""
     from metacalc.render.style import use_reproducible_backend
@@ -149,7 +150,8 @@ def summary_plot(appraisal: ToolAppraisal, palette: str = "cochrane") -> Figure:
     ax.set_yticklabels([label for label, _ in reversed(bars)], fontsize=8)
     ax.set_xlim(0, 100)
     ax.set_xlabel("Share of studies (%)")
-    ax.set_title(appraisal.name, fontsize=10)
+    if title:
+        ax.set_title(appraisal.name, fontsize=10)
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
     from matplotlib.patches import Patch

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from metacalc.review.certainty import LEVELS
 from metacalc.review.onset import LATER_MEASURE
 from metacalc.review.results import AnalysisResult, Comparison, ProportionGroup, TimeGroup, ValuesSummary
 from metacalc.review.words import level_label, lower_limit_label, measure_name, measure_short, method_name, num
@@ -14,6 +15,7 @@ from metacalc.review.words import p_value, pct, sentence_case, span
 
 if TYPE_CHECKING:
     from metacalc.data.review_file import Review
+    from metacalc.review.document import ReviewResults
 
 
 def proportion_sentence(group: ProportionGroup, level: float, with_method: bool = True) -> str:
@@ -153,24 +155,62 @@ def _unknowns(comparison: Comparison) -> str:
     return comparison.note or f"{ref.mean:g} years cannot be tested against"
 
 
-def comparison_line(group: str, comparison: Comparison, level: float, review: Review) -> str:
-    """One comparison of the summary box in a line: who, against what, on which measure, and the test (Welch's
-    where the figure's n and SD are known) or why the difference is only descriptive."""
-    ref = comparison.reference
-    head = (f"{sentence_case(group)} vs {ref.mean:g} years {measure_short(ref.outcome, review)} "
-            f"({ref.label}, {ref.population or 'all'})")
-    if not comparison.n:
-        return f"{head}: no patient with this measure."
-    patients = f"{comparison.n} patients, mean" if comparison.n != 1 else "1 patient,"
-    text = (f"{head}: {patients} {num(comparison.mean)} years "
-            f"{measure_short(comparison.measure, review)}"
-            f"{'' if comparison.same_measure else ' (a different measure)'}, difference "
-            f"{num(comparison.difference)}")
-    if comparison.tested:
-        text += (f" ({level_label(level)} {span(comparison.ci_lower, comparison.ci_upper)}; "
-                 f"Welch t test {p_value(comparison.pvalue)})")
-    elif comparison.n == 1:
-        text += " (one patient: descriptive)"
-    else:
-        text += f" (descriptive: {_unknowns(comparison)})"
-    return text + "."
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def plain_summary(results: ReviewResults) -> list[str]:
+    """A short plain-language summary in the review's words: what was found, how many patients the main figures
+    rest on, the headline time, and how certain the evidence is. Numbers only, no methods (Methods has them)."""
+    review = results.review
+    table = results.characteristics
+    with_patients = {p["study_id"] for p in results.patients}
+    individual = len(with_patients)
+    patients = table.patients if table else len(results.patients)
+    once = " (a patient described in two reports is counted once)" if table and table.counted_once else ""
+    others = len(results.studies) - individual
+    series = f", and {others} give{'s' if others == 1 else ''} summary figures only" if others else ""
+    out = [f"We found {_count(len(results.studies), 'published report')} of {review.condition.name} in "
+           f"{review.disease.name}: {individual} describe{'s' if individual == 1 else ''} "
+           f"{_count(patients, 'patient')} one by one{once}{series}."]
+    for analysis in results.analyses:
+        groups = [g for g in analysis.groups if isinstance(g, ProportionGroup) and g.total]
+        if analysis.kind != "proportion" or not groups:
+            continue
+        largest = sorted(groups, key=lambda g: (-g.total, g.group))[:3]
+        parts = [f"{g.events} of {g.total} given {g.group}" for g in largest]
+        out.append(f"Patients with {analysis.outcome_label}, for the therapies given most often: "
+                   f"{'; '.join(parts)}.")
+        break  # the first analysis of response is the main one; the others are in the table below
+    for analysis in results.analyses:
+        overall = analysis.groups[0] if analysis.groups else None
+        if analysis.kind != "time" or not isinstance(overall, TimeGroup) or not overall.summary:
+            continue
+        summary = overall.summary
+        text = (f"The {review.clock.onset} came a median of {num(summary.median)} years after the "
+                f"{review.clock.start} ({_count(summary.n, 'patient')}).")
+        headline = closest_reference(analysis, review)
+        if headline:  # 'Closer to 9.8 than to 21.5 years: ...'
+            text += (f" Their mean is {headline.answer.split(':')[0].lower()}, the published figures it was "
+                     "compared with.")
+        out.append(text)
+        break
+    levels = sorted({c.level for c in results.certainty}, key=LEVELS.index)
+    if levels:
+        certainty = levels[0] if len(levels) == 1 else f"{levels[0]} to {levels[-1]}"
+        out.append(f"The certainty of this evidence is {certainty}: case reports describe selected patients without "
+                   "a comparison group, and reports of success are more likely to be published, so these figures "
+                   "say what was reported, not how often a therapy works.")
+    return out
+
+
+def time_estimate(summary: ValuesSummary | None, level: float) -> str:
+    """A time in a table cell: 'median 8.5 years (range 4 to 11)', or with the median's exact interval."""
+    if not summary:
+        return "no patient with a value"
+    text = f"median {num(summary.median)} years"
+    if summary.median_ci:
+        return f"{text} ({level_label(level)} {span(*summary.median_ci)})"
+    if summary.n > 1:
+        return f"{text} (range {span(summary.min, summary.max)})"
+    return f"{text} (one patient)"

@@ -13,6 +13,7 @@ from typing import Any
 
 from metacalc.data.prisma_flow import PrismaCounts
 from metacalc.data.review_file import Review
+from metacalc.review.certainty import Certainty
 from metacalc.review.results import JSON, AnalysisResult
 
 RESULTS_FORMAT = 3
@@ -476,6 +477,7 @@ class ReviewResults:
     characteristics: PatientCharacteristics | None = None  # Table 1
     included_reports: tuple[CitedReport, ...] = ()  # the reference list
     excluded_reports: tuple[CitedReport, ...] = ()  # full texts excluded at eligibility, with reasons
+    certainty: tuple[Certainty, ...] = ()  # the summary of findings: every main group with its certainty
 
     def to_dict(self) -> JSON:
         rows = ("studies", "patients", "treatments")  # already JSON rows: listed, not copied (large reviews)
@@ -504,4 +506,5 @@ class ReviewResults:
             characteristics=(PatientCharacteristics.from_dict(data["characteristics"])
                              if data.get("characteristics") else None),
             included_reports=tuple(CitedReport.from_dict(c) for c in data.get("included_reports", ())),
-            excluded_reports=tuple(CitedReport.from_dict(c) for c in data.get("excluded_reports", ())))
+            excluded_reports=tuple(CitedReport.from_dict(c) for c in data.get("excluded_reports", ())),
+            certainty=tuple(Certainty.from_dict(c) for c in data.get("certainty", ())))

@@ -22,6 +22,8 @@ from metacalc.review.results import (
     Contributor,
     Cumulative,
     CumulativeStep,
+    LeaveOneOut,
+    LeaveOneOutStep,
     PatientResponse,
     PooledEstimate,
     ProportionGroup,
@@ -299,8 +301,34 @@ def _with_cumulative(review: ReviewTables, groups: list[ProportionGroup], fitted
                                                  "unreadable and needs as many refits")
         else:
             cumulative = tables.pop(0)
-        out[i] = replace(group, cumulative=cumulative)
+        out[i] = replace(group, cumulative=cumulative,
+                         leave_one_out=leave_one_out_table(group, fitted[i]) if i in ready and
+                         len(group.contributors) >= MIN_LEAVE_ONE_OUT else None)
     return out
+
+
+MIN_LEAVE_ONE_OUT = 3  # with 2 reports, leaving one out is that other report's own estimate
+
+
+def leave_one_out_table(group: ProportionGroup, fitted: Any) -> LeaveOneOut:
+    """The group's estimate refitted without each report in turn, by the same method (metafor's ``leave1out``,
+    via the core's ``leave_one_out`` on the group's fitted result)."""
+    from metacalc.meta import leave_one_out
+
+    try:
+        table = leave_one_out(fitted)
+    except (ValueError, ArithmeticError) as error:
+        return LeaveOneOut(not_computed=str(error))
+    contributors = group.contributors
+    steps = []
+    for i, (row, indices) in enumerate(zip(table.to_dict()["steps"], table.indices)):
+        omitted = next(j for j in range(len(contributors)) if j not in indices)
+        steps.append(LeaveOneOutStep(
+            omitted=contributors[omitted].label, study_id=contributors[omitted].study_id, k=row["k"],
+            events=sum(contributors[j].events for j in indices), total=sum(contributors[j].total for j in indices),
+            method=table.fits[i].method, estimate=row["estimate"], ci_lower=row["ci_lower"],
+            ci_upper=row["ci_upper"], lower_bound=table.fits[i].lower_bound))
+    return LeaveOneOut(tuple(steps))
 
 
 def report_years(review: ReviewTables, group: ProportionGroup) -> list[float | None]:

@@ -228,6 +228,42 @@ class Cumulative:
 
 
 @dataclass(frozen=True)
+class LeaveOneOutStep:
+    """The group's pooled estimate with one report left out (metafor's ``leave1out``), by the same method."""
+
+    omitted: str  # the report's label
+    study_id: str
+    k: int
+    events: int
+    total: int
+    method: str
+    estimate: float | None
+    ci_lower: float | None
+    ci_upper: float | None
+    lower_bound: bool = False
+
+    def to_dict(self) -> JSON:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class LeaveOneOut:
+    """Leave-one-out analysis of one group of 3 or more reports: one step per report left out."""
+
+    steps: tuple[LeaveOneOutStep, ...] = ()
+    not_computed: str | None = None
+
+    def to_dict(self) -> JSON:
+        return {"steps": _dicts(self.steps), "not_computed": self.not_computed}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> LeaveOneOut | None:
+        if data is None:
+            return None
+        return cls(tuple(LeaveOneOutStep(**s) for s in data["steps"]), data["not_computed"])
+
+
+@dataclass(frozen=True)
 class ProportionGroup:
     """One pooled proportion (a therapy, a drug class or all therapies) with the studies behind it."""
 
@@ -243,6 +279,7 @@ class ProportionGroup:
     contributors: tuple[Contributor, ...]
     cumulative: Cumulative | None = None
     detail: bool = True
+    leave_one_out: LeaveOneOut | None = None  # groups of 3 or more reports
 
     kind = "proportion"
 
@@ -253,6 +290,8 @@ class ProportionGroup:
                      "lower_bounds": list(self.lower_bounds)}
         if self.detail:
             out.update(contributors=_dicts(self.contributors), cumulative=_optional(self.cumulative))
+            if self.leave_one_out is not None:
+                out["leave_one_out"] = self.leave_one_out.to_dict()
         elif self.contributors:
             out["contributors"] = _dicts(self.contributors)
         return out
@@ -263,7 +302,8 @@ class ProportionGroup:
                    data["method_requested"], PooledEstimate.from_dict(data["result"], "proportion"),
                    data["not_pooled"], tuple(data["lower_bounds"]),
                    tuple(Contributor.from_dict(c) for c in data.get("contributors", ())),
-                   Cumulative.from_dict(data.get("cumulative")), detail)
+                   Cumulative.from_dict(data.get("cumulative")), detail,
+                   LeaveOneOut.from_dict(data.get("leave_one_out")))
 
     def numbers_only(self) -> ProportionGroup:
         """The group as a sensitivity variant keeps it: the series figures it adds, no per-study rows."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from metacalc.data.prisma_flow import flow_counts, records_behind_boxes
 from metacalc.review.appraisal import appraisal_results
+from metacalc.review.certainty import certainty_of
 from metacalc.review.changes import changes_since
 from metacalc.review.characteristics import patient_characteristics, reference_list
 from metacalc.review.document import DuplicateScreen, PrismaResult, ReviewResults, Unappraised
@@ -158,6 +159,7 @@ def analyse_tables(review: ReviewTables, analyses: Sequence[Analysis], run: RunS
         duplicate_differences=pairs,
         characteristics=patient_characteristics(review, (p for pair in pairs for p in pair.patients)),
         included_reports=included, excluded_reports=excluded_reports,
+        certainty=certainty_of(results, review.certainty),
         prisma=PrismaResult.of(flow, records_behind_boxes(flow, review.records)),
         appraisal=tuple(appraisal_results(review)), dataset_warnings=tuple(warnings),
         unappraised=tuple(Unappraised(study, review.label_of(study), missing) for study, missing in review.unappraised))

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 Row = dict[str, Any]
 ANALYSED_TABLES = ("studies", "patients", "treatments", "aggregates", "quotes", "records", "appraisal",
-                   "appraisal_overall", "duplicate_decisions")
+                   "appraisal_overall", "duplicate_decisions", "certainty")
 
 
 class ReviewTables:
@@ -44,6 +44,7 @@ class ReviewTables:
         self.appraisal = rows("appraisal")
         self.appraisal_overall = rows("appraisal_overall")
         self.duplicate_decisions = rows("duplicate_decisions")
+        self.certainty = rows("certainty")  # the reviewer's GRADE-style judgements (optional sheet)
         self.study = {s["study_id"]: s for s in self.studies}
         self.patient = {p["patient_id"]: p for p in self.patients}
         self.label = study_labels(self.studies)  # study_id -> 'Pérez Pampín 2003'

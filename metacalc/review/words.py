@@ -125,7 +125,7 @@ def time_section_title(review: Review) -> str:
 # ---------------------------------------------------------------------------------------------- methods
 
 METHOD_NAMES = {
-    "exact": "pooled count with exact (Clopper-Pearson) interval",
+    "exact": "exact pooled count",  # Methods says once that its interval is Clopper-Pearson's
     "glmm": "binomial-normal GLMM (random-intercept logistic)",
     "iv": "inverse-variance random effects",
 }
@@ -274,7 +274,7 @@ def method_name(result: Any) -> str:
     """A pooled proportion's method in words, with the estimand where the GLMM gives the population average."""
     method = result.method or ""
     if method == "exact" and result.lower_bound:
-        return "pooled count with exact (Clopper-Pearson) one-sided lower limit"
+        return "exact pooled count, one-sided lower limit"
     name = METHOD_NAMES.get(method, method)
     if result.estimand == "population average":
         name += ", population-average proportion"

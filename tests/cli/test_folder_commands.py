@@ -50,7 +50,8 @@ def test_init_writes_a_review_that_validates(tmp_path, capsys, monkeypatch):
         ".gitignore", "Snakefile", "analyses/response_per_class.yaml", "analyses/response_per_drug.yaml",
         "analyses/schema.json", "analyses/time_to_onset.yaml", "config.yaml", "expected_findings.yaml",
         "extraction_sheets/README.md", "extraction_sheets/aggregates.csv", "extraction_sheets/appraisal.csv",
-        "extraction_sheets/appraisal_overall.csv", "extraction_sheets/duplicate_decisions.csv",
+        "extraction_sheets/appraisal_overall.csv", "extraction_sheets/certainty.csv",
+        "extraction_sheets/duplicate_decisions.csv",
         "extraction_sheets/patients.csv", "extraction_sheets/quotes.csv", "extraction_sheets/records.csv",
         "extraction_sheets/studies.csv", "extraction_sheets/treatments.csv", "extraction_template.xlsx",
         "profiles/default/config.yaml", "review.yaml", "sources/README.md"]

@@ -32,7 +32,7 @@ def commands(inputs: dict[str, Path], out: Path) -> dict[str, tuple[list[str], P
                      str(out / "analysed" / "tables")], out / "analysed"),
         "figures": (["figures", str(inputs["results"]), "--outdir", str(out / "figures")], out / "figures"),
         "report": (["report", str(inputs["results"]), "--figures", str(inputs["figures"]), "--output",
-                    str(out / "index.html")], out / "index.html"),
+                    str(out / "index.html")], out / "provenance.csv"),  # its first file; index.html comes last
         "synthesize": (["synthesize", str(out / "synthetic"), "--patients", "10", "--therapies", "3"],
                        out / "synthetic"),
         "meta": (["meta", "proportions", str(inputs["table"]), "--events", "x", "--total", "n", "--study", "study",

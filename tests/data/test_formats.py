@@ -85,7 +85,7 @@ def test_excel_unknown_sheet(tmp_path, monkeypatch, to_xlsx):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(UserError) as error:
         load_dataset("review.xlsx")
-    assert error.value.problems == ['review.xlsx[record]: unknown sheet (got "record", expected one of: studies, patients, treatments, aggregates, records, appraisal, appraisal_overall, quotes, duplicate_decisions; did you mean records?)']
+    assert error.value.problems == ['review.xlsx[record]: unknown sheet (got "record", expected one of: studies, patients, treatments, aggregates, records, appraisal, appraisal_overall, quotes, duplicate_decisions, certainty; did you mean records?)']
 
 
 def test_not_an_xlsx(tmp_path, monkeypatch):

@@ -279,7 +279,7 @@ def test_a_review_needs_its_records_log(sheets):
 
 def test_unknown_table_file(sheets):
     (sheets / "patient.csv").write_text("patient_id\n", encoding="utf-8")
-    assert problems() == ['sheets/patient.csv: unknown table (got "patient", expected one of: studies, patients, treatments, aggregates, records, appraisal, appraisal_overall, quotes, duplicate_decisions; did you mean patients?)']
+    assert problems() == ['sheets/patient.csv: unknown table (got "patient", expected one of: studies, patients, treatments, aggregates, records, appraisal, appraisal_overall, quotes, duplicate_decisions, certainty; did you mean patients?)']
 
 
 # ---------------------------------------------------------------- other tables

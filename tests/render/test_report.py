@@ -50,7 +50,7 @@ def test_proportion_sentence_states_counts_percent_and_interval():
     assert proportion_sentence(group, 0.95, with_method=False) == (
         "1 of 4 patients responded (25.0%, 95% CI 0.6% to 80.6%)")
     assert proportion_sentence(group, 0.9).endswith(
-        "90% CI 0.6% to 80.6%; pooled count with exact (Clopper-Pearson) interval)")
+        "90% CI 0.6% to 80.6%; exact pooled count)")
     assert proportion_sentence(proportion_group(0, 1, None, "fewer than 2 patients"),
                                0.95) == "0 of 1 patient responded (not pooled: fewer than 2 patients)"
     # a count that is only a lower bound: a one-sided limit, never a two-sided interval
@@ -58,7 +58,7 @@ def test_proportion_sentence_states_counts_percent_and_interval():
                                       "method": "exact", "lower_bound": True})
     assert proportion_sentence(bound, 0.95) == (
         "at least 10 of 21 patients responded (≥ 47.6%, one-sided 95% lower limit 28.6%; a lower bound, so no upper "
-        "limit; pooled count with exact (Clopper-Pearson) one-sided lower limit)")
+        "limit; exact pooled count, one-sided lower limit)")
     glmm = proportion_group(9, 40, {"estimate": 0.21, "ci_lower": 0.1, "ci_upper": 0.4, "method": "glmm",
                                     "estimand": "population average"})
     assert proportion_sentence(glmm, 0.95).endswith("GLMM (random-intercept logistic), population-average proportion)")

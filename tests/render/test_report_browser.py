@@ -58,14 +58,17 @@ def test_report_in_chromium(report):
             summary = re.sub(r"\s+", " ", page.inner_text("#summary"))
             per_drug = next(a for a in results["analyses"] if a["id"] == "response_per_drug")
             level = results["settings"]["level"]
-            for group in per_drug["groups"]:
+            for group in per_drug["groups"]:  # a row of the summary-of-findings table per group
                 sentence = proportion_sentence(ProportionGroup.from_dict(group), level, with_method=False)
-                assert f"{group['group']}: {sentence}" in summary
+                assert re.search(rf"{re.escape(group['group'])} sources\s+\d+ \(\d+\)\s+{re.escape(sentence)}",
+                                 summary), (group["group"], summary)
             onset = next(a for a in results["analyses"] if a["kind"] == "time")
-            mean = onset["groups"][0]["summary"]["mean"]
-            assert f"mean {mean:.1f} years" in summary
-            for comparison in onset["groups"][0]["comparisons"]:
-                assert f"{comparison['reference']['mean']:g} years" in summary
+            median = onset["groups"][0]["summary"]["median"]
+            assert f"a median of {median:.1f} years" in summary  # the plain-language summary
+            means = sorted({c["reference"]["mean"] for c in onset["groups"][0]["comparisons"]
+                            if c["reference"]["population"] in ("", None) or c["measure"] == onset["outcome"]})
+            assert all(f"{m:g}" in summary for m in means)
+            assert "very low" in summary  # the certainty of the evidence
 
             page.screenshot(path=os.path.join(os.path.dirname(path), "screenshot.png"), full_page=True)
         finally:
