@@ -8,6 +8,8 @@ rule report:
     output:
         html=f"{OUT}/index.html",
         provenance=f"{OUT}/provenance.csv",
+        patients=f"{OUT}/patients.csv",
+        reports=f"{OUT}/reports.csv",
     message:
         "render the report"
     params:
