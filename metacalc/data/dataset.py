@@ -81,7 +81,12 @@ class Dataset:
             "unappraised": [list(pair) for pair in self.unappraised],
             "tables": {name: _table_to_json(frame) for name, frame in self.tables().items()},
         }
-        text = json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+        # Compact separators keep json's C encoder (indent falls back to the pure-Python one: 1.55 against 0.79 s
+        # CPU for the tables of 10,000 patients); sorted keys keep the bytes stable. An Arrow IPC file would write
+        # in 0.33 s, but no later job reads this file (figures are drawn in the same process, the report reads
+        # results.json), so a new dependency and a binary format would save a second in a minute's run.
+        text = json.dumps(document, separators=(",", ":"), sort_keys=True, ensure_ascii=False,
+                          allow_nan=False) + "\n"
         write_atomic(path, text)
 
     @classmethod
