@@ -157,7 +157,9 @@ def synthetic_config(workdir, patients, therapies, seed):
     if not os.path.exists(folder):
         run([sys.executable, "-m", "metacalc", "synthesize", folder, "--patients", str(patients), "--therapies",
              str(therapies), "--seed", str(seed)], workdir)
-    return [f"sheets={folder}/extraction_sheets", f"review={folder}/review.yaml", f"sources={folder}/sources"]
+    # its own analysis plan: the bundled review's names fields (subgroups) that a synthetic review has not
+    return [f"sheets={folder}/extraction_sheets", f"review={folder}/review.yaml", f"sources={folder}/sources",
+            f"analyses={folder}/analyses"]
 
 
 def memory(workdir, patients, therapies, seed):
