@@ -627,17 +627,18 @@ def write_manuscript_tables(html: str, folder: str) -> list[str]:
     tables.docx (headed by the report's title), each atomically; CSV files of an earlier report's tables that
     this one no longer has are removed. Returns the file names written."""
     title, tables = _read(html)
-    files = {f"{table.file_stem}.csv": table_csv(table).encode("utf-8") for table in tables}
-    files[WORKBOOK] = workbook(tables)
-    files[DOCUMENT] = document(tables, title)
-    for name, data in files.items():
-        write_atomic(os.path.join(folder, name), data)
-    for stale in _stale(folder, files):
+    written = []
+    for table in tables:
+        written.append(f"{table.file_stem}.csv")
+        write_atomic(os.path.join(folder, written[-1]), table_csv(table))
+    write_atomic(os.path.join(folder, WORKBOOK), workbook(tables))
+    write_atomic(os.path.join(folder, DOCUMENT), document(tables, title))
+    for stale in _stale(folder, written):
         os.unlink(os.path.join(folder, stale))
-    return sorted(files)
+    return sorted(written + [WORKBOOK, DOCUMENT])
 
 
-def _stale(folder: str, current: dict[str, bytes]) -> Iterator[str]:
+def _stale(folder: str, current: Sequence[str]) -> Iterator[str]:
     for name in sorted(os.listdir(folder)):
         if CSV_NAME.fullmatch(name) and name not in current:
             yield name
