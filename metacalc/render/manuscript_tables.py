@@ -58,6 +58,7 @@ _CAPTION_NUMBER = re.compile(r"^Table (\d+)\.")
 _PLAIN_NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$")
 _BLOCKS = frozenset({"p", "div", "ul", "ol", "li", "details", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5",
                      "h6", "figure", "figcaption", "blockquote", "pre", "table", "section"})
+_STRUCTURE = frozenset({"caption", "thead", "tbody", "tfoot", "tr", "td", "th"})  # a table's own elements
 _VOID = frozenset({"br", "img", "hr", "input", "meta", "link", "wbr", "col", "area", "base", "source"})
 _SUPERSCRIPTS = dict(zip("0123456789+-=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVW",
                          "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ"))
@@ -273,13 +274,11 @@ class _ReportParser(HTMLParser):
                 self._table = _TableBeingRead(attributes["data-table"])
                 self._table_depth = 1
                 return
-        if self._table is not None and self._table_depth == 1 and self._cell is None:
+        if self._table is not None and self._table_depth == 1 and self._cell is None and tag in _STRUCTURE:
             if tag == "caption":
                 self._table.caption = _Text()
-            elif tag == "thead":
-                self._in_head = True
-            elif tag in ("tbody", "tfoot"):
-                self._in_head = False
+            elif tag in ("thead", "tbody", "tfoot"):
+                self._in_head = tag == "thead"
             elif tag == "tr":
                 self._row = []
             elif tag in ("td", "th"):
@@ -322,11 +321,10 @@ class _ReportParser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _VOID or tag not in self._stack:
             return
-        depth = len(self._stack)
-        while self._stack and self._stack[-1] != tag:  # an element closed implicitly (HTML allows <p> unclosed)
+        while self._stack[-1] != tag:  # an element closed implicitly (HTML allows <p> or <li> unclosed)
+            self._close(self._stack[-1], len(self._stack))
             self._stack.pop()
-            depth -= 1
-        self._close(tag, depth)
+        self._close(tag, len(self._stack))
         self._stack.pop()
 
     def _close(self, tag: str, depth: int) -> None:
@@ -342,7 +340,7 @@ class _ReportParser(HTMLParser):
                 self.tables.append(table)
                 self._table, self._table_depth = None, 0
             return
-        if table is not None and self._table_depth == 1:
+        if table is not None and self._table_depth == 1 and tag in _STRUCTURE:
             if tag in ("td", "th") and self._cell is not None and self._row is not None:
                 self._row.append(Cell(self._cell.runs(), self._cell_heading,
                                       _count(self._cell_attrs.get("colspan")),
@@ -355,7 +353,7 @@ class _ReportParser(HTMLParser):
                 return
             if tag == "thead":
                 self._in_head = False
-                return
+            return
         while self._collectors and self._collectors[-1][0] == depth:
             _, text, kind, key = self._collectors.pop()
             if kind == "note":
