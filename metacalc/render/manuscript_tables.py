@@ -559,6 +559,7 @@ def document(tables: Sequence[ReportTable], title: str) -> bytes:
     from docx.shared import Pt
 
     word = docx.Document()
+    word.styles["Table Grid"].font.size = Pt(9)  # the cells' type, set once on their style
     word.add_heading(title, level=1)
     for table in tables:
         caption = word.add_paragraph(style="Caption")
@@ -566,22 +567,20 @@ def document(tables: Sequence[ReportTable], title: str) -> bytes:
         caption.add_run(label).bold = True
         _add_runs(caption, _after_label(table.caption, label))
         rows = table.rows
-        width = max((len(row) for row in rows), default=1)
-        grid = word.add_table(rows=len(rows), cols=width)
-        grid.style = "Table Grid"
-        for r, row in enumerate(rows):
+        grid = word.add_table(rows=len(rows), cols=max((len(row) for row in rows), default=1))
+        grid.style = word.styles["Table Grid"]
+        places = []  # each row's cells, taken once: python-docx's table.cell(r, c) walks the whole table
+        for r, (row, added) in enumerate(zip(rows, grid.rows)):
             if r < len(table.head):
                 header = OxmlElement("w:tblHeader")
                 header.set(qn("w:val"), "true")
-                grid.rows[r]._tr.get_or_add_trPr().append(header)
-            for c, cell in enumerate(row):
-                if not cell.runs:
-                    continue
-                paragraph = grid.cell(r, c).paragraphs[0]
-                bold = r < len(table.head) or cell.heading
-                _add_runs(paragraph, cell.runs, bold=bold, size=Pt(9))
+                added._tr.get_or_add_trPr().append(header)
+            places.append(added.cells)
+            for place, cell in zip(places[-1], row):
+                if cell.runs:
+                    _add_runs(place.paragraphs[0], cell.runs, bold=r < len(table.head) or cell.heading)
         for r0, c0, r1, c1 in table.spans:
-            grid.cell(r0, c0).merge(grid.cell(r1, c1))
+            places[r0][c0].merge(places[r1][c1])
         for note in table.notes:
             _add_runs(word.add_paragraph(), note, size=Pt(8))
         word.add_paragraph()
@@ -614,8 +613,10 @@ def _add_runs(paragraph: Any, runs: Sequence[Run], bold: bool = False, size: Any
             paragraph.add_run().add_break()
             continue
         written = paragraph.add_run(run.text)
-        written.bold = bold or run.bold or None
-        written.font.superscript = run.superscript or None
+        if bold or run.bold:  # only when set: each property written adds XML to the run
+            written.bold = True
+        if run.superscript:
+            written.font.superscript = True
         if size is not None:
             written.font.size = size
 
