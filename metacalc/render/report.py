@@ -399,7 +399,11 @@ def render_report(results_path: str, figures_dir: str, output: str, title: str |
                   provenance_inline_max: int | None = None) -> str:
     """The report of ``results_path`` (results.json) and ``figures_dir`` written to ``output``, with the
     provenance of every pooled number as ``provenance.csv`` beside it (inline in the report too up to
-    ``provenance_inline_max`` rows, ``metacalc.render.provenance.INLINE_MAX`` by default); returns ``output``."""
+    ``provenance_inline_max`` rows, ``metacalc.render.provenance.INLINE_MAX`` by default) and the numbered tables
+    for a manuscript in ``manuscript_tables/`` beside it (a CSV per table, tables.xlsx, tables.docx, read from the
+    report's own HTML); returns ``output``. The report is written last, so that it never stands beside
+    tables of another run."""
+    from metacalc.render.manuscript_tables import FOLDER, write_manuscript_tables
     from metacalc.render.provenance import FILE_NAME, INLINE_MAX, write_provenance
     from metacalc.review.results_io import read_results
 
@@ -407,5 +411,7 @@ def render_report(results_path: str, figures_dir: str, output: str, title: str |
     figures, omitted = read_figures(figures_dir)
     provenance = write_provenance(results, os.path.join(os.path.dirname(output), FILE_NAME), TIMING_COLUMNS,
                                   INLINE_MAX if provenance_inline_max is None else provenance_inline_max)
-    write_atomic(output, render_html(results, figures, title=title, omitted=omitted, provenance=provenance))
+    html = render_html(results, figures, title=title, omitted=omitted, provenance=provenance)
+    write_manuscript_tables(html, os.path.join(os.path.dirname(output), FOLDER))
+    write_atomic(output, html)
     return output

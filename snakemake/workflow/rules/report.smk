@@ -8,6 +8,7 @@ rule report:
     output:
         html=f"{OUT}/index.html",
         provenance=f"{OUT}/provenance.csv",
+        manuscript_tables=directory(f"{OUT}/manuscript_tables"),  # the numbered tables: CSV, XLSX, DOCX
     message:
         "render the report"
     params:
