@@ -206,7 +206,15 @@ def _cumulative(analysis: AnalysisResult, manifest: _Manifest) -> None:
         manifest.save(cumulative_plot(group.cumulative, f"{group.group}: cumulative meta-analysis by year",
                                       percent=PERCENT), name, **entry,
                       caption=f"{group.group}: {analysis.outcome_label}, pooled as each report is added in order "
-                              "of publication year.")
+                              "of publication year.",
+                      title=f"{group.group}: {analysis.outcome_label}, cumulative meta-analysis by year of "
+                            "publication",
+                      legend="Each row: the pooled estimate once the report it names is added (a square with its "
+                             "confidence interval"
+                             + ("; an arrow marks a lower bound, with its one-sided limit"
+                                if any(step.lower_bound for step in group.cumulative.steps) else "")
+                             + "), reports in order of publication year, those without a year last; the same "
+                               "method as the main estimate.")
 
 
 def _onset(analysis: AnalysisResult, manifest: _Manifest, review: Review, names: RowNames) -> None:

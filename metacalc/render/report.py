@@ -300,7 +300,6 @@ def build_context(results: ReviewResults, figures: Figures, title: str | None = 
                               for t in ("studies", "patients", "treatments", "aggregates")},
         "changes": change_view(results.changes_since_release, level),
         "duplicates": results.duplicate_screen,
-        "study_label": {s["study_id"]: s["label"] for s in results.studies},
         "duplicate_differences": results.duplicate_differences,
         "prisma": results.prisma.relabelled(names.text),
         "warnings": results.dataset_warnings,
@@ -404,8 +403,13 @@ def render_report(results_path: str, figures_dir: str, output: str, title: str |
                   provenance_inline_max: int | None = None) -> str:
     """The report of ``results_path`` (results.json) and ``figures_dir`` written to ``output``, with the
     provenance of every pooled number as ``provenance.csv`` beside it (inline in the report too up to
-    ``provenance_inline_max`` rows, ``metacalc.render.provenance.INLINE_MAX`` by default); returns ``output``."""
+    ``provenance_inline_max`` rows, ``metacalc.render.provenance.INLINE_MAX`` by default), every patient and report in
+    ``patients.csv`` and ``reports.csv`` beside it (listed inline up to the same size), and the numbered tables
+    for a manuscript in ``manuscript_tables/`` beside it (a CSV per table, tables.xlsx, tables.docx, read from the
+    report's own HTML); returns ``output``. The report is written last, so that it never stands beside
+    tables of another run."""
     from metacalc.render.listings import write_listings
+    from metacalc.render.manuscript_tables import FOLDER, write_manuscript_tables
     from metacalc.render.provenance import FILE_NAME, INLINE_MAX, write_provenance
     from metacalc.review.results_io import read_results
 
@@ -415,6 +419,7 @@ def render_report(results_path: str, figures_dir: str, output: str, title: str |
     folder = os.path.dirname(output)
     provenance = write_provenance(results, os.path.join(folder, FILE_NAME), TIMING_COLUMNS, inline_max)
     listings = write_listings(results, folder, inline_max)
-    write_atomic(output, render_html(results, figures, title=title, omitted=omitted, provenance=provenance,
-                                     listings=listings))
+    html = render_html(results, figures, title=title, omitted=omitted, provenance=provenance, listings=listings)
+    write_manuscript_tables(html, os.path.join(folder, FOLDER))
+    write_atomic(output, html)
     return output

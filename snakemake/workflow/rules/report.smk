@@ -10,6 +10,7 @@ rule report:
         provenance=f"{OUT}/provenance.csv",
         patients=f"{OUT}/patients.csv",
         reports=f"{OUT}/reports.csv",
+        manuscript_tables=directory(f"{OUT}/manuscript_tables"),  # the numbered tables: CSV, XLSX, DOCX
     message:
         "render the report"
     params:
