@@ -9,9 +9,11 @@ left behind but what was there before.
 from __future__ import annotations
 
 import errno
+import io
 import os
 import tempfile
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from metacalc.errors import UserError
@@ -95,3 +97,26 @@ def write_atomic(path: str | os.PathLike[str], content: str | bytes) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:
             handle.write(data)
+
+
+# The time stamped on every entry of the zip files we write (.xlsx, .docx): the earliest a zip can hold.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def reproducible_zip(data: bytes, rewrite: Callable[[str, bytes], bytes] | None = None) -> bytes:
+    """The zip archive ``data`` (an Office file as a library saved it) with every entry stamped ``ZIP_TIME``,
+    the same permissions and compression, in the same order, and each entry's bytes passed through
+    ``rewrite(name, bytes)`` when given (to fix the save time a library writes inside): openpyxl and
+    python-docx stamp the current time into the zip entries, so the same document would differ from run to run."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if rewrite is not None:
+                content = rewrite(info.filename, content)
+            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            target.writestr(entry, content)
+    return out.getvalue()

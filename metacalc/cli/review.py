@@ -38,7 +38,8 @@ def register(subparsers: Any) -> None:
         "report", help="render the review report (one self-contained HTML file)",
         description="Render reports/index.html from results.json and the figures: inline SVG and CSS, no "
         "JavaScript, nothing loaded from the network; the provenance of every pooled number as provenance.csv "
-        "beside it.",
+        "beside it, and the report's numbered tables in manuscript_tables/ (a CSV per table, tables.xlsx, "
+        "tables.docx).",
     )
     _results_arguments(report)
     report.add_argument("--figures", default="reports/figures", metavar="DIR")

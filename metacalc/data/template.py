@@ -16,17 +16,15 @@ from __future__ import annotations
 import io
 import os
 import re
-import zipfile
 from typing import TYPE_CHECKING, Any
 
 from metacalc.data.schema import ColumnSpec, TableSpec, load_schema
-from metacalc.files import write_atomic
+from metacalc.files import reproducible_zip, write_atomic
 
 if TYPE_CHECKING:
     from metacalc.data.review_file import Review
 
 FIXED_TIME = "2024-01-01T00:00:00Z"
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 LAST_ROW = 5000  # drop-down lists and prompts cover this many rows; Excel copies them on when rows are inserted
 LISTS_SHEET = "lists"  # the therapy names of the drop-down list; skipped when a filled workbook is read
 PROMPT_LIMIT, TITLE_LIMIT = 255, 32  # what Excel accepts for an input prompt and its title
@@ -159,16 +157,11 @@ def workbook_bytes(book: Any, modified: str = FIXED_TIME) -> bytes:
     and fixed zip entry times, so the same workbook always gives the same bytes."""
     buffer = io.BytesIO()
     book.save(buffer)
-    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>" + modified.encode() + rb"\g<2>", data)
-            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o600 << 16
-            target.writestr(entry, data)
-    return out.getvalue()
+
+    def fixed_save_time(name: str, data: bytes) -> bytes:
+        if name != "docProps/core.xml":
+            return data
+        return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                      rb"\g<1>" + modified.encode() + rb"\g<2>", data)
+
+    return reproducible_zip(buffer.getvalue(), fixed_save_time)

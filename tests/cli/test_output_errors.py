@@ -124,3 +124,17 @@ def test_a_file_where_a_folder_should_be(command, inputs, tmp_path, capsys):
     assert f"(got the file {blocking}, where a folder of the path should be, expected folders along the path)" in (
         lines[-1]), lines
     assert leftovers(tmp_path) == [] and blocking.read_text(encoding="utf-8") == "a file\n"
+
+
+def test_report_with_a_file_where_its_tables_for_a_manuscript_go(inputs, tmp_path, capsys):
+    """The tables are written before index.html: stopped there, the report is not written at all."""
+    argv, _ = commands(inputs, tmp_path / "out")["report"]
+    blocking = tmp_path / "out" / "manuscript_tables"
+    blocking.parent.mkdir(parents=True)
+    blocking.write_text("a file\n", encoding="utf-8")
+    code, lines = run(capsys, argv)
+    assert code == 1
+    assert lines[-1].startswith(f"{blocking}{os.sep}table_01_"), lines
+    assert f"(got the file {blocking}, where a folder of the path should be, expected folders along the path)" in (
+        lines[-1]), lines
+    assert not (tmp_path / "out" / "index.html").exists() and leftovers(tmp_path) == []
