@@ -43,8 +43,8 @@ PAD = 0.045  # inside a box
 LINE_SPACING = 1.22  # of the box text, in font sizes
 INDENT = 0.07  # inches per level of a breakdown (sources, reasons)
 MIN_CHARS = 20  # characters a line of a box must hold at least, or the arms' side boxes go under their boxes
-TRUNK = 0.1  # inches from a column's left edge to the line the flow runs down, when side boxes hang under it
-SIDE_INDENT = 0.22  # inches a side box hanging under its box is set in from the column's left edge
+TRUNK = 0.07  # inches from a column's left edge to the line the flow runs down, when side boxes hang under it
+SIDE_INDENT = 0.16  # inches a side box hanging under its box is set in from the column's left edge
 
 
 def _wrap(text: str, chars: int, indent: int = 0) -> list[tuple[int, str]]:
@@ -200,7 +200,7 @@ def prisma_figure(counts: PrismaCounts, width: str | Column = DEFAULT_COLUMN,
         return len(lines_of(box, side)) * line + 2 * PAD
 
     def header_lines(text: str, w: float) -> list[str]:
-        return textwrap.wrap(text, max(int(w * 72 / (0.68 * font)), 6)) or [""]
+        return textwrap.wrap(text, max(int(w * 72 / (0.68 * font)), 6), break_long_words=False) or [""]
 
     arm_w = box_w if stacked else 2 * box_w + GAP_X
     headers = {arm.arm: header_lines(ARM_TITLES[arm.arm], arm_w) for arm in arms}

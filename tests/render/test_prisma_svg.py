@@ -194,3 +194,39 @@ def test_bundled_review_draws(bundled_copy):
     studies = read("studies").set_index("study_id")["duplicate_of"]
     distinct = {studies.get(s) or s for s in included["study_id"]}
     assert f"Studies included in review (n = {len(distinct)})" in boxes["included-studies"]["text"]
+
+
+@pytest.mark.parametrize("width", ["single", "double"])
+@pytest.mark.parametrize("update", [False, True])
+def test_every_line_fits_its_box_at_7_pt_or_more(width, update):
+    """Both arms (and the previous version's column) in one or two journal columns: every line of text stays
+    inside its box and inside the figure, at least 7 pt, and no text runs over another."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    log, studies = known_log(), studies_frame()
+    if update:
+        log.add(1, **DB, previous_review="yes", study_id="s0")
+        studies = studies_frame(("s0", "s1", "s2", "s3", "s4", "s5"), {"s5": "s4"})
+    fig = prisma_figure(flow_counts(log.frame(), studies), width)
+    fig.set_dpi(72)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    assert fig.get_size_inches()[0] == {"single": 3.35, "double": 6.9}[width]
+    boxes = {p.get_gid(): p.get_window_extent(renderer) for p in fig.axes[0].patches if p.get_gid()}
+    texts = [(t, t.get_window_extent(renderer)) for t in fig.findobj(Text) if t.get_text().strip()]
+    assert len(texts) > 40
+    for text, extent in texts:
+        assert text.get_fontsize() >= 7 and text.get_fontfamily() == ["DejaVu Sans"]
+        assert extent.x0 >= 0 and extent.x1 <= fig.bbox.x1, text.get_text()
+        gid = text.get_gid() or ""
+        if "-line-" in gid:
+            box = boxes[gid.rsplit("-line-", 1)[0]]
+            assert box.x0 <= extent.x0 and extent.x1 <= box.x1 + 0.5, (gid, text.get_text(), extent, box)
+            assert box.y0 - 0.5 <= extent.y0 and extent.y1 <= box.y1 + 0.5, (gid, text.get_text())
+    for i, (a, first) in enumerate(texts):
+        for b, second in texts[i + 1:]:
+            overlap = min(first.x1, second.x1) - max(first.x0, second.x0), min(first.y1, second.y1) - max(
+                first.y0, second.y0)
+            assert min(overlap) <= 0.5, (a.get_text(), b.get_text())
