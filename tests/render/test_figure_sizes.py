@@ -111,8 +111,13 @@ def test_the_files_are_the_column_width_in_every_format(drawn, width):
     for entry in manifest:
         assert set(entry["files"]) == {"svg", "pdf", "png"} and entry["file"] == entry["files"]["svg"]
         assert entry["width"] == width and entry["dpi"] == 300
-        svg = ET.parse(folder / entry["files"]["svg"]).getroot()
+        svg_text = (folder / entry["files"]["svg"]).read_text(encoding="utf-8")
+        svg = ET.fromstring(svg_text)
         assert float(svg.get("width").removesuffix("pt")) == pytest.approx(points, abs=0.01), entry["id"]
+        assert svg.get("viewBox").split()[2] == svg.get("width").removesuffix("pt")  # 1 user unit = 1 pt
+        sizes = [float(size) for size in re.findall(r"font-size: ([\d.]+)px", svg_text)]
+        assert sizes and min(sizes) >= MIN_FONT_SIZE, (entry["id"], min(sizes))  # as written, in points
+        assert set(re.findall(r"font-family: ([^;\"]+)", svg_text)) == {"'DejaVu Sans'"}, entry["id"]
         pdf = (folder / entry["files"]["pdf"]).read_bytes()
         box = re.search(rb"/MediaBox \[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
         assert float(box.group(1)) == pytest.approx(points, abs=0.01), entry["id"]
