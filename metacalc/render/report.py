@@ -300,7 +300,6 @@ def build_context(results: ReviewResults, figures: Figures, title: str | None = 
                               for t in ("studies", "patients", "treatments", "aggregates")},
         "changes": change_view(results.changes_since_release, level),
         "duplicates": results.duplicate_screen,
-        "study_label": {s["study_id"]: s["label"] for s in results.studies},
         "duplicate_differences": results.duplicate_differences,
         "prisma": results.prisma.relabelled(names.text),
         "warnings": results.dataset_warnings,

@@ -95,3 +95,26 @@ def test_table_1_counts_the_duplicate_patient_once_and_the_references_list_every
     references = html[html.index('<section id="references">'):html.index('<section id="provenance">')]
     for study in results["studies"]:
         assert f"<strong>{study['label']}</strong>" in references
+
+
+def test_the_warning_on_an_undecided_pair_names_patients_by_their_labels():
+    """While a likely pair of patients is undecided, the summary's warning names the two patients: by their
+    labels, as everywhere outside provenance (the pair of the bundled review, made undecided)."""
+    import dataclasses
+    from pathlib import Path
+
+    from metacalc.render.report import render_html
+    from metacalc.review.document import DuplicateScreen, ScoredPair
+    from metacalc.review.results_io import read_results
+
+    expected = Path(__file__).parent.parent / "fixtures" / "golden" / "expected" / "tables" / "results.json"
+    results = read_results(expected)
+    first, second = (p for p in results.patients if p["study_id"] in ("seed002", "seed004"))
+    pair = ScoredPair(first["patient_id"], second["patient_id"], first["study_id"], second["study_id"], 3.8, 2.0)
+    assert pair.undecided
+    undecided = dataclasses.replace(results, duplicate_screen=DuplicateScreen(2.0, (pair,), 10))
+    html = render_html(undecided, {})
+    warning = html[html.index('id="duplicates-undecided"'):]
+    warning = " ".join(visible_text(warning[:warning.index("</p>")]).split())
+    assert f"{first['label']} and {second['label']}" in warning
+    assert ids_in(visible_text(html), dataset_ids(json.loads(expected.read_text(encoding="utf-8")))) == []
