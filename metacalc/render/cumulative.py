@@ -73,5 +73,8 @@ def cumulative_plot(cumulative: Cumulative, title: str, xlabel: str = "Proportio
 def cumulative_legend(cumulative: Cumulative, level: float = 0.95) -> str:
     """What each row of the figure is (at its foot, or in the report's legend)."""
     without = cumulative.without_year
-    return (f"Each row: the pooled estimate of the reports up to it ({100 * level:g}% interval), the same method as "
-            "the main estimate" + (f"; reports without a year last: {', '.join(without)}" if without else "") + ".")
+    lower_bounds = any(step.lower_bound for step in cumulative.steps)
+    return (f"Each row: the pooled estimate of the reports up to it (a square with its {100 * level:g}% interval"
+            + ("; an arrow marks a lower bound, with its one-sided limit" if lower_bounds else "")
+            + "), reports in order of publication year, the same method as the main estimate"
+            + (f"; reports without a year last: {', '.join(without)}" if without else "") + ".")

@@ -221,7 +221,7 @@ def _response(analysis: AnalysisResult, manifest: _Manifest) -> None:
 
 def _cumulative(analysis: AnalysisResult, manifest: _Manifest) -> None:
     """A cumulative meta-analysis figure of every group with one (at least two reports, in order of year)."""
-    from metacalc.render.cumulative import cumulative_plot
+    from metacalc.render.cumulative import cumulative_legend, cumulative_plot
 
     for group in analysis.groups:
         if not isinstance(group, ProportionGroup) or not group.cumulative or not group.cumulative.steps:
@@ -241,12 +241,7 @@ def _cumulative(analysis: AnalysisResult, manifest: _Manifest) -> None:
                               "of publication year.",
                       title=f"{group.group}: {analysis.outcome_label}, cumulative meta-analysis by year of "
                             "publication",
-                      legend="Each row: the pooled estimate once the report it names is added (a square with its "
-                             "confidence interval"
-                             + ("; an arrow marks a lower bound, with its one-sided limit"
-                                if any(step.lower_bound for step in group.cumulative.steps) else "")
-                             + "), reports in order of publication year, those without a year last; the same "
-                               "method as the main estimate.")
+                      legend=cumulative_legend(group.cumulative, level))
 
 
 def _onset(analysis: AnalysisResult, manifest: _Manifest, review: Review, names: RowNames) -> None:
