@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
-from metacalc.files import reproducible_zip, write_atomic
+from metacalc.files import reproducible_zip, workbook_bytes, write_atomic
 
 FOLDER = "manuscript_tables"  # beside index.html
 WORKBOOK = "tables.xlsx"
@@ -52,7 +52,6 @@ CSV_NAME = re.compile(r"table_\d+_[a-z0-9_-]+\.csv")  # the CSV files this modul
 NAVIGATION = ("#prov-",)  # links within the report that are navigation, not content
 # The dates written inside the workbook and the Word file: fixed, so that the same report gives the same bytes.
 FIXED_DATE = (2024, 1, 1)
-FIXED_ISO = "2024-01-01T00:00:00Z"
 
 _CAPTION_NUMBER = re.compile(r"^Table (\d+)\.")
 _PLAIN_NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$")
@@ -531,16 +530,7 @@ def workbook(tables: Sequence[ReportTable]) -> bytes:
     book.properties.modified = fixed
     book.properties.creator = "metacalc"
     book.properties.title = "Tables"
-    buffer = io.BytesIO()
-    book.save(buffer)
-
-    def fixed_save_time(name: str, data: bytes) -> bytes:
-        if name != "docProps/core.xml":
-            return data
-        return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                      rb"\g<1>" + FIXED_ISO.encode() + rb"\g<2>", data)
-
-    return reproducible_zip(buffer.getvalue(), fixed_save_time)
+    return workbook_bytes(book)
 
 
 def _xlsx_runs(runs: Sequence[Run]) -> Any:
