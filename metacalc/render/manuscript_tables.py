@@ -26,6 +26,9 @@ How a cell of the page becomes a cell of the export (the text a reader sees with
 A table's notes are exported below it: the elements marked ``data-notes-of="NAME"`` (each list item a note, with
 its letter or number), then the notes its cells link to (``#method-reason-1``: "M1. Exact pooled count ...").
 
+The Word file holds every table of up to ``WORD_MAX_ROWS`` body rows; a longer one (the patients of a review of
+thousands) is named there with the sheet and the CSV that hold it.
+
 In the workbook a cell that is a plain number in the report ("14", "3.5", "2003") is a number, shown with the
 report's decimals (format "0.0"), so that it can be summed or sorted; everything else stays text as the report
 writes it: percentages ("70.0%"), intervals ("45.7 to 88.1"), counts such as "14 / 20", "n/a". CSV and Word hold
@@ -35,6 +38,7 @@ the text. The three files are byte-identical for the same report: fixed dates in
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import re
@@ -48,6 +52,10 @@ from metacalc.files import reproducible_zip, write_atomic
 FOLDER = "manuscript_tables"  # beside index.html
 WORKBOOK = "tables.xlsx"
 DOCUMENT = "tables.docx"
+# A table longer than this goes into the workbook and its CSV only: a Word table of thousands of rows is no
+# manuscript's table (journals put such lists in a supplementary spreadsheet), and python-docx builds one slowly
+# (a 10,000-patient review's patients table alone would take longer than the rest of the report step).
+WORD_MAX_ROWS = 500
 CSV_NAME = re.compile(r"table_\d+_[a-z0-9_-]+\.csv")  # the CSV files this module writes (stale ones are removed)
 NAVIGATION = ("#prov-",)  # links within the report that are navigation, not content
 # The dates written inside the workbook and the Word file: fixed, so that the same report gives the same bytes.
@@ -215,7 +223,7 @@ class _TableBeingRead:
     caption: _Text | None = None
     head: list[list[Cell]] = field(default_factory=list)
     body: list[list[Cell]] = field(default_factory=list)
-    links: list[str] = field(default_factory=list)  # ids of the notes its cells link to, in order
+    links: dict[str, None] = field(default_factory=dict)  # the ids its cells link to, in order, each once
 
 
 class _ReportParser(HTMLParser):
@@ -265,8 +273,8 @@ class _ReportParser(HTMLParser):
             return
         if tag == "a" and self._cell is not None and self._table is not None:
             href = attributes.get("href", "")
-            if href.startswith("#") and href[1:] not in self._table.links:
-                self._table.links.append(href[1:])
+            if href.startswith("#"):
+                self._table.links.setdefault(href[1:])
         if tag == "table":
             if self._table is not None:
                 self._table_depth += 1  # a table inside a table's cell: read as its text
@@ -471,9 +479,17 @@ def table_csv(table: ReportTable) -> str:
     return buffer.getvalue()
 
 
+@functools.cache
+def _inline_font(bold: bool, superscript: bool) -> Any:
+    """The font of a run of rich text (one object per style: building one per run is most of a large sheet's
+    time)."""
+    from openpyxl.cell.text import InlineFont
+
+    return InlineFont(b=bold or None, vertAlign="superscript" if superscript else None)
+
+
 def _xlsx_value(cell: Cell) -> Any:
     from openpyxl.cell.rich_text import CellRichText, TextBlock
-    from openpyxl.cell.text import InlineFont
 
     number = cell.number
     if number is not None:
@@ -481,8 +497,7 @@ def _xlsx_value(cell: Cell) -> Any:
     styles = {(run.bold, run.superscript) for run in cell.runs if run.text != "\n"}
     if len(styles) <= 1 and not any(run.superscript for run in cell.runs):
         return "".join(run.text for run in cell.runs)
-    blocks = [TextBlock(InlineFont(b=run.bold or None, vertAlign="superscript" if run.superscript else None),
-                        run.text) for run in cell.runs]
+    blocks = [TextBlock(_inline_font(run.bold, run.superscript), run.text) for run in cell.runs]
     return CellRichText(blocks)
 
 
@@ -497,9 +512,10 @@ def workbook(tables: Sequence[ReportTable]) -> bytes:
 
     book = openpyxl.Workbook()
     book.remove(book.active)
+    bold_font, wrapped, top = Font(bold=True), Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
     for table in tables:
         sheet = book.create_sheet(table.sheet_name)
-        sheet.cell(row=1, column=1, value=_xlsx_runs(table.caption)).font = Font(bold=True)
+        sheet.cell(row=1, column=1, value=_xlsx_runs(table.caption)).font = bold_font
         widths: dict[int, int] = {}
         for r, row in enumerate(table.rows, start=2):
             heading_row = r - 2 < len(table.head)
@@ -510,11 +526,11 @@ def workbook(tables: Sequence[ReportTable]) -> bytes:
                 if cell.number is not None:
                     target.number_format = "0" if not cell.decimals else "0." + "0" * cell.decimals
                 if heading_row or cell.heading or all(run.bold for run in cell.runs if run.text != "\n"):
-                    target.font = Font(bold=True)
+                    target.font = bold_font
                 if "\n" in cell.text or len(cell.text) > 60:
-                    target.alignment = Alignment(wrap_text=True, vertical="top")
+                    target.alignment = wrapped
                 else:
-                    target.alignment = Alignment(vertical="top")
+                    target.alignment = top
                 if cell.colspan == 1:
                     longest = max(len(line) for line in cell.text.split("\n"))
                     widths[c] = max(widths.get(c, 0), min(longest, 60))
@@ -550,7 +566,8 @@ def _xlsx_runs(runs: Sequence[Run]) -> Any:
 
 def document(tables: Sequence[ReportTable], title: str) -> bytes:
     """tables.docx: each table after its caption ("Table N." bold, in Word's Caption style), heading rows bold and
-    repeated on every page, spanned cells merged, notes below in small type."""
+    repeated on every page, spanned cells merged, notes below in small type; a table of more than
+    ``WORD_MAX_ROWS`` body rows is named with where to find it instead."""
     import datetime
 
     import docx
@@ -567,6 +584,12 @@ def document(tables: Sequence[ReportTable], title: str) -> bytes:
         caption.add_run(label).bold = True
         _add_runs(caption, _after_label(table.caption, label))
         rows = table.rows
+        if len(table.body) > WORD_MAX_ROWS:
+            word.add_paragraph(f"{len(table.body):,} rows, too long for a page of a manuscript (more than "
+                               f"{WORD_MAX_ROWS:,}): the table is in {WORKBOOK} (sheet \u201c{table.sheet_name}\u201d) "
+                               f"and in {table.file_stem}.csv.")
+            word.add_paragraph()
+            continue
         grid = word.add_table(rows=len(rows), cols=max((len(row) for row in rows), default=1))
         grid.style = word.styles["Table Grid"]
         places = []  # each row's cells, taken once: python-docx's table.cell(r, c) walks the whole table
