@@ -31,8 +31,9 @@ thousands) is named there with the sheet and the CSV that hold it.
 
 In the workbook a cell that is a plain number in the report ("14", "3.5", "2003") is a number, shown with the
 report's decimals (format "0.0"), so that it can be summed or sorted; everything else stays text as the report
-writes it: percentages ("70.0%"), intervals ("45.7 to 88.1"), counts such as "14 / 20", "n/a". CSV and Word hold
-the text. The three files are byte-identical for the same report: fixed dates inside, fixed zip entry times.
+writes it: percentages ("70.0%"), intervals ("45.7 to 88.1"), counts such as "14 / 20", "n/a" (rich text where
+it holds note marks; emphasis within a cell, such as a bold response, is left to the Word file). CSV and Word
+hold the text. The three files are byte-identical for the same report: fixed dates inside, fixed zip entry times.
 """
 
 from __future__ import annotations
@@ -96,12 +97,12 @@ class Cell:
     colspan: int = 1
     rowspan: int = 1
 
-    @property
+    @functools.cached_property
     def text(self) -> str:
         """The cell as plain text: superscripts as superscript characters (CSV)."""
         return plain(self.runs)
 
-    @property
+    @functools.cached_property
     def number(self) -> int | float | None:
         """The cell's number when the report writes it as a plain number ("14", "3.5"), else None."""
         text = "".join(run.text for run in self.runs)
@@ -109,7 +110,7 @@ class Cell:
             return None
         return float(text) if "." in text else int(text)
 
-    @property
+    @functools.cached_property
     def decimals(self) -> int:
         text = "".join(run.text for run in self.runs)
         return len(text.split(".", 1)[1]) if "." in text else 0
@@ -168,6 +169,7 @@ def _superscript(text: str) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 
 _BREAK = Run("\n")
+_SPACES = re.compile(r"\s+")
 
 
 class _Text:
@@ -177,43 +179,44 @@ class _Text:
         self.pieces: list[Run] = []
 
     def add(self, text: str, bold: bool, superscript: bool) -> None:
-        if text:
-            self.pieces.append(Run(re.sub(r"\s+", " ", text), bold, superscript))
+        if not text:
+            return
+        last = self.pieces[-1] if self.pieces else None
+        if last is not None and last is not _BREAK and last.bold == bold and last.superscript == superscript:
+            self.pieces[-1] = Run(last.text + text, bold, superscript)  # one run per style: fewer to clean
+        else:
+            self.pieces.append(Run(text, bold, superscript))
 
     def newline(self) -> None:
         self.pieces.append(_BREAK)
 
     def runs(self) -> tuple[Run, ...]:
         """Lines trimmed, empty lines dropped, one space between words, neighbouring runs of one style joined."""
-        lines: list[list[Run]] = [[]]
-        for piece in self.pieces:
-            if piece is _BREAK:
-                lines.append([])
-            else:
-                lines[-1].append(piece)
         out: list[Run] = []
-        for line in lines:
-            cleaned: list[Run] = []
-            for run in line:
-                text = run.text
-                if text.startswith(" ") and (not cleaned or cleaned[-1].text.endswith(" ")):
-                    text = text.lstrip(" ")
+        line: list[Run] = []
+        for piece in [*self.pieces, _BREAK]:
+            if piece is not _BREAK:
+                text = _SPACES.sub(" ", piece.text)
+                if text.startswith(" ") and (not line or line[-1].text.endswith(" ")):
+                    text = text[1:]
                 if text:
-                    cleaned.append(Run(text, run.bold, run.superscript))
-            while cleaned and cleaned[-1].text.endswith(" "):
-                last = cleaned.pop()
-                if last.text.rstrip(" "):
-                    cleaned.append(Run(last.text.rstrip(" "), last.bold, last.superscript))
-                    break
-            if cleaned:
+                    line.append(Run(text, piece.bold, piece.superscript))
+                continue
+            while line and line[-1].text.endswith(" "):  # the line's end: no trailing space
+                last = line.pop()
+                if last.text != " ":
+                    line.append(Run(last.text[:-1], last.bold, last.superscript))
+            if line:
                 if out:
                     out.append(_BREAK)
-                for run in cleaned:
-                    if out and out[-1] is not _BREAK and (out[-1].bold, out[-1].superscript) == (
+                for run in line:
+                    previous = out[-1] if out else None
+                    if previous is not None and previous is not _BREAK and (previous.bold, previous.superscript) == (
                             run.bold, run.superscript):
-                        out[-1] = Run(out[-1].text + run.text, run.bold, run.superscript)
+                        out[-1] = Run(previous.text + run.text, run.bold, run.superscript)
                     else:
                         out.append(run)
+                line = []
         return tuple(out)
 
 
@@ -379,8 +382,10 @@ class _ReportParser(HTMLParser):
             self._superscript = max(self._superscript - 1, 0)
 
     def handle_data(self, data: str) -> None:
-        if self._stack[-1:] == ["title"] and "head" in self._stack:  # not the <title> of an inline SVG
-            self.title += data
+        if self._cell is None and self._table is None and not self._collectors:  # most of the page
+            if self._stack[-1:] == ["title"] and "head" in self._stack:  # not the <title> of an inline SVG
+                self.title += data
+            return
         if self._skip_depth is not None or self._stack[-1:] in (["style"], ["script"], ["title"]):
             return
         for target in self._targets():
@@ -491,14 +496,11 @@ def _inline_font(bold: bool, superscript: bool) -> Any:
 def _xlsx_value(cell: Cell) -> Any:
     from openpyxl.cell.rich_text import CellRichText, TextBlock
 
-    number = cell.number
-    if number is not None:
-        return number
-    styles = {(run.bold, run.superscript) for run in cell.runs if run.text != "\n"}
-    if len(styles) <= 1 and not any(run.superscript for run in cell.runs):
+    if cell.number is not None:
+        return cell.number
+    if not any(run.superscript for run in cell.runs):  # bold within a cell is left to the Word file
         return "".join(run.text for run in cell.runs)
-    blocks = [TextBlock(_inline_font(run.bold, run.superscript), run.text) for run in cell.runs]
-    return CellRichText(blocks)
+    return CellRichText([TextBlock(_inline_font(run.bold, run.superscript), run.text) for run in cell.runs])
 
 
 def workbook(tables: Sequence[ReportTable]) -> bytes:
@@ -512,7 +514,7 @@ def workbook(tables: Sequence[ReportTable]) -> bytes:
 
     book = openpyxl.Workbook()
     book.remove(book.active)
-    bold_font, wrapped, top = Font(bold=True), Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
+    bold_font, wrapped = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     for table in tables:
         sheet = book.create_sheet(table.sheet_name)
         sheet.cell(row=1, column=1, value=_xlsx_runs(table.caption)).font = bold_font
@@ -527,12 +529,11 @@ def workbook(tables: Sequence[ReportTable]) -> bytes:
                     target.number_format = "0" if not cell.decimals else "0." + "0" * cell.decimals
                 if heading_row or cell.heading or all(run.bold for run in cell.runs if run.text != "\n"):
                     target.font = bold_font
-                if "\n" in cell.text or len(cell.text) > 60:
+                lines = cell.text.split("\n")
+                longest = max(len(line) for line in lines)
+                if len(lines) > 1 or longest > 60:
                     target.alignment = wrapped
-                else:
-                    target.alignment = top
                 if cell.colspan == 1:
-                    longest = max(len(line) for line in cell.text.split("\n"))
                     widths[c] = max(widths.get(c, 0), min(longest, 60))
         for r0, c0, r1, c1 in table.spans:
             sheet.merge_cells(start_row=r0 + 2, start_column=c0 + 1, end_row=r1 + 2, end_column=c1 + 1)
