@@ -32,6 +32,9 @@ import scale  # noqa: E402
 import workflow  # noqa: E402
 
 RESULTS = HERE / "bench_results.md"
+# Everything below this line of the results file is written by hand (what the figures mean, what stands in the
+# way of a target) and kept when the benchmark rewrites the figures above it.
+NOTES = "<!-- notes: kept by bench.py -->"
 
 
 def engine(repeats: int) -> dict[str, dict]:
@@ -113,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
                          f"| {met} |")
     lines += ["", "## Scale series (`snakemake -c2` from clean in each synthetic review folder)", "",
               *scale.table(series), ""]
+    previous = Path(args.output).read_text(encoding="utf-8") if Path(args.output).exists() else ""
+    if NOTES in previous:
+        lines += [NOTES + previous.split(NOTES, 1)[1].rstrip("\n")]
     Path(args.output).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"written to {args.output}")
     return 0

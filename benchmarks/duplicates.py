@@ -110,8 +110,14 @@ def report(lines, imported):
                  if line["brute"] is not None else "not run")
         out.append(f"| {line['patients']:,} | {line['pairs']:,} | {line['candidates']:,} | {line['flagged']:,} | "
                    f"{line['build']:.2f} s | {line['bound']:.2f} s | {max(line['screen'] - line['bound'], 0):.2f} s | {brute} |")
-    out += ["", "`screen_patients` = build + bound + scoring. The machine is shared (2 cores, other jobs running): "
-            "times vary by a factor of up to 3 between runs.", "", "## Importing a search (`plan_import`: matching against the log, ids, duplicates)", "",
+    out += ["", "`screen_patients` = build + bound + scoring. The bound is exact for every term but a shared author "
+            "or passage and a drug given at several doses (or with several outcomes) to one patient, where it takes "
+            "the most they can add, so that about as many pairs are left to score as are flagged; its cheap terms "
+            "(lookup tables, one matrix product for the drugs) come first, and the age and onset weights only for "
+            "the pairs those leave in. It still looks at every pair (blocks of about 2 million): its time grows "
+            "with the square of the patients, as does the number of pairs flagged by chance above the fixed "
+            "threshold. The machine is shared (2 cores, other jobs running): times vary by a factor of up to 3 "
+            "between runs.", "", "## Importing a search (`plan_import`: matching against the log, ids, duplicates)", "",
             "| log records | export records | time | to screen | duplicates of the log | within the file |",
             "|---|---|---|---|---|---|",
             f"| {imported['log']:,} | {imported['hits']:,} | {imported['seconds']:.2f} s | {imported['to_screen']:,} | "

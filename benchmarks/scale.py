@@ -95,6 +95,10 @@ def scale_run(workdir: str, patients: int, therapies: int = 50, seed: int = 1, c
     for key, path in (("dataset_mb", "dataset.json"), ("results_mb", os.path.join("tables", "results.json")),
                       ("html_mb", "index.html"), ("provenance_mb", "provenance.csv")):
         result[key] = megabytes(os.path.join(reports, path))
+    pairs = os.path.join(reports, "tables", "duplicate_pairs.csv")
+    # pairs of patients the duplicate screen lists: chance pairs above its fixed threshold grow with the square
+    # of the patients, and so do the screen's time and the results' size
+    result["pairs"] = sum(1 for _ in open(pairs, encoding="utf-8")) - 1 if os.path.exists(pairs) else None
     result["render_seconds"] = render_seconds(os.path.join(reports, "index.html")) if result["finished"] else None
     return result
 
@@ -105,14 +109,16 @@ def _value(value: float | None, unit: str, digits: int = 1) -> str:
 
 def table(rows: list[dict]) -> list[str]:
     lines = ["| patients | therapies | finished | wall | CPU (user + system) | peak memory, largest process | "
-             "dataset.json | results.json | index.html | provenance.csv | Chromium load + layout |",
-             "|" + "---|" * 11]
+             "dataset.json | results.json | index.html | provenance.csv | Chromium load + layout | "
+             "duplicate pairs listed |",
+             "|" + "---|" * 12]
     for r in rows:
         lines.append(
             f"| {r['patients']:,} | {r['therapies']} | {'yes' if r['finished'] else 'no, stopped'} | "
             f"{_value(r['wall'], 's')} | {_value(r.get('cpu'), 's')} | {_value(r.get('memory_mb'), 'MB', 0)} | "
             f"{_value(r['dataset_mb'], 'MB')} | {_value(r['results_mb'], 'MB')} | {_value(r['html_mb'], 'MB')} | "
-            f"{_value(r['provenance_mb'], 'MB')} | {_value(r['render_seconds'], 's')} |")
+            f"{_value(r['provenance_mb'], 'MB')} | {_value(r['render_seconds'], 's')} | "
+            f"{'-' if r.get('pairs') is None else format(r['pairs'], ',')} |")
     return lines
 
 

@@ -59,16 +59,26 @@ class Sources:
         self.folder = folder
         self.names = set(os.listdir(folder)) if os.path.isdir(folder) else set()
         self.texts: dict[str, str | None] = {}
+        self.unreadable: dict[str, str] = {}  # name -> why it cannot be read, in the words of a message
 
     def text(self, name: str) -> str | None:
-        """The normalised text of one document (None when it cannot be read as UTF-8)."""
+        """The normalised text of one document (None when it cannot be read: ``why_unreadable`` says why)."""
         if name not in self.texts:
+            path = os.path.join(self.folder, name)
             try:
-                with open(os.path.join(self.folder, name), encoding="utf-8") as handle:
+                with open(path, encoding="utf-8") as handle:
                     self.texts[name] = normalise(handle.read())
-            except (UnicodeDecodeError, OSError):
+            except UnicodeDecodeError:
+                self.texts[name], self.unreadable[name] = None, "not UTF-8 text"
+            except OSError as error:
+                # A folder of the document's name (or a broken link, no permission) is not an encoding problem.
                 self.texts[name] = None
+                self.unreadable[name] = ("a folder, not a text file" if os.path.isdir(path)
+                                         else f"cannot be read ({error.strerror or error.__class__.__name__})")
         return self.texts[name]
+
+    def why_unreadable(self, name: str) -> str:
+        return self.unreadable.get(name, "not UTF-8 text")
 
 
 def check_sources(frames: dict[str, pd.DataFrame], files: dict[str, str], usable: dict[str, bool], folder: str,
@@ -90,7 +100,7 @@ def check_sources(frames: dict[str, pd.DataFrame], files: dict[str, str], usable
             out.add(studies_file, int(row), "source_document", _missing_document(name, sources))
         elif sources.text(name) is None:
             out.add(studies_file, int(row), "source_document",
-                    f"not UTF-8 text (got {show(name)}, expected a UTF-8 text file in {folder}/)")
+                    f"{sources.why_unreadable(name)} (got {show(name)}, expected a UTF-8 text file in {folder}/)")
         else:
             document_of[study] = name
     known = set(studies["study_id"].dropna())
@@ -125,7 +135,8 @@ def check_sources(frames: dict[str, pd.DataFrame], files: dict[str, str], usable
             name = document_of[study]
         text = sources.text(name)
         if text is None:
-            out.add(file, int(row), "location", f"not UTF-8 text (got {show(name)}, expected a UTF-8 text file)")
+            out.add(file, int(row), "location",
+                    f"{sources.why_unreadable(name)} (got {show(name)}, expected a UTF-8 text file)")
             continue
         wanted = normalise(quote)
         if wanted and wanted not in text:

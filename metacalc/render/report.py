@@ -373,8 +373,11 @@ class TableNumbers:
 
 
 def render_html(results: ReviewResults, figures: Figures, title: str | None = None,
-                omitted: Sequence[Mapping[str, Any]] = (), provenance: Mapping[str, Any] | None = None) -> str:
-    """The report's HTML; ``provenance`` is what ``write_provenance`` returned (None: its summary, no file)."""
+                omitted: Sequence[Mapping[str, Any]] = (), provenance: Mapping[str, Any] | None = None,
+                listings: Mapping[str, Any] | None = None) -> str:
+    """The report's HTML; ``provenance`` is what ``write_provenance`` returned, ``listings`` what
+    ``write_listings`` returned (None: their summaries, no file)."""
+    from metacalc.render.listings import summaries
     import jinja2
 
     from metacalc.render.provenance import provenance_rows, summary
@@ -388,6 +391,7 @@ def render_html(results: ReviewResults, figures: Figures, title: str | None = No
     if provenance is None:
         provenance = summary(*provenance_rows(results, TIMING_COLUMNS))
     context["provenance"] = provenance
+    context["listed"] = listings if listings is not None else summaries(results, provenance["inline_max"])
     context["css"] = jinja2.utils.markupsafe.Markup(css)
     number_figures(figures)
     context["table_number"] = TableNumbers()
@@ -400,19 +404,23 @@ def render_report(results_path: str, figures_dir: str, output: str, title: str |
                   provenance_inline_max: int | None = None) -> str:
     """The report of ``results_path`` (results.json) and ``figures_dir`` written to ``output``, with the
     provenance of every pooled number as ``provenance.csv`` beside it (inline in the report too up to
-    ``provenance_inline_max`` rows, ``metacalc.render.provenance.INLINE_MAX`` by default) and the numbered tables
+    ``provenance_inline_max`` rows, ``metacalc.render.provenance.INLINE_MAX`` by default), every patient and report in
+    ``patients.csv`` and ``reports.csv`` beside it (listed inline up to the same size), and the numbered tables
     for a manuscript in ``manuscript_tables/`` beside it (a CSV per table, tables.xlsx, tables.docx, read from the
     report's own HTML); returns ``output``. The report is written last, so that it never stands beside
     tables of another run."""
+    from metacalc.render.listings import write_listings
     from metacalc.render.manuscript_tables import FOLDER, write_manuscript_tables
     from metacalc.render.provenance import FILE_NAME, INLINE_MAX, write_provenance
     from metacalc.review.results_io import read_results
 
     results = read_results(results_path)
     figures, omitted = read_figures(figures_dir)
-    provenance = write_provenance(results, os.path.join(os.path.dirname(output), FILE_NAME), TIMING_COLUMNS,
-                                  INLINE_MAX if provenance_inline_max is None else provenance_inline_max)
-    html = render_html(results, figures, title=title, omitted=omitted, provenance=provenance)
-    write_manuscript_tables(html, os.path.join(os.path.dirname(output), FOLDER))
+    inline_max = INLINE_MAX if provenance_inline_max is None else provenance_inline_max
+    folder = os.path.dirname(output)
+    provenance = write_provenance(results, os.path.join(folder, FILE_NAME), TIMING_COLUMNS, inline_max)
+    listings = write_listings(results, folder, inline_max)
+    html = render_html(results, figures, title=title, omitted=omitted, provenance=provenance, listings=listings)
+    write_manuscript_tables(html, os.path.join(folder, FOLDER))
     write_atomic(output, html)
     return output

@@ -2,8 +2,9 @@
 reviewer weighs (the checks on the reviewer's decisions are in ``metacalc.data.duplicate_checks``).
 
 Pure functions on the dataset's tables as plain rows (lists of dicts; blank = None or NaN); nothing is read
-or written here. Pairs that cannot reach the threshold are skipped by an exact bound computed with numpy, so
-a review of 10,000 patients (50 million pairs) is screened in under a minute (benchmarks/duplicates.py).
+or written here. Pairs that cannot reach the threshold are skipped by an exact bound computed with numpy
+(``DuplicateScorer._above_bound``: never below a pair's score, so it keeps every pair brute force finds), so
+that only the pairs above the threshold are scored with their evidence (benchmarks/duplicates.py).
 
 **The score** is a sum of weights, each the log10 of a likelihood ratio, P(evidence | one patient reported
 twice) / P(evidence | two different patients), so that components add and a weight reads as "this much
@@ -68,7 +69,7 @@ MENTIONED = 0.7         # a report names a given therapy of the patient
 SHARED_AUTHOR = 0.6     # duplicate publications that share an author
 NO_SHARED = 0.9         # pairs of different patients that share neither an author nor a passage
 WORDING = ((0.4, 0.9), (0.3, 0.08), (0.15, 0.015), (0.15, 0.005))  # (P | same, P | different) for 0..3+
-BLOCK_ROWS = 128        # patients whose pairs with every later patient the bound takes at once (memory: 128 x n)
+BLOCK_PAIRS = 1 << 21   # pairs the bound takes at once (rows of a block x later patients): about 16 MB an array
 SHINGLE = 5             # words in a passage (4-word ones such as "the trunk and extremities" are common phrasing)
 
 
@@ -151,6 +152,30 @@ def interval_weight(x, gap, known, sd, rho, table_known, table_unknown):
     with np.errstate(divide="ignore", invalid="ignore"):
         weight = np.log10(((1 - rho) * consistent + rho * different) / different)
     return np.where(np.isnan(x), 0.0, weight)
+
+
+def interval_cap(sd, rho, table_known, table_unknown, max_span=MAX_GAP) -> float:
+    """The most ``interval_weight`` can give for any difference and any gap of at most ``max_span`` years, or 0
+    (a blank value gives 0): the bound's stand-in for the age and onset weights of a pair before it computes them.
+
+    Why it is an upper bound: "same patient" depends on the difference x only through t = rint(x) (and on the
+    gap through the span, 0 to ``max_span``; a negative gap mirrors a positive one), and "different patients",
+    Phi((x + 0.5)/s) - Phi((x - 0.5)/s), falls as |x| grows, so over the x with rint(x) = t it is smallest at
+    |x| = |t| + 0.5. The weight, log10((1 - rho) same / different + rho), is therefore at most its value with
+    that smallest "different", for every t where "same" is not 0 (beyond, the weight is log10(rho) < 0).
+    """
+    reach = max(len(table_known), len(table_unknown)) + max_span + 1
+    t = np.arange(-reach, reach + 1, dtype=float)
+    s = math.sqrt(2.0) * sd
+    far = np.abs(t) + 0.5
+    different = _normal_cdf((far + 0.5) / s) - _normal_cdf((far - 0.5) / s)
+    best = 0.0
+    cases = [(table_known, span) for span in range(max_span + 1)] + [(table_unknown, 0)]
+    for table, span in cases:
+        same = (_cumulative(table, t) - _cumulative(table, t - span - 1)) / (span + 1)
+        with np.errstate(divide="ignore"):
+            best = max(best, float(np.max(np.log10((1 - rho) * same / different + rho))))
+    return best
 
 
 @lru_cache(maxsize=65536)
@@ -441,9 +466,20 @@ class DuplicateScorer:
         return decided
 
     def _above_bound(self, threshold):
-        """Pairs (i, j) whose score could reach ``threshold``, in blocks of rows with numpy: sex, country, age, years to
-        onset and the drugs named exactly; doses and responses of shared drugs, shared authors and shared
-        wording at the most they could add (nothing for a pair that shares no author or passage)."""
+        """Pairs (i, j) whose score could reach ``threshold``: every pair brute force finds, and few others.
+
+        Why none is lost: the bound of a pair is its score term by term, or more. Exact: sex, country, age, years
+        to onset, the drugs each names (both, or one only), "no author in common" and "no passage in common";
+        the dose and response of a shared drug where each patient has one value of it. At most: a shared author
+        or passage (the most it can weigh for the patient), and the dose or response where a patient has several
+        values (``_component_cap``: agreeing on its rarest value, or any disagreement). A pair is kept when its
+        bound reaches the threshold (less 1e-9 for rounding), so a pair whose score reaches it is kept.
+
+        Cost: in blocks of rows against every later patient (numpy, no loop per pair), the cheap terms first
+        (lookup tables and one matrix product for the drugs); the age and onset weights (normal probabilities)
+        only for the pairs that the cheap terms plus the most those two can add (``interval_cap``) leave in; the
+        doses and responses by pair for the pairs left after that (about as many as are flagged). The number
+        of pairs looked at still grows with the square of the patients."""
         n = len(self.patients)
         if n < 2:
             return []
@@ -471,32 +507,60 @@ class DuplicateScorer:
         wording = self._partners_by_wording()
         same, different = WORDING[-1]
         word_cap = math.log10(same / different)
+        # Two reports with authors but none in common, two patients with quotes but no passage of their own in
+        # common: the score's negative weights, exact for every pair but the partners above (which get the caps).
+        no_author = math.log10((1 - SHARED_AUTHOR) / NO_SHARED)
+        no_passage = math.log10(WORDING[0][0] / WORDING[0][1])
+        has_authors = np.array([bool(self.authors.get(p.study_id)) for p in patients])
+        has_text = np.array([bool(p.text) for p in patients])
         study = np.unique(study, return_inverse=True)[1]
         named_f = named.astype(float)
         # per drug named by row i and by j: both named, minus the two "named by one only" in one_sum
         row_weights = named_f * (both - 2 * one) + course_cap
+        # The age and onset weights cost most to compute (normal probabilities); a pair gets them only if the
+        # rest of its bound plus the most they can add (interval_cap; 0 for a blank) reaches the threshold.
+        age_cap = np.where(np.isnan(age), 0.0, interval_cap(self.sd["age"], DISAGREE["age"], AGE_GAP_KNOWN,
+                                                            AGE_GAP_UNKNOWN))
+        onset_cap = np.where(np.isnan(onset), 0.0, interval_cap(self.sd["years to onset"], DISAGREE["years to onset"],
+                                                                ONSET, ONSET, max_span=0))
         out: list[tuple[int, int]] = []
-        # Blocks of rows against every later patient at once: numpy on blocks, not a Python loop per patient.
-        for start in range(0, n - 1, BLOCK_ROWS):
-            rows = np.arange(start, min(start + BLOCK_ROWS, n - 1))
+        # Blocks of rows against every later patient at once (numpy on blocks, not a Python loop per patient),
+        # as many rows as keep a block near BLOCK_PAIRS pairs, so that memory does not grow with the review.
+        start = 0
+        while start < n - 1:
+            stop = min(n - 1, start + max(1, BLOCK_PAIRS // (n - start)))
+            rows = np.arange(start, stop)
             j = np.arange(start + 1, n)
             first, second = rows[:, None], j[None, :]
-            gap = np.where(np.isnan(presented[first]) | np.isnan(presented[second]),
-                           published[second] - published[first], presented[second] - presented[first])
-            bound = interval_weight(age[second] - age[first], gap, ~np.isnan(gap), self.sd["age"], DISAGREE["age"],
-                                    AGE_GAP_KNOWN, AGE_GAP_UNKNOWN)
-            bound += interval_weight(onset[second] - onset[first], 0.0, True, self.sd["years to onset"],
-                                     DISAGREE["years to onset"], ONSET, ONSET)
-            bound += sex_table[sex_codes[first], sex_codes[second]] + country_table[country_codes[first],
-                                                                                  country_codes[second]]
+            bound = sex_table[sex_codes[first], sex_codes[second]] + country_table[country_codes[first],
+                                                                                 country_codes[second]]
             drug_part = row_weights[rows] @ named_f[j].T + one_sum[rows][:, None] + one_sum[j][None, :]
             bound += np.where(treated[rows][:, None] & treated[j][None, :], drug_part, 0.0)
+            bound += np.where(has_authors[first] & has_authors[second], no_author, 0.0)
+            bound += np.where(has_text[first] & has_text[second], no_passage, 0.0)
             for r, i in enumerate(rows):
-                for partners, gain in ((authors.get(i), author_cap[i]), (wording.get(i), word_cap)):
+                for partners, gain in ((authors.get(i), author_cap[i] - no_author), (wording.get(i),
+                                                                                     word_cap - no_passage)):
                     if partners is not None and len(partners):
                         bound[r, partners - (start + 1)] += gain
-            hits = np.argwhere((second > first) & (bound >= threshold - 1e-9) & (study[second] != study[first]))
-            out.extend((int(rows[a]), int(j[b])) for a, b in hits)
+            reach = bound + np.minimum(age_cap[first], age_cap[second]) + np.minimum(onset_cap[first],
+                                                                                     onset_cap[second])
+            a, b = np.nonzero((second > first) & (reach >= threshold - 1e-9) & (study[second] != study[first]))
+            left, right = rows[a], j[b]
+            gap = np.where(np.isnan(presented[left]) | np.isnan(presented[right]), published[right] - published[left],
+                           presented[right] - presented[left])
+            exact = bound[a, b] + interval_weight(age[right] - age[left], gap, ~np.isnan(gap), self.sd["age"],
+                                                  DISAGREE["age"], AGE_GAP_KNOWN, AGE_GAP_UNKNOWN)
+            exact += interval_weight(onset[right] - onset[left], 0.0, True, self.sd["years to onset"],
+                                     DISAGREE["years to onset"], ONSET, ONSET)
+            keep = exact >= threshold - 1e-9
+            left, right, exact = left[keep], right[keep], exact[keep]
+            # The doses and responses of the drugs both name, as the score has them (the block bound took the
+            # most each could add): on the few pairs left, a loop over their shared drugs.
+            exact += self._course_terms(left, right)
+            keep = exact >= threshold - 1e-9
+            out.extend(zip(left[keep].tolist(), right[keep].tolist()))
+            start = stop
         return out
 
     def _table(self, component, values, counts):
@@ -511,15 +575,50 @@ class DuplicateScorer:
         return np.array([code.get(v, 0) if v else 0 for v in values]), table
 
     def _course_cap(self, drug, facts):
-        """The most that agreeing on the dose and the response of ``drug`` can add for this patient."""
-        cap = 0.0
-        for key, counts, component in (("doses", self.dose_count[drug], "dose"),
-                                       ("responses", self.response_count[drug], "response")):
-            shareable = [counts[v] for v in facts[key] if counts.get(v, 0) >= 2]
-            if shareable:
-                p = _laplace(min(shareable) - 2, sum(counts.values()) - 2, len(counts))
-                cap += max(0.0, math.log10((1 - DISAGREE[component]) / p))
-        return cap
+        """The most that the dose and the response of ``drug`` can add for this patient, with any other."""
+        return sum(self._component_cap(facts[key], counts, component) for key, counts, component in self._courses(drug))
+
+    def _courses(self, drug):
+        return (("doses", self.dose_count[drug], "dose"), ("responses", self.response_count[drug], "response"))
+
+    @staticmethod
+    def _component_cap(values, counts, component) -> float:
+        """The most the dose (or response) weight of a drug can be for a patient with these ``values``: agreeing
+        on its rarest value that another patient has, or disagreeing, which weighs log10(rho * (1/(1 - p_a) +
+        1/(1 - p_b)) / 2) <= log10(rho / (1 - p_max)) (above 0 only where one value is nearly universal)."""
+        if not values:
+            return 0.0
+        total, distinct, rho = sum(counts.values()) - 2, len(counts), DISAGREE[component]
+        best = 0.0
+        shareable = [counts[v] for v in values if counts.get(v, 0) >= 2]
+        if shareable:
+            best = max(best, math.log10((1 - rho) / _laplace(min(shareable) - 2, total, distinct)))
+        if distinct >= 2:
+            p_max = max(_laplace(c - 1, total, distinct) for c in counts.values())
+            best = max(best, math.log10(rho / (1 - p_max)))
+        return best
+
+    def _course_terms(self, p, q):
+        """Pairs (p[k], q[k]): the dose and response weights of their shared drugs as ``score`` gives them
+        where each patient has one value of the drug, and the row patient's cap where one has several; minus
+        the caps the block bound used (``_course_cap`` of p's courses). Arrays of len(p)."""
+        out = np.zeros(len(p))
+        patients = self.patients
+        shared = [(k, d) for k, (i, j) in enumerate(zip(p.tolist(), q.tolist()))
+                  for d in patients[i].drugs.keys() & patients[j].drugs.keys()]
+        for k, drug in shared:
+            first, second = patients[int(p[k])].drugs[drug], patients[int(q[k])].drugs[drug]
+            for key, counts, component in self._courses(drug):
+                mine, theirs = first[key], second[key]
+                cap = self._component_cap(mine, counts, component)
+                out[k] -= cap
+                if not mine or not theirs:
+                    continue
+                if len(mine) == 1 and len(theirs) == 1:
+                    out[k] += categorical_weight(next(iter(mine)), next(iter(theirs)), counts, DISAGREE[component])
+                else:
+                    out[k] += cap
+        return out
 
     def _partners_by_author(self):
         """patient index -> indices of later patients whose report shares an author; and each one's best gain."""

@@ -122,7 +122,9 @@ def synthetic_review(patients: int = 10000, therapies: int = 50, seed: int = 1) 
             tables["patients"].append(patient)
             _quote(quotes, "patients", patient_id, patient,
                    ("age_at_presentation", "sex", "onset_years_after_start", "marker"))
-            courses = int(rng.integers(1, 4))
+            # 1 to 3 courses of different drugs, never more than there are drugs (for 3 or more drugs the draw is
+            # the same as ever, so a seed gives the same review)
+            courses = int(rng.integers(1, min(3, therapies) + 1))
             chosen = rng.choice(therapies, size=courses, replace=False, p=popularity)
             for order, drug_index in enumerate(chosen, start=1):
                 treatment_id = f"{patient_id}_t{order}"

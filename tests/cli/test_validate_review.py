@@ -122,6 +122,22 @@ def test_a_source_document_that_is_not_in_sources(review, capsys):
         'a file in review/sources/; did you mean beta2013.txt?)']
 
 
+def test_a_folder_named_like_a_source_document_is_said_to_be_a_folder(review, capsys):
+    (review / "sources" / "beta.txt").unlink()
+    (review / "sources" / "beta.txt").mkdir()
+    assert refused(capsys, "review") == [
+        'review/extraction_sheets/studies.csv:3:source_document: a folder, not a text file (got "beta.txt", '
+        'expected a UTF-8 text file in review/sources/)']
+
+
+def test_a_source_document_that_is_not_utf8_is_named(review, capsys):
+    path = review / "sources" / "beta.txt"
+    path.write_bytes(path.read_bytes() + "caf\u00e9".encode("latin-1"))
+    assert refused(capsys, "review") == [
+        'review/extraction_sheets/studies.csv:3:source_document: not UTF-8 text (got "beta.txt", expected a UTF-8 '
+        'text file in review/sources/)']
+
+
 def test_a_quote_from_another_document_named_in_its_location(review, capsys):
     quotes = review / "extraction_sheets" / "quotes.csv"
     edit(quotes, "patients,beta2013_p1,sex,woman,case", "patients,beta2013_p1,sex,woman,alpha.txt: case")

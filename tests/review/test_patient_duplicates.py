@@ -10,11 +10,15 @@ from conftest import copy_review, edit_csv
 
 from metacalc.data.duplicate_checks import check_decisions, check_duplicate_of
 from metacalc.review.patient_duplicates import (
+    AGE_GAP_KNOWN,
+    AGE_GAP_UNKNOWN,
     DIFFERENT,
     SAME,
     THRESHOLD,
     UNDECIDED,
     DuplicateScorer,
+    interval_cap,
+    interval_weight,
     screen_patients,
     undecided_problems,
 )
@@ -204,9 +208,46 @@ def random_review(seed, n=60):
     return {"patients": patients, "treatments": treatments, "studies": studies, "quotes": [], "records": []}
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_screening_finds_exactly_the_pairs_that_brute_force_finds(seed):
-    tables = random_review(seed)
+@pytest.mark.parametrize("sd", [5.0, 10.0, 17.3])
+def test_the_cap_of_an_age_weight_is_above_every_weight_and_near_the_best(sd):
+    import numpy as np
+
+    x = np.arange(-3000, 3001) / 100  # differences of 0.01 years, rounding edges included
+    gaps = [np.nan, -25, -20, -7.5, -1, 0, 0.4, 1, 3, 12, 19.6, 20, 31]
+    weights = np.array([interval_weight(x, gap, not np.isnan(gap), sd, 0.05, AGE_GAP_KNOWN, AGE_GAP_UNKNOWN)
+                        for gap in gaps])
+    cap = interval_cap(sd, 0.05, AGE_GAP_KNOWN, AGE_GAP_UNKNOWN)
+    assert weights.max() <= cap + 1e-12 and cap < weights.max() + 0.05  # attained at x = 0.5 (rint to 0)
+
+
+def awkward_review(seed, n=70):
+    """What the bound treats apart: two courses of one drug at different doses and outcomes (several values),
+    an outcome nearly every patient has (disagreeing on it weighs above 0), quotes with passages shared by two
+    patients only, authors shared through the records' citations, blanks everywhere."""
+    rng = random.Random(seed)
+    studies = [study(f"s{i}", rng.choice([None, f"Author{i % 5} A"]), rng.choice([None, 2000 + i % 7]),
+                     rng.choice(["Spain", "Japan", None])) for i in range(n // 2)]
+    patients, treatments, quotes = [], [], []
+    passages = ["the nodules over both elbows softened and shrank", "calcified plaques on the left thigh ulcerated",
+                "a firm painless mass behind the right knee"]
+    for i in range(n):
+        patients.append(patient(f"p{i}", f"s{i % (n // 2)}", rng.choice([None, 40, 41, 43]),
+                                rng.choice(["female", "male", None]), rng.choice([None, 2, 3])))
+        for k in range(rng.randint(0, 3)):
+            response = "none" if rng.random() < 0.93 else rng.choice(["partial", "complete"])
+            treatments.append(course(f"p{i}", k, rng.choice(["diltiazem", "warfarin"]), rng.choice([None, "30", "60"]),
+                                     "mg/day", response))
+        if rng.random() < 0.3:
+            quotes.append(quote("patients", f"p{i}", "age_at_presentation", f"{rng.choice(passages)} in patient {i}"))
+    records = [{"record_id": f"r{i}", "study_id": f"s{i}", "citation": f"Author{i % 3} A, Other{i % 4} B. Title."}
+               for i in range(0, n // 2, 2)]
+    return {"patients": patients, "treatments": treatments, "studies": studies, "quotes": quotes, "records": records}
+
+
+@pytest.mark.parametrize("make, seed", [(random_review, seed) for seed in range(5)] +
+                         [(awkward_review, seed) for seed in range(5)])
+def test_screening_finds_exactly_the_pairs_that_brute_force_finds(make, seed):
+    tables = make(seed)
     full = scorer(tables)
     brute = set()
     for a, b in itertools.combinations(tables["patients"], 2):

@@ -55,3 +55,24 @@ def test_cli_refuses_nonsense_sizes(tmp_path, capsys):
         "--therapies: got -1, expected at least 1",
     ]
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("therapies", [1, 2])
+def test_fewer_drugs_than_courses_a_patient_may_have(tmp_path, therapies):
+    # a patient has 1 to 3 courses of different drugs: with 1 or 2 drugs, at most that many
+    tables = synthetic_review(patients=30, therapies=therapies, seed=1)
+    courses: dict[str, list[str]] = {}
+    for course in tables["treatments"]:
+        courses.setdefault(course["patient_id"], []).append(course["therapy"])
+    assert len(courses) == 30 and all(len(set(drugs)) == len(drugs) <= therapies for drugs in courses.values())
+    assert main(["synthesize", str(tmp_path / "r"), "--patients", "3", "--therapies", str(therapies)]) == 0
+    assert len(load_dataset(str(tmp_path / "r")).patients) == 3
+
+
+def test_the_same_seed_gives_the_same_courses_as_before():
+    # the cap on courses leaves the draw of a review with 3 or more drugs as it was: the first patients' courses
+    courses = [(t["patient_id"], t["therapy"], t["response"]) for t in
+               synthetic_review(patients=4, therapies=50, seed=1)["treatments"]]
+    assert courses == [("s00001_p00001", "synthdrug002", "not reported"), ("s00002_p00002", "synthdrug021", "none"),
+                       ("s00002_p00002", "synthdrug043", "none"), ("s00002_p00002", "synthdrug001", "not reported"),
+                       ("s00003_p00003", "synthdrug018", "none"), ("s00004_p00004", "synthdrug001", "complete")]

@@ -7,8 +7,8 @@ rule analyse:
 
     Every file it writes is declared: tables/ and figures/ are whole directories (their files depend on the
     plan and the data), so a failed or killed job leaves none of them behind. The report of the previous run
-    (with its provenance.csv and manuscript tables) is removed first: from here on it no longer describes the
-    inputs. The change log
+    (with its provenance.csv, patients.csv, reports.csv and manuscript tables) is removed first: from here on it
+    no longer describes the inputs. The change log
     compares with the latest named version of the review (releases/NAME/release.json, written by `metacalc
     release`, committed with the review): an input, so a new release reruns this step, and never written by the
     workflow, so a trial run or a killed one cannot move the baseline."""
@@ -33,6 +33,7 @@ rule analyse:
         report=f"{OUT}/index.html",
         provenance=f"{OUT}/provenance.csv",
         manuscript_tables=f"{OUT}/manuscript_tables",
+        listings=[f"{OUT}/patients.csv", f"{OUT}/reports.csv"],
         releases=lambda wildcards: config["releases"],
         level=config["level"],
         method=config["method"],
@@ -51,7 +52,7 @@ rule analyse:
         mem_mb=memory_mb("analyse"),
         runtime=20,
     shell:
-        "rm -rf {params.report:q} {params.provenance:q} {params.manuscript_tables:q}"
+        "rm -rf {params.report:q} {params.provenance:q} {params.listings:q} {params.manuscript_tables:q}"
         " && {params.metacalc} analyse {output.dataset:q} --sheets {params.sheets:q} --review {params.review:q}"
         " --sources {params.sources:q} --plan {params.plan:q}"
         " --outdir {output.tables:q} --releases {params.releases:q} --level {params.level} --method {params.method}"

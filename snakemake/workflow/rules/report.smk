@@ -8,6 +8,8 @@ rule report:
     output:
         html=f"{OUT}/index.html",
         provenance=f"{OUT}/provenance.csv",
+        patients=f"{OUT}/patients.csv",
+        reports=f"{OUT}/reports.csv",
         manuscript_tables=directory(f"{OUT}/manuscript_tables"),  # the numbered tables: CSV, XLSX, DOCX
     message:
         "render the report"
