@@ -1,7 +1,9 @@
-"""The table layout shared by the forest plots and the time-to-onset figure: a table of labels on the left, the
-intervals in the middle, values on the right, all sharing one row scale (rows are the y unit), so that every
-column lines up by construction. Sizes are in inches, so that a figure grows with its rows and text keeps its
-size. Text is drawn with ``parse_math=False``: a label containing ``$`` must not turn into mathtext.
+"""The table layout shared by the forest plots, the cumulative and the time-to-onset figures: a table of labels
+on the left, the intervals in the middle, values on the right, all sharing one row scale (rows are the y unit),
+so that every column lines up by construction. The figure is as wide as its journal column and its text is in
+points at that size, so a figure grows in height with its rows and its text keeps its printed size; labels are
+wrapped (or cut with an ellipsis) to the room they have. Text is drawn with ``parse_math=False``: a label
+containing ``$`` must not turn into mathtext.
 """
 
 from __future__ import annotations
