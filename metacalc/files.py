@@ -11,10 +11,12 @@ from __future__ import annotations
 import errno
 import io
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from metacalc.errors import UserError
 
@@ -120,3 +122,22 @@ def reproducible_zip(data: bytes, rewrite: Callable[[str, bytes], bytes] | None 
             entry.external_attr = 0o600 << 16
             target.writestr(entry, content)
     return out.getvalue()
+
+
+# The save time written inside the Office files we write (docProps/core.xml), unless a caller gives its own.
+FIXED_TIME = "2024-01-01T00:00:00Z"
+
+
+def workbook_bytes(book: Any, modified: str = FIXED_TIME) -> bytes:
+    """The .xlsx bytes of an openpyxl Workbook with the save time replaced by ``modified`` (ISO 8601, UTC)
+    and fixed zip entry times, so the same workbook always gives the same bytes."""
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    def fixed_save_time(name: str, data: bytes) -> bytes:
+        if name != "docProps/core.xml":
+            return data
+        return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                      rb"\g<1>" + modified.encode() + rb"\g<2>", data)
+
+    return reproducible_zip(buffer.getvalue(), fixed_save_time)

@@ -162,7 +162,7 @@ class WorkbookLog(Log):
     def append(self, new_rows):
         import openpyxl
 
-        from metacalc.data.template import FIXED_TIME, workbook_bytes
+        from metacalc.files import FIXED_TIME, workbook_bytes
         from metacalc.files import write_atomic
 
         book = openpyxl.load_workbook(self.where)

@@ -15,6 +15,7 @@ from metacalc.meta.options import MEASURES, PROPORTION_METHODS, TAU2_METHODS
 from metacalc.errors import UserError
 from metacalc.render.figures import FigureOptions
 from metacalc.render.risk_of_bias import PALETTES
+from metacalc.render.style import DPI_CHOICES, FORMATS
 from metacalc.review.settings import RunSettings
 
 DEFAULTS = RunSettings()
@@ -26,7 +27,7 @@ def register(subparsers: Any) -> None:
     figures = subparsers.add_parser(
         "figures", help="draw every figure of the report",
         description="Draw the forest plots, the overview, time to onset, the PRISMA flow diagram and the "
-        "risk-of-bias plots from results.json as SVG (and PNG) into OUTDIR.",
+        "risk-of-bias plots from results.json into OUTDIR, as SVG, PDF and PNG sized for a journal column.",
     )
     _results_arguments(figures)
     figures.add_argument("--outdir", default="reports/figures")
@@ -116,7 +117,14 @@ def _register_analyse(subparsers: Any) -> None:
 
 
 def _figure_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--png", action="store_true", help="also write PNG files")
+    parser.add_argument("--formats", default=",".join(FIGURE_DEFAULTS.formats), metavar="LIST",
+                        help=f"formats of every figure, comma-separated, some of {','.join(FORMATS)}; svg is always "
+                             "needed (the report embeds it) (default: %(default)s)")
+    parser.add_argument("--dpi", type=int, default=FIGURE_DEFAULTS.dpi, metavar="DPI",
+                        help=f"resolution of the PNG files: {' or '.join(map(str, DPI_CHOICES))} (default: %(default)s)")
+    parser.add_argument("--width", default=FIGURE_DEFAULTS.width, metavar="COLUMN",
+                        help="journal column the figures are drawn for: single (3.35 in, 85 mm) or double "
+                             "(6.9 in, 175 mm); every text is at least 7 pt at that size (default: %(default)s)")
     parser.add_argument("--palette", default=FIGURE_DEFAULTS.palette, choices=tuple(PALETTES),
                         help="colours of the risk-of-bias plots: colourblind (Okabe-Ito) or cochrane (robvis) "
                              "(default: %(default)s)")
@@ -126,9 +134,12 @@ def _figure_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _figure_settings(args: argparse.Namespace) -> FigureOptions:
-    if args.max_rows < 1:
-        raise UserError([f"--max-rows: got {args.max_rows}, expected at least 1"])
-    return FigureOptions(png=args.png, palette=args.palette, max_rows=args.max_rows)
+    formats = tuple(fmt.strip().lower() for fmt in args.formats.split(",") if fmt.strip())
+    options = FigureOptions(formats=formats, dpi=args.dpi, width=args.width, palette=args.palette,
+                            max_rows=args.max_rows)
+    if options.problems():
+        raise UserError(options.problems())
+    return options
 
 
 def run_analyse(args: argparse.Namespace) -> int:

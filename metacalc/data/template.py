@@ -13,18 +13,15 @@ entries, so both are fixed before writing.
 
 from __future__ import annotations
 
-import io
 import os
-import re
 from typing import TYPE_CHECKING, Any
 
 from metacalc.data.schema import ColumnSpec, TableSpec, load_schema
-from metacalc.files import reproducible_zip, write_atomic
+from metacalc.files import workbook_bytes, write_atomic
 
 if TYPE_CHECKING:
     from metacalc.data.review_file import Review
 
-FIXED_TIME = "2024-01-01T00:00:00Z"
 LAST_ROW = 5000  # drop-down lists and prompts cover this many rows; Excel copies them on when rows are inserted
 LISTS_SHEET = "lists"  # the therapy names of the drop-down list; skipped when a filled workbook is read
 PROMPT_LIMIT, TITLE_LIMIT = 255, 32  # what Excel accepts for an input prompt and its title
@@ -150,18 +147,3 @@ def _table_sheet(sheet: Any, spec: TableSpec, schema: dict[str, TableSpec], ther
 def write_template(path: str | os.PathLike[str], review: Review | None = None) -> None:
     """Write the template of ``review`` to ``path`` atomically, with fixed timestamps so the bytes never change."""
     write_atomic(path, workbook_bytes(build_template(review)))
-
-
-def workbook_bytes(book: Any, modified: str = FIXED_TIME) -> bytes:
-    """The .xlsx bytes of an openpyxl Workbook with the save time replaced by ``modified`` (ISO 8601, UTC)
-    and fixed zip entry times, so the same workbook always gives the same bytes."""
-    buffer = io.BytesIO()
-    book.save(buffer)
-
-    def fixed_save_time(name: str, data: bytes) -> bytes:
-        if name != "docProps/core.xml":
-            return data
-        return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                      rb"\g<1>" + modified.encode() + rb"\g<2>", data)
-
-    return reproducible_zip(buffer.getvalue(), fixed_save_time)

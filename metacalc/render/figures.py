@@ -1,8 +1,9 @@
 """Every figure of the report, drawn from the results alone: forest plots and overviews, time to onset, the
 PRISMA flow diagram and the risk-of-bias plots.
 
-Writes SVG (and PNG) files plus ``figures.json``, the manifest the report reads (id, file, caption, analysis,
-group), so the report never guesses file names.
+Writes each figure as SVG (which the report embeds), PDF and PNG (for a manuscript: ``FigureOptions.formats``),
+drawn at the width of a journal column, plus ``figures.json``, the manifest the report reads (id, file, the
+files of every format, caption, analysis, group), so the report never guesses file names.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from metacalc.files import write_atomic
 from metacalc.render.risk_of_bias import DEFAULT_PALETTE
+from metacalc.render.style import COLUMNS, DEFAULT_COLUMN, DEFAULT_DPI, DEFAULT_FORMATS, DPI_CHOICES, FORMATS
 from metacalc.review.document import ReviewResults
 from metacalc.review.labels import RowNames
 from metacalc.review.results import AnalysisResult, ProportionGroup, Reference, TimeGroup
@@ -30,11 +32,30 @@ Entry = dict[str, Any]
 
 @dataclass(frozen=True)
 class FigureOptions:
-    """How figures are drawn: PNG beside each SVG, the risk-of-bias palette, the most rows a figure may have."""
+    """How figures are drawn: the formats written (SVG always: the report embeds it), the PNG's resolution,
+    the journal column they are sized for (single or double), the risk-of-bias palette, the most rows a figure
+    may have."""
 
-    png: bool = False
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    dpi: int = DEFAULT_DPI
+    width: str = DEFAULT_COLUMN
     palette: str = DEFAULT_PALETTE
     max_rows: int = MAX_PLOT_ROWS
+
+    def problems(self) -> list[str]:
+        """What is wrong with these options, worded for the command line's options."""
+        out = []
+        unknown = [fmt for fmt in self.formats if fmt not in FORMATS]
+        if unknown or "svg" not in self.formats or len(set(self.formats)) != len(self.formats):
+            out.append(f"--formats: got {','.join(self.formats)}, expected some of {','.join(FORMATS)}, each once, "
+                       "svg included (the report embeds the SVG)")
+        if self.dpi not in DPI_CHOICES:
+            out.append(f"--dpi: got {self.dpi}, expected one of {', '.join(map(str, DPI_CHOICES))}")
+        if self.width not in COLUMNS:
+            out.append(f"--width: got {self.width}, expected one of {', '.join(COLUMNS)}")
+        if self.max_rows < 1:
+            out.append(f"--max-rows: got {self.max_rows}, expected at least 1")
+        return out
 
 
 def _reference_label(reference: Reference, review: Review, names: RowNames) -> str:
@@ -92,9 +113,14 @@ class _Manifest:
     def save(self, fig: Any, name: str, **entry: Any) -> None:
         from metacalc.render.style import save_figure
 
-        png = os.path.join(self.outdir, f"{name}.png") if self.options.png else None
-        save_figure(fig, os.path.join(self.outdir, f"{name}.svg"), png)
-        self.figures.append({"id": name, "file": f"{name}.svg", **entry})
+        save_figure(fig, os.path.join(self.outdir, f"{name}.svg"), self.options.formats, dpi=self.options.dpi)
+        self.add(name, **entry)
+
+    def add(self, name: str, **entry: Any) -> None:
+        """The manifest's entry of a figure written as ``name``.svg (and its other formats)."""
+        files = {fmt: f"{name}.{fmt}" for fmt in self.options.formats}
+        self.figures.append({"id": name, "file": files["svg"], "files": files, "width": self.options.width,
+                             **({"dpi": self.options.dpi} if "png" in files else {}), **entry})
 
     def omit(self, name: str, reason: str, **entry: Any) -> None:
         self.omitted.append({"id": name, **entry, "reason": reason})
@@ -107,19 +133,19 @@ def render_figures(results: ReviewResults, outdir: str, options: FigureOptions =
     traffic-light plot of hundreds of studies, one row per patient) are not drawn; the manifest lists them
     under ``omitted`` with the reason, and the report shows the same numbers as tables.
     """
-    from metacalc.render.prisma import write_prisma_svg
+    from metacalc.render.prisma import write_prisma
     from metacalc.render.style import use_reproducible_backend
 
     use_reproducible_backend()
     os.makedirs(outdir, exist_ok=True)
     manifest = _Manifest(outdir, options)
     names = RowNames(results)
-    write_prisma_svg(os.path.join(outdir, "prisma.svg"), results.prisma.relabelled(names.text).counts())
-    manifest.figures.append({"id": "prisma", "file": "prisma.svg", "section": "prisma",
-                             "caption": "PRISMA 2020 flow diagram, counted from the records log.",
-                             "title": "PRISMA 2020 flow diagram of the study selection",
-                             "legend": "Every count is computed from the records log (one row per record "
-                                       "identified); each box links to the records behind it."})
+    write_prisma(os.path.join(outdir, "prisma.svg"), results.prisma.relabelled(names.text).counts(),
+                 options.formats, dpi=options.dpi, width=options.width)
+    manifest.add("prisma", section="prisma", caption="PRISMA 2020 flow diagram, counted from the records log.",
+                 title="PRISMA 2020 flow diagram of the study selection",
+                 legend="Every count is computed from the records log (one row per record identified); each box "
+                        "links to the records behind it.")
     _risk_of_bias(results, manifest)
     for analysis in results.analyses:
         if analysis.kind == "proportion":
@@ -135,11 +161,11 @@ def render_figures(results: ReviewResults, outdir: str, options: FigureOptions =
 def _risk_of_bias(results: ReviewResults, manifest: _Manifest) -> None:
     from metacalc.render.risk_of_bias import summary_plot, traffic_light_plot
 
-    palette, max_rows = manifest.options.palette, manifest.options.max_rows
+    palette, max_rows, width = manifest.options.palette, manifest.options.max_rows, manifest.options.width
     for appraisal in results.appraisal:
         name, studies = appraisal.name, len(appraisal.studies)
         if studies <= max_rows:
-            manifest.save(traffic_light_plot(appraisal, palette=palette, title=False),
+            manifest.save(traffic_light_plot(appraisal, palette=palette, title=False, width=width),
                           f"rob-traffic-{slug(appraisal.tool)}", section="risk-of-bias",
                           caption=f"Risk of bias per report: {name}.", title=f"Risk of bias per report: {name}",
                           legend="One row per report, one column per item of the tool and the reviewer's overall "
@@ -148,7 +174,8 @@ def _risk_of_bias(results: ReviewResults, manifest: _Manifest) -> None:
             manifest.omit(f"rob-traffic-{slug(appraisal.tool)}", section="risk-of-bias",
                           reason=f"traffic-light plot of {name} not drawn: {studies} reports (more than {max_rows}); "
                                  "the table below lists each judgement")
-        manifest.save(summary_plot(appraisal, palette=palette, title=False), f"rob-summary-{slug(appraisal.tool)}",
+        manifest.save(summary_plot(appraisal, palette=palette, title=False, width=width),
+                      f"rob-summary-{slug(appraisal.tool)}",
                       section="risk-of-bias", caption=f"Share of reports per answer: {name}.",
                       title=f"Share of reports per answer to each item: {name}",
                       legend="Each bar is one item of the tool (and the overall judgement), divided by the share "
@@ -158,18 +185,21 @@ def _risk_of_bias(results: ReviewResults, manifest: _Manifest) -> None:
 def _response(analysis: AnalysisResult, manifest: _Manifest) -> None:
     from metacalc.render.forest import forest_plot, method_legend, overview_plot
 
+    width = manifest.options.width
     pooled = [g for g in analysis.groups if isinstance(g, ProportionGroup) and g.result]
     if pooled:
+        # in one journal column the overview has no method column: the legend refers to Methods alone
+        method = ("The method of each row is named in its last column and explained in Methods." if width == "double"
+                  else "The method of each row is named in the table of this analysis and explained in Methods.")
         manifest.save(overview_plot([(g.group, g.result) for g in pooled if g.result], "", percent=PERCENT,
-                                    xlabel="Patients responding (%)"),
+                                    xlabel="Patients responding (%)", width=width),
                       f"overview-{slug(analysis.id)}", section="results", analysis=analysis.id, group=None,
                       caption=f"{analysis.title}: one row per {analysis.group_by.replace('_', ' ')}.",
                       title=f"{analysis.title}: {analysis.outcome_label}, one row per "
                             f"{analysis.group_by.replace('_', ' ')}",
                       legend="Each row pools the patients of its reports; a diamond spans the pooled estimate's "
                              "confidence interval, a square with a line is a single report's estimate and "
-                             "interval. The method of each row is named in its last column and explained in "
-                             "Methods.")
+                             f"interval. {method}")
     # A forest plot of one report repeats its overview row; draw one only when reports are pooled.
     for group in pooled:
         if group.k < 2 or group.result is None:
@@ -180,7 +210,7 @@ def _response(analysis: AnalysisResult, manifest: _Manifest) -> None:
                           reason=f"forest plot of {group.group} not drawn: {group.k} reports (more than "
                                  f"{manifest.options.max_rows}); see the table and the overview")
             continue
-        manifest.save(forest_plot(group.result, "", percent=PERCENT, method_text=False),
+        manifest.save(forest_plot(group.result, "", percent=PERCENT, method_text=False, width=width),
                       name, section="results", analysis=analysis.id, group=group.group,
                       caption=f"{group.group}: {analysis.outcome_label}, one row per report.",
                       title=f"{group.group}: {analysis.outcome_label}, one row per report",
@@ -191,7 +221,7 @@ def _response(analysis: AnalysisResult, manifest: _Manifest) -> None:
 
 def _cumulative(analysis: AnalysisResult, manifest: _Manifest) -> None:
     """A cumulative meta-analysis figure of every group with one (at least two reports, in order of year)."""
-    from metacalc.render.cumulative import cumulative_plot
+    from metacalc.render.cumulative import cumulative_legend, cumulative_plot
 
     for group in analysis.groups:
         if not isinstance(group, ProportionGroup) or not group.cumulative or not group.cumulative.steps:
@@ -203,18 +233,15 @@ def _cumulative(analysis: AnalysisResult, manifest: _Manifest) -> None:
             manifest.omit(name, **entry, reason=f"cumulative meta-analysis of {group.group} not drawn: {steps} "
                                                 f"steps (more than {manifest.options.max_rows}); see the table")
             continue
-        manifest.save(cumulative_plot(group.cumulative, f"{group.group}: cumulative meta-analysis by year",
-                                      percent=PERCENT), name, **entry,
+        level = (group.result.fields.get("level") if group.result else None) or 0.95  # the run's level
+        manifest.save(cumulative_plot(group.cumulative, "", "Patients responding (%)", percent=PERCENT,
+                                      method_text=False, level=level,
+                                      width=manifest.options.width), name, **entry,
                       caption=f"{group.group}: {analysis.outcome_label}, pooled as each report is added in order "
                               "of publication year.",
                       title=f"{group.group}: {analysis.outcome_label}, cumulative meta-analysis by year of "
                             "publication",
-                      legend="Each row: the pooled estimate once the report it names is added (a square with its "
-                             "confidence interval"
-                             + ("; an arrow marks a lower bound, with its one-sided limit"
-                                if any(step.lower_bound for step in group.cumulative.steps) else "")
-                             + "), reports in order of publication year, those without a year last; the same "
-                               "method as the main estimate.")
+                      legend=cumulative_legend(group.cumulative, level))
 
 
 def _onset(analysis: AnalysisResult, manifest: _Manifest, review: Review, names: RowNames) -> None:
@@ -229,7 +256,7 @@ def _onset(analysis: AnalysisResult, manifest: _Manifest, review: Review, names:
         patients = []
     if patients or summaries:
         manifest.save(onset_plot(patients, summaries, _reference_lines(analysis, review, names), "",
-                                 xlabel=onset_axis_label(review), key_text=False),
+                                 xlabel=onset_axis_label(review), key_text=False, width=manifest.options.width),
                       f"onset-{slug(analysis.id)}", section="onset", analysis=analysis.id, group=None,
                       caption=f"{analysis.title}: each patient, group medians and published figures.",
                       title=f"{analysis.title}: each patient, the group medians and the published figures",
@@ -237,7 +264,7 @@ def _onset(analysis: AnalysisResult, manifest: _Manifest, review: Review, names:
     overall = analysis.groups[0]
     if isinstance(overall, TimeGroup) and overall.pooled:
         manifest.save(forest_plot(overall.pooled, "", reference_lines=_reference_lines(analysis, review, names),
-                                  method_text=False),
+                                  method_text=False, width=manifest.options.width),
                       f"forest-{slug(analysis.id)}", section="onset", analysis=analysis.id, group="all patients",
                       caption="Case reports combined as one study and pooled with series (random effects).",
                       title=f"{analysis.title}: the case reports pooled with case series",

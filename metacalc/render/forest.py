@@ -20,13 +20,12 @@ from metacalc.render.layout import (
     MARKER_EQUAL_SIDE,
     MARKER_MAX_SIDE,
     MARKER_MIN_SIDE,
-    SMALL_FONT_SIZE,
     SUMMARY_COLOUR,
     TableLayout,
     nice_range,
     reference_pairs,
 )
-from metacalc.render.style import use_reproducible_backend
+from metacalc.render.style import DEFAULT_COLUMN, Column, column, use_reproducible_backend
 from metacalc.review.results import PooledEstimate
 from metacalc.review.words import SCALE_NAMES, TAU2_NAMES, count, fixed, p_value, significant
 
@@ -52,6 +51,7 @@ def forest_plot(
     digits: int | None = None,
     max_rows: int | None = None,
     method_text: bool = True,
+    width: str | Column = DEFAULT_COLUMN,
 ) -> Figure:
     """A forest plot of one pooled analysis (a row per study), returned as a matplotlib ``Figure``.
 
@@ -62,7 +62,9 @@ def forest_plot(
     ``max_rows`` draws only the first that many studies (in the order given) and says how many are not shown;
     the summary, totals and heterogeneity still cover every study (for reviews with hundreds of reports).
     ``method_text=False`` leaves the method paragraph out of the figure (the report prints it in the legend:
-    ``method_legend``), and an empty ``title`` draws no title.
+    ``method_legend``), and an empty ``title`` draws no title. ``width`` is the journal column the figure is
+    drawn for (``metacalc.render.style.COLUMNS``); in one column (single) the table keeps the study, events/total
+    (or N) and the estimate, and the weight is shown by the squares' area alone.
     """
     result = estimate.fields
     studies = list(result.get("studies") or [])
@@ -106,15 +108,17 @@ def forest_plot(
     last_row = prediction_row if prediction else summary_row
     n_rows = last_row + 0.7
 
-    left_columns = _left_columns(means)
+    single = column(width).name == "single"
+    show_weights = show_weights and not single
+    left_columns = _left_columns(means, single)
     estimate_x = 0.70 if show_weights else 0.98  # right edge of the estimate [CI] column
     layout = TableLayout(
         n_rows,
-        left_width=3.7,
-        plot_width=3.3,
-        right_width=2.35 if show_weights else 1.7,
+        (1.4, 0.95, 1.05) if single else (3.5, 3.1, 2.6 if show_weights else 1.9),
         title=title,
         footer=method_legend(result) if method_text else "",
+        width=width,
+        notes=_heterogeneity_text(result, column(width).chars(column(width).width - 0.3, column(width).small_font_size)),
     )
     layout.format_x_axis(xmin, xmax, xlabel or _default_xlabel(result, means, percent), percent and not means)
 
@@ -127,13 +131,15 @@ def forest_plot(
         layout.text(layout.right, 0.98, header_row + 0.5, "Weight", ha="right", weight="bold")
     layout.rule(header_row + 1)
 
-    # Study rows.
-    label_chars = 26 if means else 31
+    # Study rows: the label takes the room left of the widest number of the first number column
+    first_cells = [_study_data_cells(study, means, single)[0] for study in studies]
+    first_cells.append(_summary_data_cells(studies, means, single)[0])
+    label_span = left_columns[1][0] - _cells_span(layout, first_cells, bold=True) - 0.04
     shown = len(studies) - hidden
     for i, (study, interval, side, bound) in enumerate(zip(studies[:shown], study_intervals, sides, study_bounds)):
         y = first_study_row + i + 0.5
-        layout.label(layout.left, 0.0, y, study.get("label") or f"Study {i + 1}", label_chars)
-        for (x, _, ha), value in zip(left_columns[1:], _study_data_cells(study, means)):
+        layout.label(layout.left, 0.0, y, study.get("label") or f"Study {i + 1}", label_span)
+        for (x, _, ha), value in zip(left_columns[1:], _study_data_cells(study, means, single)):
             layout.text(layout.left, x, y, value, ha=ha)
         layout.text(layout.right, estimate_x, y, _estimate_text(interval, digits, bound), ha="right")
         if show_weights:
@@ -151,8 +157,8 @@ def forest_plot(
                     gid="studies-not-shown")
 
     # Summary diamond, prediction interval, heterogeneity.
-    layout.text(layout.left, 0.0, summary_row, _summary_label(result), weight="bold")
-    for (x, _, ha), value in zip(left_columns[1:], _summary_data_cells(studies, means)):
+    layout.label(layout.left, 0.0, summary_row, _summary_label(result), label_span, weight="bold")
+    for (x, _, ha), value in zip(left_columns[1:], _summary_data_cells(studies, means, single)):
         layout.text(layout.left, x, summary_row, value, ha=ha, weight="bold")
     lower_bound = bool(result.get("lower_bound"))
     layout.text(layout.right, estimate_x, summary_row, _estimate_text(pooled, digits, lower_bound), ha="right",
@@ -177,21 +183,19 @@ def forest_plot(
                          ls="none", clip_on=False, zorder=4, gid="summary-lower-bound")
     elif pooled is not None:
         layout.diamond(summary_row, pooled)
-    # Under the table, level with the x axis ticks (as in RevMan).
-    layout.text(layout.left, 0.0, n_rows + 0.25, "\n".join(_heterogeneity_text(result)),
-                fontsize=SMALL_FONT_SIZE, va="top", gid="heterogeneity")
-
     layout.reference_lines(references, scale, bottom=last_row + 0.5, digits=digits)
     return layout.figure
 
 
 def overview_plot(rows: Sequence[tuple[str, PooledEstimate]], title: str, xlabel: str = "Proportion responding", *,
                   reference_lines: ReferenceLines = (), percent: bool = False, digits: int | None = None,
-                  label_header: str = "Therapy") -> Figure:
+                  label_header: str = "Therapy", width: str | Column = DEFAULT_COLUMN) -> Figure:
     """One row per therapy (or drug class): ``rows`` are (label, pooled estimate) pairs.
 
     Each row shows the number of studies, events/total (or n for means), the pooled estimate with its
-    interval as a diamond (a square when the row rests on one study) and the method in small text.
+    interval as a diamond (a square when the row rests on one study) and the method in small text. In one
+    journal column (``width="single"``) the table keeps events/total and the estimate: the number of studies
+    shows as diamond or square, and each method is for the legend to name.
     """
     rows = list(rows)
     if not rows:
@@ -216,27 +220,40 @@ def overview_plot(rows: Sequence[tuple[str, PooledEstimate]], title: str, xlabel
     header_row = len(references)
     first_row = header_row + 1
     n_rows = first_row + len(rows) + 0.4
-    layout = TableLayout(n_rows, left_width=4.0, plot_width=3.1, right_width=3.3, title=title, footer="")
+    single = column(width).name == "single"
+    layout = TableLayout(n_rows, (1.45, 0.95, 1.0) if single else (3.1, 1.4, 2.6), title=title, footer="",
+                         width=width)
     layout.format_x_axis(xmin, xmax, xlabel, percent and not means)
+    counts_header = "Patients" if means else ("Events/N" if single else "Events/total")
+    estimate_x = 0.98 if single else 0.55  # right edge of the estimate [CI] column
     layout.text(layout.left, 0.0, header_row + 0.5, label_header, weight="bold")
-    layout.text(layout.left, 0.68, header_row + 0.5, "Studies", ha="right", weight="bold")
-    layout.text(layout.left, 0.98, header_row + 0.5, "Patients" if means else "Events / total", ha="right",
+    if not single:
+        layout.text(layout.left, 0.60, header_row + 0.5, "Studies", ha="right", weight="bold")
+    layout.text(layout.left, 0.98, header_row + 0.5, counts_header, ha="right", weight="bold")
+    layout.text(layout.right, estimate_x, header_row + 0.5, _estimate_header(means, scale, results[0]), ha="right",
                 weight="bold")
-    layout.text(layout.right, 0.50, header_row + 0.5, _estimate_header(means, scale, results[0]), ha="right",
-                weight="bold")
-    layout.text(layout.right, 0.55, header_row + 0.5, "Method", weight="bold")
+    if not single:
+        layout.text(layout.right, 0.58, header_row + 0.5, "Method", weight="bold")
     layout.rule(header_row + 1)
+    first_column = [_summary_data_cells(list(result.get("studies") or []), means)[0] for result in results]
+    if not single:
+        first_number = 0.60 - _cells_span(layout, [str(result.get("k", "")) for result in results])
+    else:
+        first_number = 0.98 - _cells_span(layout, [f"{cell} / {cell}" for cell in first_column])
 
     for i, ((label, _), result, interval) in enumerate(zip(rows, results, intervals)):
         y = first_row + i + 0.5
         studies = list(result.get("studies") or [])
-        layout.label(layout.left, 0.0, y, label or f"Row {i + 1}", 28)
-        layout.text(layout.left, 0.68, y, str(result.get("k", len(studies))), ha="right")
+        layout.label(layout.left, 0.0, y, label or f"Row {i + 1}", first_number - 0.03)
+        if not single:
+            layout.text(layout.left, 0.60, y, str(result.get("k", len(studies))), ha="right")
         cells = _summary_data_cells(studies, means)
         layout.text(layout.left, 0.98, y, cells[0] if means else f"{cells[0]} / {cells[1]}", ha="right")
         bound = bool(result.get("lower_bound"))
-        layout.text(layout.right, 0.50, y, _estimate_text(interval, digits, bound), ha="right")
-        layout.label(layout.right, 0.55, y, _short_method(result), 28, fontsize=SMALL_FONT_SIZE, colour="#444444")
+        layout.text(layout.right, estimate_x, y, _estimate_text(interval, digits, bound), ha="right")
+        if not single:
+            layout.label(layout.right, 0.58, y, _short_method(result), 0.41, fontsize=layout.small,
+                         colour="#444444")
         if interval is None:
             continue
         if bound:
@@ -300,27 +317,47 @@ def _level(result):
     return f"{level * 100:g}"
 
 
-def _left_columns(means):
-    """(x, header, alignment) of the left table's columns; the first is the study label."""
+def _left_columns(means, single=False):
+    """(x, header, alignment) of the left table's columns; the first is the study label. In one journal column
+    a proportion's events and total share a column ("9/17"), and a mean's SD is left to the estimate column."""
     if means:
-        return [(0.0, "Study", "left"), (0.70, "N", "right"), (0.98, "Mean (SD)", "right")]
-    return [(0.0, "Study", "left"), (0.80, "Events", "right"), (0.98, "Total", "right")]
+        if single:
+            return [(0.0, "Study", "left"), (0.98, "N", "right")]
+        return [(0.0, "Study", "left"), (0.66, "N", "right"), (0.98, "Mean (SD)", "right")]
+    if single:
+        return [(0.0, "Study", "left"), (0.98, "Events/N", "right")]
+    return [(0.0, "Study", "left"), (0.78, "Events", "right"), (0.98, "Total", "right")]
 
 
-def _study_data_cells(study, means):
+def _header_span(layout, header):
+    """The share of the left table a bold header takes."""
+    return _cells_span(layout, [header], bold=True)
+
+
+def _cells_span(layout, cells, bold=False):
+    """The share of the left table the widest of ``cells`` takes (digits are 0.64 em in DejaVu Sans)."""
+    widest = max((len(str(cell)) for cell in cells), default=1)
+    return widest * (0.7 if bold else 0.64) * layout.font / 72 / layout.inches(layout.left)
+
+
+def _study_data_cells(study, means, single=False):
     if means:
         mean, sd = study.get("mean"), study.get("sd")
         text = "–" if mean is None else (f"{mean:.1f}" + ("" if sd is None else f" ({sd:.1f})"))
-        return [count(study.get("n")), text]
+        return [count(study.get("n"))] + ([] if single else [text])
+    if single:
+        return [f"{count(study.get('events'))}/{count(study.get('total'))}"]
     return [count(study.get("events")), count(study.get("total"))]
 
 
-def _summary_data_cells(studies, means):
+def _summary_data_cells(studies, means, single=False):
     def total(key: str) -> str:
         values = [study.get(key) for study in studies]
         return "–" if any(v is None for v in values) else count(sum(values))
 
-    return [total("n"), ""] if means else [total("events"), total("total")]
+    if means:
+        return [total("n")] + ([] if single else [""])
+    return [f"{total('events')}/{total('total')}"] if single else [total("events"), total("total")]
 
 
 def _summary_label(result):
@@ -340,7 +377,7 @@ def _common_effect(result):
     return (result.get("tau2_method") or "").upper() in ("FE", "EE", "CE")
 
 
-def _heterogeneity_text(result):
+def _heterogeneity_text(result, chars=68):
     """Lines of text with only the statistics that exist for this method; a pooled count has none by design."""
     if result.get("method") == "exact":
         return ["Heterogeneity: not estimated (pooled count, exact CI)"]
@@ -363,10 +400,10 @@ def _heterogeneity_text(result):
         parts.append(q)
     if not parts:
         return ["Heterogeneity: not reported"]
-    # One statistic is never split over two lines; the text must stay within the left table's width.
+    # One statistic is never split over two lines; the text must stay within the figure's width.
     lines = ["Heterogeneity: " + parts[0]]
     for part in parts[1:]:
-        if len(lines[-1]) + len(part) + 2 <= 68:
+        if len(lines[-1]) + len(part) + 2 <= chars:
             lines[-1] += "; " + part
         else:
             lines[-1] += ";"

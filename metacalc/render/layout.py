@@ -1,7 +1,9 @@
-"""The table layout shared by the forest plots and the time-to-onset figure: a table of labels on the left, the
-intervals in the middle, values on the right, all sharing one row scale (rows are the y unit), so that every
-column lines up by construction. Sizes are in inches, so that a figure grows with its rows and text keeps its
-size. Text is drawn with ``parse_math=False``: a label containing ``$`` must not turn into mathtext.
+"""The table layout shared by the forest plots, the cumulative and the time-to-onset figures: a table of labels
+on the left, the intervals in the middle, values on the right, all sharing one row scale (rows are the y unit),
+so that every column lines up by construction. The figure is as wide as its journal column and its text is in
+points at that size, so a figure grows in height with its rows and its text keeps its printed size; labels are
+wrapped (or cut with an ellipsis) to the room they have. Text is drawn with ``parse_math=False``: a label
+containing ``$`` must not turn into mathtext.
 """
 
 from __future__ import annotations
@@ -12,18 +14,16 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from metacalc.render.style import PALETTE
+from metacalc.render.style import DEFAULT_COLUMN, PALETTE, Column, column
 from metacalc.review.words import fixed
 
-ROW_HEIGHT = 0.27  # inches per table row: 9 pt text with room for two 7.5 pt lines of a wrapped label
-FONT_SIZE = 9
-SMALL_FONT_SIZE = 7.5
-TITLE_FONT_SIZE = 11
+ROW_HEIGHT_PER_POINT = 0.03  # inches of a table row per point of its body text
+TWO_LINES = 2.6  # a row holds two lines of the smallest text: this many of its points, in points
 MARKER_MAX_SIDE = 11.0  # points; the heaviest study's square
 MARKER_MIN_SIDE = 3.0  # points; light studies must stay visible
 MARKER_EQUAL_SIDE = 7.0  # points; used when weights are all equal or unknown
 DIAMOND_HALF_HEIGHT = 0.34  # rows
-FOOTER_CHARS = 125  # characters per line of the method text at the foot
+TICK_SPACING = 0.45  # inches at least between tick labels of the x axis ("100%" at 7 pt is 0.25 in)
 
 STUDY_COLOUR = PALETTE["blue"]
 SUMMARY_COLOUR = PALETTE["black"]
@@ -35,34 +35,45 @@ REFERENCE_COLOURS = (PALETTE["orange"], PALETTE["green"], PALETTE["purple"], PAL
 class TableLayout:
     """Three axes side by side sharing one row scale: table (left), intervals (middle), table (right).
 
-    Rows are numbered from the top in data units (row r spans r..r+1), so every column lines up by
-    construction. Sizes are in inches so that a figure grows with its rows and text keeps its size.
+    The figure is as wide as its journal column (``width``: single or double, see ``metacalc.render.style``),
+    shared out between the three parts in proportion to ``shares``; text is in points at the column's sizes, so
+    at the printed width no text is smaller than 7 pt. Rows are numbered from the top in data units (row r spans
+    r..r+1), so every column lines up by construction, and a figure grows in height with its rows.
     """
 
-    MARGIN = 0.15
-    GAP = 0.15  # between the tables and the interval axes, so that a marker at 0 or 1 does not touch a number
-    TOP = 0.55
-    AXIS = 0.55  # tick labels and x label under the interval axes
-    FOOTER_LINE = 0.14
+    MARGIN = 0.04  # inches at the left and right edges
+    GAP = 0.08  # between the tables and the interval axes, so that a marker at 0 or 1 does not touch a number
 
-    def __init__(self, n_rows: float, left_width: float, plot_width: float, right_width: float, title: str,
-                 footer: str) -> None:
+    def __init__(self, n_rows: float, shares: tuple[float, float, float], title: str, footer: str,
+                 width: str | Column = DEFAULT_COLUMN, notes: Sequence[str] = ()) -> None:
         from matplotlib.figure import Figure
 
-        self.footer_lines = wrap(footer, FOOTER_CHARS, max_lines=12) if footer else []
-        bottom = self.AXIS + self.FOOTER_LINE * len(self.footer_lines) + 0.1
-        height = n_rows * ROW_HEIGHT
-        width = left_width + plot_width + right_width + 2 * self.MARGIN + 2 * self.GAP
-        total_height = height + self.TOP + bottom
-        self.figure = Figure(figsize=(width, total_height))
+        self.col = column(width)
+        self.font, self.small = self.col.font_size, self.col.small_font_size
+        self.title_font = self.font + 2
+        line = self.font / 72  # inches of a line of body text
+        available = self.col.width - 2 * self.MARGIN - 2 * self.GAP
+        left_width, plot_width, right_width = (share / sum(shares) * available for share in shares)
+        self.footer_lines = wrap(footer, self.col.chars(available, self.small), max_lines=14) if footer else []
+        self.axis = 4.6 * line  # tick labels and x label (two lines in one column) under the interval axes
+        self.footer_line = 1.25 * self.small / 72
+        # notes (the statistics under a forest plot) as given, each line wrapped only if it must
+        self.notes = [part for note in notes for part in wrap(note, self.col.chars(available, self.small), 3)]
+        bottom = self.axis + self.footer_line * (len(self.notes) + len(self.footer_lines)) + 0.1
+        top = 5.5 * line if title else 0.6 * line
+        self.row_height = max(ROW_HEIGHT_PER_POINT * self.font, TWO_LINES * self.small / 72)
+        height = n_rows * self.row_height
+        total_height = height + top + bottom
+        self.figure = Figure(figsize=(self.col.width, total_height))
         self.n_rows = n_rows
 
         def box(x0: float, w: float) -> tuple[float, float, float, float]:
-            return (x0 / width, bottom / total_height, w / width, height / total_height)
+            return (x0 / self.col.width, bottom / total_height, w / self.col.width, height / total_height)
 
         self.left = self.figure.add_axes(box(self.MARGIN, left_width))
         self.plot = self.figure.add_axes(box(self.MARGIN + left_width + self.GAP, plot_width))
         self.right = self.figure.add_axes(box(self.MARGIN + left_width + plot_width + 2 * self.GAP, right_width))
+        self._inches = {id(self.left): left_width, id(self.plot): plot_width, id(self.right): right_width}
         for ax in (self.left, self.right):
             ax.set_xlim(0, 1)
             ax.axis("off")
@@ -72,26 +83,31 @@ class TableLayout:
         for side in ("top", "left", "right"):
             self.plot.spines[side].set_visible(False)
         self.plot.patch.set_visible(False)
-        self._x_fraction = (self.MARGIN / width, 1 - self.MARGIN / width)
+        self._x_fraction = (self.MARGIN / self.col.width, 1 - self.MARGIN / self.col.width)
         if title:
             self.text(
                 self.left,
                 0.0,
                 -0.25,  # just above the first row (rows are the y unit)
-                "\n".join(wrap(title, 95, max_lines=3)),
-                fontsize=TITLE_FONT_SIZE,
+                "\n".join(wrap(title, self.col.chars(available, self.title_font), max_lines=3)),
+                fontsize=self.title_font,
                 weight="bold",
                 va="bottom",
             )
-        if self.footer_lines:
-            from matplotlib.transforms import offset_copy
+        from matplotlib.transforms import offset_copy
 
+        if self.notes:
+            self.left.text(0.0, 0.0, "\n".join(self.notes),
+                           transform=offset_copy(self.left.transAxes, fig=self.figure, y=-self.axis, units="inches"),
+                           fontsize=self.small, ha="left", va="top", parse_math=False, gid="heterogeneity")
+        if self.footer_lines:
+            below = self.axis + self.footer_line * len(self.notes)
             self.left.text(
                 0.0,
                 0.0,
                 "\n".join(self.footer_lines),
-                transform=offset_copy(self.left.transAxes, fig=self.figure, y=-self.AXIS, units="inches"),
-                fontsize=SMALL_FONT_SIZE,
+                transform=offset_copy(self.left.transAxes, fig=self.figure, y=-below, units="inches"),
+                fontsize=self.small,
                 color="#333333",
                 ha="left",
                 va="top",
@@ -99,20 +115,35 @@ class TableLayout:
                 gid="method-text",
             )
 
+    @property
+    def single(self) -> bool:
+        """Drawn for one column of a two-column page: the tables keep only the columns that fit."""
+        return self.col.name == "single"
+
+    def inches(self, ax: Any) -> float:
+        """The width of one of the three parts, in inches."""
+        return self._inches[id(ax)]
+
+    def chars(self, ax: Any, span: float, fontsize: float | None = None) -> int:
+        """Characters that fit in ``span`` (a fraction of the part's width) at ``fontsize``."""
+        return self.col.chars(span * self.inches(ax), fontsize or self.font)
+
     # Text ------------------------------------------------------------------------------------------------
     def text(self, ax: Any, x: float, y: float, text: str, ha: str = "left", weight: str = "normal",
-             fontsize: float = FONT_SIZE, va: str = "center", style: str = "normal", colour: str = "black",
+             fontsize: float | None = None, va: str = "center", style: str = "normal", colour: str = "black",
              gid: str | None = None) -> Any:
-        return ax.text(x, y, text, ha=ha, va=va, fontsize=fontsize, fontweight=weight, fontstyle=style,
-                       color=colour, parse_math=False, gid=gid)
+        return ax.text(x, y, text, ha=ha, va=va, fontsize=fontsize or self.font, fontweight=weight,
+                       fontstyle=style, color=colour, parse_math=False, gid=gid)
 
-    def label(self, ax: Any, x: float, y: float, text: str, chars: int, fontsize: float = FONT_SIZE,
-              colour: str = "black") -> Any:
-        """A label that fits its column: one line, or two smaller lines, the second ending in an ellipsis."""
-        lines = wrap(text, chars, max_lines=2)
-        if len(lines) == 1:
-            return self.text(ax, x, y, lines[0], fontsize=fontsize, colour=colour)
-        return ax.text(x, y, "\n".join(lines), ha="left", va="center", fontsize=min(fontsize, SMALL_FONT_SIZE),
+    def label(self, ax: Any, x: float, y: float, text: str, span: float, fontsize: float | None = None,
+              colour: str = "black", ha: str = "left", weight: str = "normal") -> Any:
+        """A label that fits ``span`` (a fraction of its part's width): one line, or two smaller lines, the
+        second ending in an ellipsis."""
+        size = fontsize or self.font
+        if len(" ".join(str(text).split())) <= self.chars(ax, span, size):
+            return self.text(ax, x, y, text, fontsize=size, colour=colour, ha=ha, weight=weight)
+        lines = wrap(text, self.chars(ax, span, self.small), max_lines=2)
+        return ax.text(x, y, "\n".join(lines), ha=ha, va="center", fontsize=self.small, fontweight=weight,
                        linespacing=1.0, color=colour, parse_math=False)
 
     def rule(self, y: float) -> None:
@@ -128,11 +159,17 @@ class TableLayout:
 
         self.xmin, self.xmax = xmin, xmax
         self.plot.set_xlim(xmin, xmax)
-        self.plot.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+        bins = max(2, min(6, int(self.inches(self.plot) / TICK_SPACING)))
+        self.plot.xaxis.set_major_locator(MaxNLocator(nbins=bins, steps=[1, 2, 2.5, 5, 10]))
         if percent:
             self.plot.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}%"))
-        self.plot.tick_params(axis="x", labelsize=FONT_SIZE - 1, length=3)
-        self.plot.set_xlabel(xlabel, fontsize=FONT_SIZE, parse_math=False)
+        self.plot.tick_params(axis="x", labelsize=max(self.small, self.font - 1), length=3)
+        # the axis label is centred under the interval axes and may reach under the tables (nothing is there);
+        # it wraps only where even that is too narrow
+        side = min(self.inches(self.left), self.inches(self.right))
+        room = self.col.chars(self.inches(self.plot) + 2 * self.GAP + 1.6 * side, self.font)
+        self.plot.set_xlabel("\n".join(wrap(xlabel, room, max_lines=2)), fontsize=self.font, parse_math=False,
+                             linespacing=1.0)
 
     # Marks -----------------------------------------------------------------------------------------------
     def whisker(self, y: float, lower: float | None, upper: float | None, colour: str) -> None:
@@ -203,10 +240,13 @@ class TableLayout:
                 text += " (beyond the axis)"
                 x = min(max(x, self.xmin), self.xmax)
             on_left = x <= middle
+            # the label runs from its line towards the far side, over the table there (its rows are empty)
+            share = (self.xmax - x if on_left else x - self.xmin) / (self.xmax - self.xmin)
+            room = share * self.inches(self.plot) + self.GAP + self.inches(self.right if on_left else self.left)
             self.plot.text(x + (1 if on_left else -1) * 0.012 * (self.xmax - self.xmin), top,
-                           "\n".join(_fit_reference(text)),
+                           "\n".join(_fit_reference(text, self.col.chars(room - 0.05, self.small))),
                            ha="left" if on_left else "right", va="center", linespacing=1.0,
-                           fontsize=SMALL_FONT_SIZE, color=colour, parse_math=False, gid=f"reference-label-{i + 1}",
+                           fontsize=self.small, color=colour, parse_math=False, gid=f"reference-label-{i + 1}",
                            zorder=5, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
 
 
@@ -234,10 +274,14 @@ def _reference_text(label: str, value: float, digits: int) -> str:
 
 def _fit_reference(text: str, chars: int = 50, max_lines: int = 2) -> list[str]:
     """At most two lines of a reference label; a long one loses its middle, so the value at its end stays."""
-    if len(text) > chars * max_lines:
-        tail = text[-18:]
-        text = text[: chars * max_lines - len(tail) - 3].rstrip() + " … " + tail
-    return wrap(text, chars, max_lines)
+    # the end (with the value, "...: 21.5 y") is kept whole, and as much of the start as fits before it
+    tail = text[-min(18, max(10, chars // 2)):] if len(text) > chars * max_lines else ""
+    head = text[: len(text) - len(tail)]
+    keep = len(head)
+    while keep > 0 and len(wrap(head[:keep].rstrip() + (" …" if keep < len(head) else "") + tail, chars,
+                                max_lines + 1)) > max_lines:
+        keep -= 1
+    return wrap(head[:keep].rstrip() + (" …" if keep < len(head) else "") + tail, chars, max_lines)
 
 
 def nice_range(values: Iterable[float | None]) -> tuple[float, float]:

@@ -26,15 +26,20 @@ How a cell of the page becomes a cell of the export (the text a reader sees with
 A table's notes are exported below it: the elements marked ``data-notes-of="NAME"`` (each list item a note, with
 its letter or number), then the notes its cells link to (``#method-reason-1``: "M1. Exact pooled count ...").
 
+The Word file holds every table of up to ``WORD_MAX_ROWS`` body rows; a longer one (the patients of a review of
+thousands) is named there with the sheet and the CSV that hold it.
+
 In the workbook a cell that is a plain number in the report ("14", "3.5", "2003") is a number, shown with the
 report's decimals (format "0.0"), so that it can be summed or sorted; everything else stays text as the report
-writes it: percentages ("70.0%"), intervals ("45.7 to 88.1"), counts such as "14 / 20", "n/a". CSV and Word hold
-the text. The three files are byte-identical for the same report: fixed dates inside, fixed zip entry times.
+writes it: percentages ("70.0%"), intervals ("45.7 to 88.1"), counts such as "14 / 20", "n/a" (rich text where
+it holds note marks; emphasis within a cell, such as a bold response, is left to the Word file). CSV and Word
+hold the text. The three files are byte-identical for the same report: fixed dates inside, fixed zip entry times.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import re
@@ -43,16 +48,19 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
-from metacalc.files import reproducible_zip, write_atomic
+from metacalc.files import reproducible_zip, workbook_bytes, write_atomic
 
 FOLDER = "manuscript_tables"  # beside index.html
 WORKBOOK = "tables.xlsx"
 DOCUMENT = "tables.docx"
+# A table longer than this goes into the workbook and its CSV only: a Word table of thousands of rows is no
+# manuscript's table (journals put such lists in a supplementary spreadsheet), and python-docx builds one slowly
+# (a 10,000-patient review's patients table alone would take longer than the rest of the report step).
+WORD_MAX_ROWS = 500
 CSV_NAME = re.compile(r"table_\d+_[a-z0-9_-]+\.csv")  # the CSV files this module writes (stale ones are removed)
 NAVIGATION = ("#prov-",)  # links within the report that are navigation, not content
 # The dates written inside the workbook and the Word file: fixed, so that the same report gives the same bytes.
 FIXED_DATE = (2024, 1, 1)
-FIXED_ISO = "2024-01-01T00:00:00Z"
 
 _CAPTION_NUMBER = re.compile(r"^Table (\d+)\.")
 _PLAIN_NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$")
@@ -88,12 +96,12 @@ class Cell:
     colspan: int = 1
     rowspan: int = 1
 
-    @property
+    @functools.cached_property
     def text(self) -> str:
         """The cell as plain text: superscripts as superscript characters (CSV)."""
         return plain(self.runs)
 
-    @property
+    @functools.cached_property
     def number(self) -> int | float | None:
         """The cell's number when the report writes it as a plain number ("14", "3.5"), else None."""
         text = "".join(run.text for run in self.runs)
@@ -101,7 +109,7 @@ class Cell:
             return None
         return float(text) if "." in text else int(text)
 
-    @property
+    @functools.cached_property
     def decimals(self) -> int:
         text = "".join(run.text for run in self.runs)
         return len(text.split(".", 1)[1]) if "." in text else 0
@@ -160,6 +168,7 @@ def _superscript(text: str) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 
 _BREAK = Run("\n")
+_SPACES = re.compile(r"\s+")
 
 
 class _Text:
@@ -169,43 +178,44 @@ class _Text:
         self.pieces: list[Run] = []
 
     def add(self, text: str, bold: bool, superscript: bool) -> None:
-        if text:
-            self.pieces.append(Run(re.sub(r"\s+", " ", text), bold, superscript))
+        if not text:
+            return
+        last = self.pieces[-1] if self.pieces else None
+        if last is not None and last is not _BREAK and last.bold == bold and last.superscript == superscript:
+            self.pieces[-1] = Run(last.text + text, bold, superscript)  # one run per style: fewer to clean
+        else:
+            self.pieces.append(Run(text, bold, superscript))
 
     def newline(self) -> None:
         self.pieces.append(_BREAK)
 
     def runs(self) -> tuple[Run, ...]:
         """Lines trimmed, empty lines dropped, one space between words, neighbouring runs of one style joined."""
-        lines: list[list[Run]] = [[]]
-        for piece in self.pieces:
-            if piece is _BREAK:
-                lines.append([])
-            else:
-                lines[-1].append(piece)
         out: list[Run] = []
-        for line in lines:
-            cleaned: list[Run] = []
-            for run in line:
-                text = run.text
-                if text.startswith(" ") and (not cleaned or cleaned[-1].text.endswith(" ")):
-                    text = text.lstrip(" ")
+        line: list[Run] = []
+        for piece in [*self.pieces, _BREAK]:
+            if piece is not _BREAK:
+                text = _SPACES.sub(" ", piece.text)
+                if text.startswith(" ") and (not line or line[-1].text.endswith(" ")):
+                    text = text[1:]
                 if text:
-                    cleaned.append(Run(text, run.bold, run.superscript))
-            while cleaned and cleaned[-1].text.endswith(" "):
-                last = cleaned.pop()
-                if last.text.rstrip(" "):
-                    cleaned.append(Run(last.text.rstrip(" "), last.bold, last.superscript))
-                    break
-            if cleaned:
+                    line.append(Run(text, piece.bold, piece.superscript))
+                continue
+            while line and line[-1].text.endswith(" "):  # the line's end: no trailing space
+                last = line.pop()
+                if last.text != " ":
+                    line.append(Run(last.text[:-1], last.bold, last.superscript))
+            if line:
                 if out:
                     out.append(_BREAK)
-                for run in cleaned:
-                    if out and out[-1] is not _BREAK and (out[-1].bold, out[-1].superscript) == (
+                for run in line:
+                    previous = out[-1] if out else None
+                    if previous is not None and previous is not _BREAK and (previous.bold, previous.superscript) == (
                             run.bold, run.superscript):
-                        out[-1] = Run(out[-1].text + run.text, run.bold, run.superscript)
+                        out[-1] = Run(previous.text + run.text, run.bold, run.superscript)
                     else:
                         out.append(run)
+                line = []
         return tuple(out)
 
 
@@ -215,7 +225,7 @@ class _TableBeingRead:
     caption: _Text | None = None
     head: list[list[Cell]] = field(default_factory=list)
     body: list[list[Cell]] = field(default_factory=list)
-    links: list[str] = field(default_factory=list)  # ids of the notes its cells link to, in order
+    links: dict[str, None] = field(default_factory=dict)  # the ids its cells link to, in order, each once
 
 
 class _ReportParser(HTMLParser):
@@ -265,8 +275,8 @@ class _ReportParser(HTMLParser):
             return
         if tag == "a" and self._cell is not None and self._table is not None:
             href = attributes.get("href", "")
-            if href.startswith("#") and href[1:] not in self._table.links:
-                self._table.links.append(href[1:])
+            if href.startswith("#"):
+                self._table.links.setdefault(href[1:])
         if tag == "table":
             if self._table is not None:
                 self._table_depth += 1  # a table inside a table's cell: read as its text
@@ -371,8 +381,10 @@ class _ReportParser(HTMLParser):
             self._superscript = max(self._superscript - 1, 0)
 
     def handle_data(self, data: str) -> None:
-        if self._stack[-1:] == ["title"] and "head" in self._stack:  # not the <title> of an inline SVG
-            self.title += data
+        if self._cell is None and self._table is None and not self._collectors:  # most of the page
+            if self._stack[-1:] == ["title"] and "head" in self._stack:  # not the <title> of an inline SVG
+                self.title += data
+            return
         if self._skip_depth is not None or self._stack[-1:] in (["style"], ["script"], ["title"]):
             return
         for target in self._targets():
@@ -471,19 +483,23 @@ def table_csv(table: ReportTable) -> str:
     return buffer.getvalue()
 
 
-def _xlsx_value(cell: Cell) -> Any:
-    from openpyxl.cell.rich_text import CellRichText, TextBlock
+@functools.cache
+def _inline_font(bold: bool, superscript: bool) -> Any:
+    """The font of a run of rich text (one object per style: building one per run is most of a large sheet's
+    time)."""
     from openpyxl.cell.text import InlineFont
 
-    number = cell.number
-    if number is not None:
-        return number
-    styles = {(run.bold, run.superscript) for run in cell.runs if run.text != "\n"}
-    if len(styles) <= 1 and not any(run.superscript for run in cell.runs):
+    return InlineFont(b=bold or None, vertAlign="superscript" if superscript else None)
+
+
+def _xlsx_value(cell: Cell) -> Any:
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+
+    if cell.number is not None:
+        return cell.number
+    if not any(run.superscript for run in cell.runs):  # bold within a cell is left to the Word file
         return "".join(run.text for run in cell.runs)
-    blocks = [TextBlock(InlineFont(b=run.bold or None, vertAlign="superscript" if run.superscript else None),
-                        run.text) for run in cell.runs]
-    return CellRichText(blocks)
+    return CellRichText([TextBlock(_inline_font(run.bold, run.superscript), run.text) for run in cell.runs])
 
 
 def workbook(tables: Sequence[ReportTable]) -> bytes:
@@ -497,9 +513,10 @@ def workbook(tables: Sequence[ReportTable]) -> bytes:
 
     book = openpyxl.Workbook()
     book.remove(book.active)
+    bold_font, wrapped = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     for table in tables:
         sheet = book.create_sheet(table.sheet_name)
-        sheet.cell(row=1, column=1, value=_xlsx_runs(table.caption)).font = Font(bold=True)
+        sheet.cell(row=1, column=1, value=_xlsx_runs(table.caption)).font = bold_font
         widths: dict[int, int] = {}
         for r, row in enumerate(table.rows, start=2):
             heading_row = r - 2 < len(table.head)
@@ -510,13 +527,12 @@ def workbook(tables: Sequence[ReportTable]) -> bytes:
                 if cell.number is not None:
                     target.number_format = "0" if not cell.decimals else "0." + "0" * cell.decimals
                 if heading_row or cell.heading or all(run.bold for run in cell.runs if run.text != "\n"):
-                    target.font = Font(bold=True)
-                if "\n" in cell.text or len(cell.text) > 60:
-                    target.alignment = Alignment(wrap_text=True, vertical="top")
-                else:
-                    target.alignment = Alignment(vertical="top")
+                    target.font = bold_font
+                lines = cell.text.split("\n")
+                longest = max(len(line) for line in lines)
+                if len(lines) > 1 or longest > 60:
+                    target.alignment = wrapped
                 if cell.colspan == 1:
-                    longest = max(len(line) for line in cell.text.split("\n"))
                     widths[c] = max(widths.get(c, 0), min(longest, 60))
         for r0, c0, r1, c1 in table.spans:
             sheet.merge_cells(start_row=r0 + 2, start_column=c0 + 1, end_row=r1 + 2, end_column=c1 + 1)
@@ -531,16 +547,7 @@ def workbook(tables: Sequence[ReportTable]) -> bytes:
     book.properties.modified = fixed
     book.properties.creator = "metacalc"
     book.properties.title = "Tables"
-    buffer = io.BytesIO()
-    book.save(buffer)
-
-    def fixed_save_time(name: str, data: bytes) -> bytes:
-        if name != "docProps/core.xml":
-            return data
-        return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                      rb"\g<1>" + FIXED_ISO.encode() + rb"\g<2>", data)
-
-    return reproducible_zip(buffer.getvalue(), fixed_save_time)
+    return workbook_bytes(book)
 
 
 def _xlsx_runs(runs: Sequence[Run]) -> Any:
@@ -550,7 +557,8 @@ def _xlsx_runs(runs: Sequence[Run]) -> Any:
 
 def document(tables: Sequence[ReportTable], title: str) -> bytes:
     """tables.docx: each table after its caption ("Table N." bold, in Word's Caption style), heading rows bold and
-    repeated on every page, spanned cells merged, notes below in small type."""
+    repeated on every page, spanned cells merged, notes below in small type; a table of more than
+    ``WORD_MAX_ROWS`` body rows is named with where to find it instead."""
     import datetime
 
     import docx
@@ -567,6 +575,12 @@ def document(tables: Sequence[ReportTable], title: str) -> bytes:
         caption.add_run(label).bold = True
         _add_runs(caption, _after_label(table.caption, label))
         rows = table.rows
+        if len(table.body) > WORD_MAX_ROWS:
+            word.add_paragraph(f"{len(table.body):,} rows, too long for a page of a manuscript (more than "
+                               f"{WORD_MAX_ROWS:,}): the table is in {WORKBOOK} (sheet \u201c{table.sheet_name}\u201d) "
+                               f"and in {table.file_stem}.csv.")
+            word.add_paragraph()
+            continue
         grid = word.add_table(rows=len(rows), cols=max((len(row) for row in rows), default=1))
         grid.style = word.styles["Table Grid"]
         places = []  # each row's cells, taken once: python-docx's table.cell(r, c) walks the whole table

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from metacalc.render.layout import MARKER_EQUAL_SIDE, SUMMARY_COLOUR, TableLayout, nice_range, reference_pairs
-from metacalc.render.style import PALETTE, use_reproducible_backend
+from metacalc.render.style import DEFAULT_COLUMN, PALETTE, Column, column, use_reproducible_backend
 from metacalc.review.words import fixed
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ NOT_REPORTED = "group not reported"
 
 def onset_plot(patients: Sequence[Mapping[str, Any]], summaries: Sequence[Mapping[str, Any]],
                references: Sequence[Any], title: str, *, xlabel: str = "Years to onset", digits: int = 1,
-               key_text: bool = True) -> Figure:
+               key_text: bool = True, width: str | Column = DEFAULT_COLUMN) -> Figure:
     """Per-patient times with group summaries and published figures, returned as a matplotlib ``Figure``.
 
     ``patients``: list of ``{"label", "years", "group"}`` (``years`` may be None: listed as not reported;
@@ -42,7 +42,8 @@ def onset_plot(patients: Sequence[Mapping[str, Any]], summaries: Sequence[Mappin
     square); interval ends and ``n`` may be None, and an optional ``"range": (min, max)`` is written beside a
     summary that has no interval (the time rule's median of fewer than 6 patients: the range is not drawn as if
     it were an interval). ``references``: ``{"value", "label"}`` dicts or ``(value, label)`` pairs, drawn as
-    dashed vertical lines.
+    dashed vertical lines. ``width`` is the journal column the figure is drawn for; in one column the labels and
+    the values wrap onto two lines rather than shrink.
     """
     patients, summaries = list(patients or []), list(summaries or [])
     if not patients and not summaries:
@@ -74,8 +75,9 @@ def onset_plot(patients: Sequence[Mapping[str, Any]], summaries: Sequence[Mappin
     summary_rows = [summary_heading_row + 1 + j for j in range(len(summaries))]
     n_rows = (summary_rows[-1] + 1 if summaries else row) + 0.3
 
-    layout = TableLayout(n_rows, left_width=3.2, plot_width=3.6, right_width=2.3, title=title,
-                          footer=onset_legend(summaries) if key_text else "")
+    single = column(width).name == "single"
+    layout = TableLayout(n_rows, (1.25, 1.0, 0.9) if single else (3.0, 3.0, 2.3), title=title,
+                         footer=onset_legend(summaries) if key_text else "", width=width)
     layout.format_x_axis(xmin, xmax, xlabel, percent=False)
     layout.text(layout.left, 0.0, header_row + 0.5, "Patient", weight="bold")
     layout.text(layout.right, 0.98, header_row + 0.5, "Years [95% CI]", ha="right", weight="bold")
@@ -87,12 +89,12 @@ def onset_plot(patients: Sequence[Mapping[str, Any]], summaries: Sequence[Mappin
     patient_number = 0
     for g, (name, heading_row, members) in enumerate(placed_groups):
         colour = UNGROUPED_COLOUR if name == NOT_REPORTED else GROUP_COLOURS[g % len(GROUP_COLOURS)]
-        layout.text(layout.left, 0.0, heading_row + 0.5, f"{name} ({len(members)})", weight="bold",
-                    colour="#666666" if colour == UNGROUPED_COLOUR else colour)  # grey text needs more contrast
+        layout.label(layout.left, 0.0, heading_row + 0.5, f"{name} ({len(members)})", 1.0, weight="bold",
+                     colour="#666666" if colour == UNGROUPED_COLOUR else colour)  # grey text needs more contrast
         for row_of_patient, patient in members:
             patient_number += 1
             y = row_of_patient + 0.5
-            layout.label(layout.left, 0.04, y, patient.get("label") or f"Patient {patient_number}", 38)
+            layout.label(layout.left, 0.04, y, patient.get("label") or f"Patient {patient_number}", 0.94)
             years: Any = patient.get("years")
             if _finite(years):
                 layout.text(layout.right, 0.98, y, fixed(years, digits), ha="right")
@@ -105,9 +107,9 @@ def onset_plot(patients: Sequence[Mapping[str, Any]], summaries: Sequence[Mappin
         layout.text(layout.left, 0.0, summary_heading_row + 0.5, "Summaries", weight="bold")
         for i, (row_of_summary, summary) in enumerate(zip(summary_rows, summaries)):
             y = row_of_summary + 0.5
-            layout.label(layout.left, 0.04, y, _summary_label(summary), 38)
-            layout.text(layout.right, 0.98, y, _summary_value(summary, digits), ha="right",
-                        weight="bold" if summary["kind"] == "pooled" else "normal")
+            layout.label(layout.left, 0.04, y, _summary_label(summary), 0.94)
+            layout.label(layout.right, 0.98, y, _summary_value(summary, digits), 0.96, ha="right",
+                         weight="bold" if summary["kind"] == "pooled" else "normal")
             estimate: Any = summary.get("estimate")
             if not _finite(estimate):
                 continue

@@ -1,252 +1,371 @@
-"""The PRISMA 2020 flow diagram as SVG, laid out as the published template (Page MJ et al. BMJ 2021;372:n71).
+"""The PRISMA 2020 flow diagram, laid out and coloured as the published template (Page MJ et al. BMJ
+2021;372:n71) and the PRISMA2020 R package (Haddaway et al. 2022): the arm of databases and registers under its
+goldenrod header, the arm of other methods in grey, light steel blue phase bars (Identification, Screening,
+Included) on the left, black-outlined boxes joined by arrows.
 
 The counts come from the results (counted from the records log by ``metacalc.data.prisma_flow``); this module
-only draws them. Every box links to the report's list of the records behind it.
+only draws them, with matplotlib like every other figure: the same font, sized for a journal column, written as
+SVG, PDF and PNG. In the SVG (which the report embeds) every box links to the report's list of the records
+behind it and carries a tooltip.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import textwrap
-from xml.sax.saxutils import escape, quoteattr
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
 
 from metacalc.data.prisma_flow import Box, PrismaCounts
 from metacalc.files import write_atomic
+from metacalc.render.style import DEFAULT_COLUMN, DEFAULT_DPI, Column, column, save_figure, tight_box
 from metacalc.review.words import ARM_TITLES
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 NBSP = "\u00a0"
 
-FONT_FAMILY = "Arial, Helvetica, 'Liberation Sans', 'DejaVu Sans', sans-serif"
-FONT_SIZE = 12
-LINE_HEIGHT = 15
-CHARS_PER_LINE = 44  # fits the box width in the widest of the listed fonts
-BOX_WIDTH = 270
-PHASE_WIDTH = 28
-GAP_X = 34
-GAP_Y = 26
-PAD = 8
-MARGIN = 10
+# The PRISMA2020 R package's colours (PRISMA_flowdiagram: title_colour "Goldenrod1", greybox_colour "Gainsboro",
+# the phase bars "LightSteelBlue2"), which follow the template.
+HEADER_COLOUR = "#FFC125"  # goldenrod1: the header of the databases and registers arm
+OTHER_COLOUR = "#DCDCDC"  # gainsboro: the header and boxes of the other methods arm, and of the previous version
+PHASE_COLOUR = "#BCD2EE"  # lightsteelblue2: the phase bars
+LINE_COLOUR = "#000000"
+
+MARGIN = 0.03  # inches, around the diagram
+PHASE_WIDTH = 0.2  # the phase bars
+GAP_X = 0.12  # between columns of boxes (the arrows to the side boxes run here)
+GAP_Y = 0.13  # between rows of boxes
+PAD = 0.045  # inside a box
+LINE_SPACING = 1.22  # of the box text, in font sizes
+INDENT = 0.07  # inches per level of a breakdown (sources, reasons)
+MIN_CHARS = 20  # characters a line of a box must hold at least, or the arms' side boxes go under their boxes
+TRUNK = 0.07  # inches from a column's left edge to the line the flow runs down, when side boxes hang under it
+SIDE_INDENT = 0.16  # inches a side box hanging under its box is set in from the column's left edge
 
 
-def _wrap(text: str, indent: int = 0) -> list[str]:
-    """Lines of at most CHARS_PER_LINE characters; leading spaces mark indentation (continuations deeper)."""
-    prefix = "  " * indent
+def _wrap(text: str, chars: int, indent: int = 0) -> list[tuple[int, str]]:
+    """(indent, line) of ``text`` wrapped to ``chars`` characters; continuation lines one level deeper."""
     # keep "(n = 12)" on one line: textwrap does not break at no-break spaces
-    text = re.sub(r"\(n = (\d+)\)", "(n\u00a0=\u00a0\\1)", text)
-    lines = textwrap.wrap(text, CHARS_PER_LINE - len(prefix) - 2, break_long_words=True,
-                          break_on_hyphens=False) or [""]
-    return [prefix + lines[0]] + [prefix + "  " + line for line in lines[1:]]
+    text = re.sub(r"\(n = (\d+)\)", f"(n{NBSP}={NBSP}\\1)", text)
+    width = max(chars - 2 * indent, 6)
+    lines = textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""]
+    return [(indent if number == 0 else indent + 1, line.replace(NBSP, " ")) for number, line in enumerate(lines)]
 
 
-def _lines(label: str, n: int, details: tuple[str, ...] | list[str] = ()) -> list[str]:
-    lines = _wrap(f"{label} (n = {n})")
-    for detail in details:
-        lines.extend(_wrap(detail, indent=1))
-    return lines
-
-
-def _box_texts(counts: PrismaCounts) -> dict[str, tuple[list[str], str]]:
-    """box_id -> (lines of text, tooltip) of every drawn box."""
+def _box_texts(counts: PrismaCounts, chars: int) -> dict[str, tuple[list[tuple[int, str]], str]]:
+    """box_id -> (lines of text with their indentation, tooltip) of every box that can be drawn."""
     texts = {}
-    for arm in counts.arms():
-        lines = ["Records identified from:"]
-        for type_box in arm.identified.parts:
-            lines.extend(_wrap(f"{type_box.label} (n = {type_box.n})", indent=1))
-            for source in type_box.parts:
-                lines.extend(_wrap(f"{source.label} (n = {source.n})", indent=2))
-        lines.append(f"Total (n = {arm.identified.n})")
-        texts[arm.identified.box_id] = (lines, f"{arm.identified.n} records identified")
 
-        lines = [f"Records removed before screening (n = {arm.removed.n}):"]
+    def lines(label: str, n: int, details: Sequence[str] = ()) -> list[tuple[int, str]]:
+        out = _wrap(f"{label} (n = {n})", chars)
+        for detail in details:
+            out.extend(_wrap(detail, chars, indent=1))
+        return out
+
+    for arm in counts.arms():
+        identified = _wrap("Records identified from:", chars)
+        for type_box in arm.identified.parts:
+            identified.extend(_wrap(f"{type_box.label} (n = {type_box.n})", chars, indent=1))
+            for source in type_box.parts:
+                identified.extend(_wrap(f"{source.label} (n = {source.n})", chars, indent=2))
+        identified.extend(_wrap(f"Total (n = {arm.identified.n})", chars))
+        texts[arm.identified.box_id] = (identified, f"{arm.identified.n} records identified")
+        removed = _wrap(f"Records removed before screening (n = {arm.removed.n}):", chars)
         for part in arm.removed.parts:
-            lines.extend(_wrap(f"{part.label} (n = {part.n})", indent=1))
-        texts[arm.removed.box_id] = (lines, f"{arm.removed.n} records removed before screening")
-        texts[arm.screened.box_id] = (_lines("Records screened", arm.screened.n),
+            removed.extend(_wrap(f"{part.label} (n = {part.n})", chars, indent=1))
+        texts[arm.removed.box_id] = (removed, f"{arm.removed.n} records removed before screening")
+        texts[arm.screened.box_id] = (lines("Records screened", arm.screened.n),
                                       f"{arm.screened.n} records screened on title and abstract")
         texts[arm.excluded_at_screening.box_id] = (
-            _lines("Records excluded", arm.excluded_at_screening.n,
-                   [f"{p.label} (n = {p.n})" for p in arm.excluded_at_screening.parts]),
+            lines("Records excluded", arm.excluded_at_screening.n,
+                  [f"{p.label} (n = {p.n})" for p in arm.excluded_at_screening.parts]),
             f"{arm.excluded_at_screening.n} records excluded at screening")
-        texts[arm.sought.box_id] = (_lines("Reports sought for retrieval", arm.sought.n),
+        texts[arm.sought.box_id] = (lines("Reports sought for retrieval", arm.sought.n),
                                     f"{arm.sought.n} reports sought for retrieval")
-        texts[arm.not_retrieved.box_id] = (_lines("Reports not retrieved", arm.not_retrieved.n),
+        texts[arm.not_retrieved.box_id] = (lines("Reports not retrieved", arm.not_retrieved.n),
                                            f"{arm.not_retrieved.n} reports whose full text was not retrieved")
-        texts[arm.assessed.box_id] = (_lines("Reports assessed for eligibility", arm.assessed.n),
+        texts[arm.assessed.box_id] = (lines("Reports assessed for eligibility", arm.assessed.n),
                                       f"{arm.assessed.n} full-text reports assessed for eligibility")
-        lines = [f"Reports excluded (n = {arm.excluded.n})" + (":" if arm.excluded.parts else "")]
+        excluded = _wrap(f"Reports excluded (n = {arm.excluded.n})" + (":" if arm.excluded.parts else ""), chars)
         for part in arm.excluded.parts:
-            lines.extend(_wrap(f"{part.label} (n = {part.n})", indent=1))
-        texts[arm.excluded.box_id] = (lines, f"{arm.excluded.n} reports excluded after full-text assessment")
+            excluded.extend(_wrap(f"{part.label} (n = {part.n})", chars, indent=1))
+        texts[arm.excluded.box_id] = (excluded, f"{arm.excluded.n} reports excluded after full-text assessment")
     for box in (counts.previous_studies, counts.previous_reports, counts.new_studies, counts.new_reports,
                 counts.studies, counts.reports):
         if box is not None:
-            texts[box.box_id] = (_lines(box.label, box.n), f"{box.label}: {box.n}")
+            texts[box.box_id] = (lines(box.label, box.n), f"{box.label}: {box.n}")
     return texts
 
 
-def _svg_box(box_id: str, x: float, y: float, width: float, lines: list[str], tooltip: str, link_prefix: str,
-             height: float | None = None, bold: bool = False) -> tuple[str, float]:
-    height = height or (len(lines) * LINE_HEIGHT + 2 * PAD)
-    out = [f'<g id="prisma-diagram-{escape(box_id)}" class="prisma-box">',
-           f'<a href={quoteattr(link_prefix + box_id)}>',
-           f"<title>{escape(tooltip)} (click for the list of records)</title>",
-           f'<rect x="{x}" y="{y}" width="{width}" height="{height}" fill="#ffffff" stroke="#000000" '
-           'stroke-width="1"/>']
-    weight = ' font-weight="bold"' if bold else ""
-    out.append(f'<text x="{x + PAD}" y="{y + PAD}"{weight}>')
-    for number, line in enumerate(lines):
-        indent = len(line) - len(line.lstrip(" "))
-        out.append(f'<tspan x="{x + PAD + 5 * indent}" dy="{LINE_HEIGHT if number else FONT_SIZE}">'
-                   f"{escape(line.strip().replace(NBSP, ' '))}</tspan>")
-    out.append("</text></a></g>")
-    return "\n".join(out), height
+class _Diagram:
+    """The drawing surface: one axes over the whole figure in inches, y growing downwards."""
+
+    def __init__(self, width: float, height: float, col: Column, link_prefix: str) -> None:
+        from matplotlib.figure import Figure
+
+        self.figure = Figure(figsize=(width, height))
+        self.ax = self.figure.add_axes((0, 0, 1, 1))
+        self.ax.set_xlim(0, width)
+        self.ax.set_ylim(height, 0)
+        self.ax.axis("off")
+        self.col, self.link_prefix = col, link_prefix
+        self.font = col.small_font_size
+        self.line = LINE_SPACING * self.font / 72
+
+    def box(self, box_id: str, x: float, y: float, w: float, h: float, lines: list[tuple[int, str]],
+            fill: str = "#FFFFFF") -> None:
+        from matplotlib.patches import Rectangle
+
+        link = self.link_prefix + box_id
+        self.ax.add_patch(Rectangle((x, y), w, h, facecolor=fill, edgecolor=LINE_COLOUR, lw=0.6, url=link,
+                                    gid=f"prisma-diagram-{box_id}", clip_on=False))
+        for number, (indent, line) in enumerate(lines):
+            self.ax.text(x + PAD + indent * INDENT, y + PAD + number * self.line, line, ha="left", va="top",
+                         fontsize=self.font, parse_math=False, url=link, clip_on=False,
+                         gid=f"prisma-diagram-{box_id}-line-{number + 1}")
+
+    def label(self, x: float, y: float, w: float, h: float, lines: list[str], fill: str, *,
+              rotate: bool = False, rounded: bool = True) -> None:
+        """A header or phase bar: filled, its text bold and centred (turned upright for a phase bar)."""
+        from matplotlib.patches import FancyBboxPatch
+
+        style = f"round,pad=0,rounding_size={min(w, h) * 0.2:.4f}" if rounded else "square,pad=0"
+        self.ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle=style, facecolor=fill, edgecolor="none",
+                                         clip_on=False))
+        middle = (len(lines) - 1) / 2
+        for number, line in enumerate(lines):
+            offset = (number - middle) * self.line
+            cx, cy = (x + w / 2 + offset, y + h / 2) if rotate else (x + w / 2, y + h / 2 + offset)
+            self.ax.text(cx, cy, line, ha="center", va="center", rotation=90 if rotate else 0,
+                         fontsize=self.font, fontweight="bold", parse_math=False, clip_on=False)
+
+    def arrow(self, points: Sequence[tuple[float, float]]) -> None:
+        """A line through ``points`` ending in an arrow head at the last one."""
+        from matplotlib.patches import FancyArrowPatch
+        from matplotlib.path import Path
+
+        codes = [Path.MOVETO] + [Path.LINETO] * (len(points) - 1)
+        self.ax.add_patch(FancyArrowPatch(path=Path(list(points), codes), arrowstyle="-|>,head_length=0.5,"
+                                          "head_width=0.25", mutation_scale=8, color=LINE_COLOUR, lw=0.7,
+                                          shrinkA=0, shrinkB=0, clip_on=False))
 
 
-def _arrow(x1: float, y1: float, x2: float, y2: float) -> str:
-    return (f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#000000" stroke-width="1.2" '
-            'marker-end="url(#prisma-arrowhead)"/>')
+def _text_length(text: str, font: float, bold: bool = True) -> float:
+    """Inches a line of text takes (DejaVu Sans: about 0.6 em a character, bold 0.68)."""
+    return len(text) * (0.68 if bold else 0.6) * font / 72
 
 
-def prisma_svg(counts: PrismaCounts, link_prefix: str = "#prisma-") -> str:
-    """The PRISMA 2020 flow diagram as SVG text, laid out as the published template.
+def prisma_figure(counts: PrismaCounts, width: str | Column = DEFAULT_COLUMN,
+                  link_prefix: str = "#prisma-") -> Figure:
+    """The PRISMA 2020 flow diagram as a matplotlib Figure, as wide as the journal column ``width``.
 
-    Every box is a link (``link_prefix`` + box id) to the report's list of the records behind it and
-    carries a <title> tooltip. Black on white, system fonts, no external resources; the same counts give
-    the same bytes. An arm without any record (e.g. no database was searched) is left out, as authors of
-    the template do; the other arm then flows straight into the included box.
+    Every box is a link (``link_prefix`` + box id) to the report's list of the records behind it. An arm
+    without any record (e.g. no database was searched) is left out, as authors of the template do; the other arm
+    then flows straight into the included box. Where the template's side-by-side boxes would leave fewer than
+    ``MIN_CHARS`` characters a line (both arms in one journal column), each arm is one column and its side boxes
+    (records removed, excluded, not retrieved) branch off to the right under the box they leave, from the line
+    that carries the flow down its left side.
     """
-    texts = _box_texts(counts)
+    from metacalc.render.style import use_reproducible_backend
+
+    use_reproducible_backend()
+    col = column(width)
+    font = col.small_font_size
+    line = LINE_SPACING * font / 72
     arms = [arm for arm in counts.arms() if arm.identified.n] or [counts.databases_registers]
-    columns = (["previous"] if counts.is_update else []) + [
-        f"{arm.arm}:{side}" for arm in arms for side in ("main", "side")]
-    left = MARGIN + PHASE_WIDTH + GAP_X / 2
-    x_of = {name: left + i * (BOX_WIDTH + GAP_X) for i, name in enumerate(columns)}
-    width = x_of[columns[-1]] + BOX_WIDTH + MARGIN
+    left = MARGIN + PHASE_WIDTH + GAP_X
 
-    def height_of(box: Box | None) -> int:
+    def layout(sides: tuple[str, ...]) -> tuple[list[str], float]:
+        names = (["previous"] if counts.is_update else []) + [f"{arm.arm}:{side}" for arm in arms for side in sides]
+        return names, (col.width - left - MARGIN - (len(names) - 1) * GAP_X) / len(names)
+
+    columns, box_w = layout(("main", "side"))
+    stacked = col.chars(box_w - 2 * PAD, font) < MIN_CHARS
+    if stacked:
+        columns, box_w = layout(("main",))
+    x_of = {name: left + i * (box_w + GAP_X) for i, name in enumerate(columns)}
+    side_w = box_w - SIDE_INDENT if stacked else box_w
+    main_texts = _box_texts(counts, col.chars(box_w - 2 * PAD, font))
+    side_texts = _box_texts(counts, col.chars(side_w - 2 * PAD, font))
+
+    def lines_of(box: Box | None, side: bool = False) -> list[tuple[int, str]]:
         assert box is not None  # every box drawn exists (the update boxes only in an update)
-        return len(texts[box.box_id][0]) * LINE_HEIGHT + 2 * PAD
+        return (side_texts if side else main_texts)[box.box_id][0]
 
-    # rows: boxes side by side in a row share its height
-    row_boxes: dict[str, list[Box]] = {"identified": [], "screened": [], "sought": [], "assessed": []}
+    def height_of(box: Box | None, side: bool = False) -> float:
+        return len(lines_of(box, side)) * line + 2 * PAD
+
+    def header_lines(text: str, w: float) -> list[str]:
+        return textwrap.wrap(text, max(int(w * 72 / (0.68 * font)), 6), break_long_words=False) or [""]
+
+    arm_w = box_w if stacked else 2 * box_w + GAP_X
+    headers = {arm.arm: header_lines(ARM_TITLES[arm.arm], arm_w) for arm in arms}
+    previous_header = header_lines("Previous studies", box_w) if counts.is_update else []
+    header_h = max(len(lines) for lines in [*headers.values(), previous_header or [""]]) * line + 2 * PAD
+
+    # rows: main boxes side by side share their height, and side boxes theirs; a phase bar's label must fit
+    rows: dict[str, list[tuple[Box, Box | None]]] = {"identified": [], "screened": [], "sought": [], "assessed": []}
     for arm in arms:
-        row_boxes["identified"] += [arm.identified] + ([arm.removed] if arm.has_screening else [])
+        rows["identified"].append((arm.identified, arm.removed if arm.has_screening else None))
         if arm.has_screening:
-            row_boxes["screened"] += [arm.screened, arm.excluded_at_screening]
-        row_boxes["sought"] += [arm.sought, arm.not_retrieved]
-        row_boxes["assessed"] += [arm.assessed, arm.excluded]
-    header_height = 2 * LINE_HEIGHT + 2 * PAD
+            rows["screened"].append((arm.screened, arm.excluded_at_screening))
+        rows["sought"].append((arm.sought, arm.not_retrieved))
+        rows["assessed"].append((arm.assessed, arm.excluded))
     header_y = MARGIN
-    y = header_y + header_height + GAP_Y
-    row_y, row_h = {}, {}
-    for name, boxes in row_boxes.items():
-        if not boxes:
+    y = header_y + header_h + GAP_Y
+    row_y: dict[str, float] = {}
+    main_h: dict[str, float] = {}
+    side_h: dict[str, float] = {}
+    row_h: dict[str, float] = {}
+    for name, pairs in rows.items():
+        if not pairs:
             continue
         row_y[name] = y
-        row_h[name] = max(height_of(box) for box in boxes)
-        if name == "identified" and counts.is_update:
-            row_h[name] = max(row_h[name], height_of(counts.previous_studies) + height_of(counts.previous_reports))
+        main_h[name] = max(height_of(main) for main, _ in pairs)
+        side_h[name] = max([height_of(side, True) for _, side in pairs if side is not None] or [0.0])
+        if stacked:
+            row_h[name] = main_h[name] + (GAP_Y + side_h[name] if side_h[name] else 0.0)
+        else:
+            main_h[name] = side_h[name] = row_h[name] = max(main_h[name], side_h[name])
+        if name == "identified":
+            needed = _text_length("Identification", font) + 2 * PAD
+            if counts.is_update:
+                needed = max(needed, height_of(counts.previous_studies) + height_of(counts.previous_reports))
+            if needed > row_h[name]:
+                grow = needed - row_h[name]
+                row_h[name] = needed
+                main_h[name] += grow
+                side_h[name] += 0.0 if stacked else grow
         y += row_h[name] + GAP_Y
     stack: list[tuple[Box | None, Box | None]] = [(counts.studies, counts.reports)]
     if counts.is_update:
         stack.append((counts.new_studies, counts.new_reports))
     included_y = y
-    included_h = max(height_of(s) + height_of(r) for s, r in stack)
-    height = included_y + included_h + MARGIN
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}" height="{height:g}" '
-        f'viewBox="0 0 {width:g} {height:g}" font-family="{FONT_FAMILY}" font-size="{FONT_SIZE}" '
-        'role="img" aria-labelledby="prisma-diagram-title">',
-        '<title id="prisma-diagram-title">PRISMA 2020 flow diagram</title>',
-        '<defs><marker id="prisma-arrowhead" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
-        'markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#000000"/>'
-        "</marker></defs>",
-        f'<rect x="0" y="0" width="{width:g}" height="{height:g}" fill="#ffffff"/>',
-    ]
-
-    def label(x: float, y: float, w: float, h: float, text: str, rotate: bool = False, stroke: str = "1") -> None:
-        cx, cy = x + w / 2, y + h / 2
-        turn = f' transform="rotate(-90 {cx:g} {cy:g})"' if rotate else ""
-        parts.append(f'<rect x="{x:g}" y="{y:g}" width="{w:g}" height="{h:g}" fill="#ffffff" stroke="#000000" '
-                     f'stroke-width="{stroke}"/>')
-        parts.append(f'<text x="{cx:g}" y="{cy:g}" text-anchor="middle" dominant-baseline="central" '
-                     f'font-weight="bold"{turn}>{escape(text)}</text>')
-
-    # phase labels on the left, as in the template
+    included_h = max(max(height_of(s) + height_of(r) for s, r in stack), _text_length("Included", font) + 2 * PAD)
     screening_rows = [name for name in ("screened", "sought", "assessed") if name in row_y]
     screening_top = row_y[screening_rows[0]]
     screening_bottom = row_y[screening_rows[-1]] + row_h[screening_rows[-1]]
+    height = included_y + included_h + MARGIN
+    diagram = _Diagram(col.width, height, col, link_prefix)
+
+    # phase bars on the left, as in the template
     for text, top, h in (("Identification", row_y["identified"], row_h["identified"]),
                          ("Screening", screening_top, screening_bottom - screening_top),
                          ("Included", included_y, included_h)):
-        label(MARGIN, top, PHASE_WIDTH, h, text, rotate=True)
-
+        diagram.label(MARGIN, top, PHASE_WIDTH, h, [text], PHASE_COLOUR, rotate=True)
     # headers over each arm (and the previous-version column)
     if counts.is_update:
-        label(x_of["previous"], header_y, BOX_WIDTH, header_height, "Previous studies")
+        diagram.label(x_of["previous"], header_y, box_w, header_h, previous_header, OTHER_COLOUR)
     for arm in arms:
-        label(x_of[f"{arm.arm}:main"], header_y, 2 * BOX_WIDTH + GAP_X, header_height, ARM_TITLES[arm.arm],
-              stroke="1.5")
+        diagram.label(x_of[f"{arm.arm}:main"], header_y, arm_w, header_h, headers[arm.arm],
+                      HEADER_COLOUR if arm.arm == "databases_registers" else OTHER_COLOUR)
 
-    def box(b: Box | None, column: str, y: float, h: float) -> None:
+    def box(b: Box | None, x: float, top: float, h: float, fill: str, side: bool = False) -> None:
         assert b is not None
-        lines, tooltip = texts[b.box_id]
-        parts.append(_svg_box(b.box_id, x_of[column], y, BOX_WIDTH, lines, tooltip, link_prefix, height=h)[0])
+        diagram.box(b.box_id, x, top, side_w if side else box_w, h, lines_of(b, side), fill=fill)
 
-    def arrow_right(column: str, row: str) -> None:
-        mid = row_y[row] + row_h[row] / 2
-        parts.append(_arrow(x_of[column] + BOX_WIDTH, mid, x_of[column] + BOX_WIDTH + GAP_X, mid))
+    def trunk_x(column_name: str) -> float:
+        """Where the flow runs down a column: its middle, or its left side when side boxes hang under it."""
+        return x_of[column_name] + (TRUNK if stacked and column_name != "previous" else box_w / 2)
 
-    def arrow_down(column: str, y_from: float, y_to: float) -> None:
-        x = x_of[column] + BOX_WIDTH / 2
-        parts.append(_arrow(x, y_from, x, y_to))
+    def down(column_name: str, y_from: float, y_to: float) -> None:
+        diagram.arrow([(trunk_x(column_name), y_from), (trunk_x(column_name), y_to)])
 
     for arm in arms:
-        main, side = f"{arm.arm}:main", f"{arm.arm}:side"
-        pairs = [("identified", arm.identified, arm.removed if arm.has_screening else None)]
+        fill = "#FFFFFF" if arm.arm == "databases_registers" else OTHER_COLOUR
+        main = f"{arm.arm}:main"
+        flow: list[tuple[str, Box, Box | None]] = [
+            ("identified", arm.identified, arm.removed if arm.has_screening else None)]
         if arm.has_screening:
-            pairs.append(("screened", arm.screened, arm.excluded_at_screening))
-        pairs += [("sought", arm.sought, arm.not_retrieved), ("assessed", arm.assessed, arm.excluded)]
-        for number, (row, main_box, side_box) in enumerate(pairs):
-            box(main_box, main, row_y[row], row_h[row])
-            if side_box is not None:
-                box(side_box, side, row_y[row], row_h[row])
-                arrow_right(main, row)
-            if number + 1 < len(pairs):
-                arrow_down(main, row_y[row] + row_h[row], row_y[pairs[number + 1][0]])
+            flow.append(("screened", arm.screened, arm.excluded_at_screening))
+        flow += [("sought", arm.sought, arm.not_retrieved), ("assessed", arm.assessed, arm.excluded)]
+        for number, (row, main_box, side_box) in enumerate(flow):
+            box(main_box, x_of[main], row_y[row], main_h[row], fill)
+            if side_box is not None and stacked:
+                top = row_y[row] + main_h[row] + GAP_Y
+                box(side_box, x_of[main] + SIDE_INDENT, top, side_h[row], fill, side=True)
+                mid = top + side_h[row] / 2
+                diagram.arrow([(trunk_x(main), mid), (x_of[main] + SIDE_INDENT, mid)])
+            elif side_box is not None:
+                box(side_box, x_of[f"{arm.arm}:side"], row_y[row], side_h[row], fill, side=True)
+                mid = row_y[row] + row_h[row] / 2
+                diagram.arrow([(x_of[main] + box_w, mid), (x_of[f"{arm.arm}:side"], mid)])
+            if number + 1 < len(flow):
+                down(main, row_y[row] + main_h[row], row_y[flow[number + 1][0]])
 
     # included: the first arm flows down into it; another arm joins from the right
     into = f"{arms[0].arm}:main"
-    assessed_bottom = row_y["assessed"] + row_h["assessed"]
-    arrow_down(into, assessed_bottom, included_y)
+    last = "assessed"
+    down(into, row_y[last] + main_h[last], included_y)
     join_y = included_y + included_h / 2
     for arm in arms[1:]:
-        bx = x_of[f"{arm.arm}:main"] + BOX_WIDTH / 2
-        parts.append(f'<polyline points="{bx:g},{assessed_bottom:g} {bx:g},{join_y:g} '
-                     f'{x_of[into] + BOX_WIDTH:g},{join_y:g}" fill="none" stroke="#000000" stroke-width="1.2" '
-                     'marker-end="url(#prisma-arrowhead)"/>')
+        bx = trunk_x(f"{arm.arm}:main")
+        diagram.arrow([(bx, row_y[last] + main_h[last]), (bx, join_y), (x_of[into] + box_w, join_y)])
     if counts.is_update:
         # new studies under the arms; totals under the previous version, fed by both
         new_h = height_of(counts.new_studies)
-        box(counts.new_studies, into, included_y, new_h)
-        box(counts.new_reports, into, included_y + new_h, included_h - new_h)
+        box(counts.new_studies, x_of[into], included_y, new_h, "#FFFFFF")
+        box(counts.new_reports, x_of[into], included_y + new_h, included_h - new_h, "#FFFFFF")
         previous_h = height_of(counts.previous_studies)
-        box(counts.previous_studies, "previous", row_y["identified"], previous_h)
-        box(counts.previous_reports, "previous", row_y["identified"] + previous_h, row_h["identified"] - previous_h)
-        arrow_down("previous", row_y["identified"] + row_h["identified"], included_y)
-        parts.append(_arrow(x_of[into], join_y, x_of["previous"] + BOX_WIDTH, join_y))
+        box(counts.previous_studies, x_of["previous"], row_y["identified"], previous_h, "#FFFFFF")
+        box(counts.previous_reports, x_of["previous"], row_y["identified"] + previous_h,
+            row_h["identified"] - previous_h, "#FFFFFF")
+        down("previous", row_y["identified"] + row_h["identified"], included_y)
+        diagram.arrow([(x_of[into], join_y), (x_of["previous"] + box_w, join_y)])
         total_column = "previous"
     else:
         total_column = into
     studies_h = height_of(counts.studies)
-    box(counts.studies, total_column, included_y, studies_h)
-    box(counts.reports, total_column, included_y + studies_h, included_h - studies_h)
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+    box(counts.studies, x_of[total_column], included_y, studies_h, "#FFFFFF")
+    box(counts.reports, x_of[total_column], included_y + studies_h, included_h - studies_h, "#FFFFFF")
+    return diagram.figure
 
 
-def write_prisma_svg(path: str, counts: PrismaCounts, link_prefix: str = "#prisma-") -> str:
-    """Write the diagram to ``path`` atomically (temporary file renamed into place)."""
-    write_atomic(path, prisma_svg(counts, link_prefix=link_prefix))
-    return path
+def _with_tooltips(svg: str, tooltips: dict[str, str]) -> str:
+    """Each box's tooltip as the <title> of its group (matplotlib writes none), saying that it is a link; and
+    links that stay on the report's page (matplotlib opens every link in a new window)."""
+    svg = re.sub(r'(xlink:href="#[^"]*") target="_blank"', r"\1", svg)
+
+    def title(match: re.Match[str]) -> str:
+        tooltip = tooltips.get(match.group(1))
+        if tooltip is None:
+            return match.group(0)
+        return f"{match.group(0)}\n   <title>{escape(tooltip)} (click for the list of records)</title>"
+
+    return re.sub(r'<g id="prisma-diagram-([^"]+?)">', title, svg)
+
+
+def _svg_text(fig: Figure, counts: PrismaCounts, dpi: int) -> str:
+    from metacalc.render.style import METADATA
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="svg", metadata=METADATA["svg"], dpi=dpi, bbox_inches=tight_box(fig, "svg", dpi))
+    tooltips = {box_id: tooltip for box_id, (_, tooltip) in _box_texts(counts, 40).items()}
+    return _with_tooltips(buffer.getvalue().decode("utf-8"), tooltips)
+
+
+def prisma_svg(counts: PrismaCounts, link_prefix: str = "#prisma-", width: str | Column = DEFAULT_COLUMN) -> str:
+    """The diagram as SVG text: the same counts give the same bytes."""
+    import matplotlib.pyplot as plt
+
+    fig = prisma_figure(counts, width, link_prefix)
+    try:
+        return _svg_text(fig, counts, DEFAULT_DPI)
+    finally:
+        plt.close(fig)
+
+
+def write_prisma(svg_path: str, counts: PrismaCounts, formats: Sequence[str] = ("svg",), dpi: int = DEFAULT_DPI,
+                 width: str | Column = DEFAULT_COLUMN, link_prefix: str = "#prisma-") -> list[str]:
+    """Write the diagram in each of ``formats`` (beside ``svg_path``) atomically; the SVG with its links and
+    tooltips, the PDF and PNG without links (they stand alone). Returns the paths written."""
+    fig = prisma_figure(counts, width, link_prefix)
+    written = []
+    if "svg" in formats:
+        write_atomic(svg_path, _svg_text(fig, counts, dpi))
+        written.append(svg_path)
+    return written + save_figure(fig, svg_path, [fmt for fmt in formats if fmt != "svg"], dpi=dpi)

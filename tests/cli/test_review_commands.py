@@ -64,3 +64,18 @@ def test_help_and_report_do_not_import_the_scientific_stack(argv):
             "print(sorted(m for m in ('numpy', 'pandas', 'scipy', 'matplotlib') if m in sys.modules))" % argv)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_figure_formats_resolution_and_width_defaults_and_refusals(tmp_path, capsys):
+    text = help_of(capsys, "analyse")
+    defaults = FigureOptions()
+    assert defaults.formats == ("svg", "pdf", "png") and defaults.dpi == 300 and defaults.width == "double"
+    assert "(default: svg,pdf,png)" in text and "(default: 300)" in text and "(default: double)" in text
+    code = main(["figures", str(tmp_path / "results.json"), "--outdir", str(tmp_path / "figures"),
+                 "--formats", "pdf,png", "--dpi", "150", "--width", "triple"])
+    assert code == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "--formats: got pdf,png, expected some of svg,pdf,png, each once, svg included (the report embeds the SVG)",
+        "--dpi: got 150, expected one of 300, 600",
+        "--width: got triple, expected one of single, double"]
+    assert list(tmp_path.iterdir()) == []

@@ -16,7 +16,7 @@ RESULTS = Path(__file__).parent.parent / "fixtures" / "golden" / "expected" / "t
 def svg_of(figure, tmp_path):
     from metacalc.render.style import save_figure
 
-    save_figure(figure, str(tmp_path / "f.svg"), None)
+    save_figure(figure, str(tmp_path / "f.svg"))
     return (tmp_path / "f.svg").read_text(encoding="utf-8")
 
 

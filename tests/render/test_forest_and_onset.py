@@ -278,13 +278,16 @@ def test_overview_has_one_row_per_therapy_with_method(tmp_path):
     rows = [("Diltiazem", iv_result()), ("Bisphosphonates", exact_result(3)), ("Surgery", single),
             ("Calcium channel blockers", glmm)]
     fig = overview_plot(rows, "Any response by therapy", label_header="Drug class")
+    from matplotlib.text import Text
+
+    labels = [t.get_text().replace("\n", " ") for t in fig.findobj(Text)]  # a label wrapped on two lines, whole
     _, texts, ids = render(fig, tmp_path)
     assert "Drug class" in texts and "Therapy" not in texts
     assert count_ids(ids, "overview-row-") == 4
     for label in ("Diltiazem", "Bisphosphonates", "Surgery", "Calcium channel blockers"):
         assert label in texts
-    assert "IV, logit, REML" in texts and "GLMM (ML)" in texts
-    assert texts.count("pooled count, exact CI") == 2
+    assert "IV, logit, REML" in labels and "GLMM (ML)" in labels
+    assert labels.count("pooled count, exact CI") == 2
     assert texts.count("17 / 31") == 2  # diltiazem and the class: events / total summed over studies
     assert "1 / 3" in texts and "0 / 1" in texts
     assert texts.count("0.70 [0.46, 0.88]") == 2
@@ -359,10 +362,13 @@ def test_onset_plot_is_deterministic_and_checks_input(tmp_path):
         onset_plot(PATIENTS, [dict(SUMMARIES[0], kind="other")], [], "bad kind")
 
 
-def test_png_is_written_alongside(tmp_path):
-    svg, png, again = tmp_path / "f.svg", tmp_path / "f.png", tmp_path / "g.png"
-    save_figure(forest_plot(exact_result(2), "png"), str(svg), str(png))
-    save_figure(forest_plot(exact_result(2), "png"), str(tmp_path / "g.svg"), str(again))
+def test_pdf_and_png_are_written_alongside(tmp_path):
+    svg, pdf, png, again = tmp_path / "f.svg", tmp_path / "f.pdf", tmp_path / "f.png", tmp_path / "g.png"
+    written = save_figure(forest_plot(exact_result(2), "png"), str(svg), ("png", "svg", "pdf"))
+    assert written == [str(svg), str(pdf), str(png)]  # SVG first, whatever the order asked
+    save_figure(forest_plot(exact_result(2), "png"), str(tmp_path / "g.svg"), ("svg", "png"))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert png.read_bytes() == again.read_bytes()
-    assert svg.read_bytes().startswith(b"<?xml")
+    assert svg.read_bytes().startswith(b"<?xml") and pdf.read_bytes().startswith(b"%PDF")
+    with pytest.raises(ValueError, match="unknown figure format 'tiff'"):
+        save_figure(forest_plot(exact_result(2), "png"), str(svg), ("svg", "tiff"))

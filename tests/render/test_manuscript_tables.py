@@ -137,6 +137,19 @@ def test_the_word_file_has_each_caption_then_its_table_with_merged_cells_and_sup
     assert "M2. exact: single patients < 2." in [p.text for p in word.paragraphs]
 
 
+def test_a_table_too_long_for_a_manuscript_page_is_named_in_the_word_file_and_kept_in_the_workbook(page,
+                                                                                                   monkeypatch):
+    import metacalc.render.manuscript_tables as module
+
+    monkeypatch.setattr(module, "WORD_MAX_ROWS", 3)  # the first table has 4 body rows, the second 1
+    tables = read_tables(page)
+    word = docx.Document(io.BytesIO(document(tables, "A review")))
+    assert len(word.tables) == 1 and [c.text for c in word.tables[0].rows[0].cells] == ["1", "Pérez 2003"]
+    assert ("4 rows, too long for a page of a manuscript (more than 3): the table is in tables.xlsx (sheet "
+            "\u201cTable 1 first\u201d) and in table_01_first.csv.") in [p.text for p in word.paragraphs]
+    assert openpyxl.load_workbook(io.BytesIO(workbook(tables))).sheetnames == ["Table 1 first", "Table 2 second"]
+
+
 def test_csv_holds_the_heading_and_body_rows_as_text(page):
     first = read_tables(page)[0]
     assert list(csv.reader(io.StringIO(table_csv(first)))) == cells(first)

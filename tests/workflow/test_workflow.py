@@ -154,11 +154,13 @@ def test_the_documented_command_line_example_is_accepted(first_run):
     example = next(line for line in (first_run / "config.yaml").read_text(encoding="utf-8")
                    .splitlines() if "snakemake --config" in line)
     arguments = example.split("snakemake --config", 1)[1].split()
-    assert "png=true" in arguments
+    assert "figure_width=single" in arguments and "figure_dpi=600" in arguments
     dry = snakemake(first_run, "-n", "--config", *arguments)
     assert dry.returncode == 0, dry.stderr[-3000:]
-    refused = snakemake(first_run, "-n", "--config", "png=maybe")
-    assert refused.returncode != 0 and "On instance['png']" in refused.stdout + refused.stderr
+    for refused_setting, key in (("figure_dpi=150", "figure_dpi"), ("figure_width=triple", "figure_width"),
+                                 ("figure_formats=[pdf,png]", "figure_formats")):
+        refused = snakemake(first_run, "-n", "--config", refused_setting)
+        assert refused.returncode != 0 and f"On instance['{key}']" in refused.stdout + refused.stderr, key
 
 
 def test_strict_stops_the_run_until_a_decision_and_a_release_reruns_the_analysis(tmp_path):

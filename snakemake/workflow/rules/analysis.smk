@@ -41,7 +41,9 @@ rule analyse:
         tau2=config["tau2_method"],
         knha="--knha" if config["knha"] else "",
         strict="--strict" if config["strict"] else "",
-        png="--png" if config["png"] else "",
+        formats=",".join(config["figure_formats"]),
+        dpi=config["figure_dpi"],
+        width=config["figure_width"],
         palette=config["palette"],
         max_rows=config["max_plot_rows"],
         code=CODE,
@@ -57,5 +59,6 @@ rule analyse:
         " --sources {params.sources:q} --plan {params.plan:q}"
         " --outdir {output.tables:q} --releases {params.releases:q} --level {params.level} --method {params.method}"
         " --measure {params.measure} --tau2 {params.tau2} {params.knha} {params.strict} --jobs {threads}"
-        " --figures {output.figures:q} --palette {params.palette} --max-rows {params.max_rows} {params.png}"
+        " --figures {output.figures:q} --palette {params.palette} --max-rows {params.max_rows}"
+        " --formats {params.formats} --dpi {params.dpi} --width {params.width}"
         " > {log:q} 2>&1"

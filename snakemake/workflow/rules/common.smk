@@ -63,7 +63,7 @@ def metacalc_command():
 
 
 def booleans_from_command_line(config, schema_path):
-    """`--config png=true` arrives as the string "true" (Snakemake reads only True/False as booleans): accept
+    """`--config knha=true` arrives as the string "true" (Snakemake reads only True/False as booleans): accept
     true/false in any case for the options the schema declares boolean, so the documented example works."""
     import yaml
 
