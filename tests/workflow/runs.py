@@ -8,6 +8,7 @@ live review.
 
 import filecmp
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,7 +45,18 @@ def copy_tree(destination):
             shutil.copytree(source, destination / name)
         else:
             shutil.copy(source, destination / name)
+    svg_only(destination / "config.yaml")
     return destination
+
+
+def svg_only(config):
+    """Figures as SVG only in a copied review: the workflow tests check the workflow (its jobs, their outputs,
+    crash safety, the cluster), not the PDF and PNG exports, which tests/render/test_figure_sizes.py and the
+    golden outputs check; drawing them in each of the workflow tests' runs would add about 6 s of CPU a run."""
+    text = config.read_text(encoding="utf-8")
+    changed = re.sub(r"(?m)^figure_formats:.*$", "figure_formats: [svg]", text, count=1)
+    assert changed != text, f"{config} sets no figure_formats"
+    config.write_text(changed, encoding="utf-8")
 
 
 def files_under(directory, skip=()):
