@@ -31,17 +31,25 @@ def _columns(rows: Sequence[Mapping[str, Any]], first: Sequence[str]) -> list[st
     return columns
 
 
-def patient_rows(results: ReviewResults) -> tuple[list[str], list[dict[str, Any]]]:
-    """One row per patient: its label, report, every column of the dataset (derived times included) and its
-    therapies with their responses, in course order."""
+def courses_by_patient(results: ReviewResults) -> dict[str, list[Mapping[str, Any]]]:
+    """Each patient's therapy courses in the order given (course order, then id), by patient id; what the
+    report's patients table and patients.csv both list."""
     courses: dict[str, list[Mapping[str, Any]]] = {}
     for course in results.treatments:
         courses.setdefault(course["patient_id"], []).append(course)
+    for given in courses.values():
+        given.sort(key=lambda c: (c.get("course_order") or 0, c["treatment_id"]))
+    return courses
+
+
+def patient_rows(results: ReviewResults) -> tuple[list[str], list[dict[str, Any]]]:
+    """One row per patient: its label, report, every column of the dataset (derived times included) and its
+    therapies with their responses, in course order."""
+    courses = courses_by_patient(results)
     report = {s["study_id"]: s["label"] for s in results.studies}
     rows = []
     for patient in results.patients:
-        given = sorted(courses.get(patient["patient_id"], []), key=lambda c: (c.get("course_order") or 0,
-                                                                              c["treatment_id"]))
+        given = courses.get(patient["patient_id"], [])
         therapies = "; ".join(
             f"{c.get('therapy') or ''}{' ' + str(c['dose']) if c.get('dose') else ''}"
             f"{' ' + str(c['dose_unit']) if c.get('dose') and c.get('dose_unit') else ''}: {c.get('response') or ''}"

@@ -20,13 +20,14 @@ from metacalc.errors import UserError
 from metacalc.files import write_atomic
 from metacalc.meta.auto_rule import RULE as AUTO_RULE
 from metacalc.render.changes import change_view
+from metacalc.render.listings import courses_by_patient
 from metacalc.render.sentences import closest_reference, mean_sentence, median_text, plain_summary
 from metacalc.render.sentences import proportion_sentence, time_estimate
 from metacalc.review.certainty import DEFAULT_START, DOMAIN_NAMES, Certainty
 from metacalc.review.document import ReviewResults
 from metacalc.review.labels import RowNames
 from metacalc.review.onset import LATER_MEASURE
-from metacalc.review.results import ProportionGroup, TimeGroup
+from metacalc.review.results import ProportionGroup
 from metacalc.review.words import (
     ARM_PREFIXES,
     ESTIMAND_NAMES,
@@ -219,17 +220,10 @@ def _arm_of(box_id: str) -> str:
 
 
 def _patients_table(results: ReviewResults) -> list[dict[str, Any]]:
-    treatments: dict[str, list[dict[str, Any]]] = {}
-    for course in results.treatments:
-        treatments.setdefault(course["patient_id"], []).append(course)
+    courses = courses_by_patient(results)
     labels = {s["study_id"]: s["label"] for s in results.studies}
-    rows = []
-    for patient in results.patients:
-        courses = sorted(treatments.get(patient["patient_id"], []),
-                         key=lambda c: (c.get("course_order") or 0, c["treatment_id"]))
-        rows.append({**patient, "study_label": labels.get(patient["study_id"], patient["study_id"]),
-                     "courses": courses})
-    return rows
+    return [{**patient, "study_label": labels.get(patient["study_id"], patient["study_id"]),
+             "courses": courses.get(patient["patient_id"], [])} for patient in results.patients]
 
 
 def _appraisal(results: ReviewResults) -> list[dict[str, Any]]:

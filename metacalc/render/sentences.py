@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from metacalc.review.certainty import LEVELS
 from metacalc.review.onset import LATER_MEASURE
 from metacalc.review.results import AnalysisResult, Comparison, ProportionGroup, TimeGroup, ValuesSummary
-from metacalc.review.words import level_label, lower_limit_label, measure_name, measure_short, method_name, num
-from metacalc.review.words import p_value, pct, sentence_case, span
+from metacalc.review.words import level_label, lower_limit_label, measure_name, method_name, num
+from metacalc.review.words import p_value, pct, span
 
 if TYPE_CHECKING:
     from metacalc.data.review_file import Review
