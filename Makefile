@@ -18,11 +18,12 @@ LOGGER_SOURCES := $(LOGGER_PLUGIN)/pyproject.toml $(wildcard $(LOGGER_PLUGIN)/sn
 report: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
 
-# The package's tests (on fixtures under tests/), then the bundled review's own check: its results against its
+# The package's tests (on fixtures under tests/; one worker per core, each test file in one worker so that its
+# module fixtures are built once), then the bundled review's own check: its results against its
 # expected findings (expected_findings.yaml), which an update of the review updates.
 test: $(STAMP)
 	$(BIN)/mypy metacalc
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 	$(BIN)/metacalc check
 
 check: $(STAMP)
