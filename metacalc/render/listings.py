@@ -11,6 +11,7 @@ report's item answers (the appraisal sheet).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -90,8 +91,6 @@ def summaries(results: ReviewResults, inline_max: int = INLINE_MAX) -> dict[str,
 
 def write_listings(results: ReviewResults, folder: str, inline_max: int = INLINE_MAX) -> dict[str, dict[str, Any]]:
     """Write ``patients.csv`` and ``reports.csv`` into ``folder`` (beside the report); returns ``summaries``."""
-    import os
-
     for name, (columns, rows) in ((PATIENTS_FILE, patient_rows(results)), (REPORTS_FILE, report_rows(results))):
         write_atomic(os.path.join(folder, name), csv_text(rows, columns))
     return summaries(results, inline_max)

@@ -20,7 +20,7 @@ from metacalc.errors import UserError
 from metacalc.files import write_atomic
 from metacalc.meta.auto_rule import RULE as AUTO_RULE
 from metacalc.render.changes import change_view
-from metacalc.render.listings import courses_by_patient
+from metacalc.render.listings import courses_by_patient, summaries, write_listings
 from metacalc.render.sentences import closest_reference, mean_sentence, median_text, plain_summary
 from metacalc.render.sentences import proportion_sentence, time_estimate
 from metacalc.review.certainty import DEFAULT_START, DOMAIN_NAMES, Certainty
@@ -370,7 +370,6 @@ def render_html(results: ReviewResults, figures: Figures, title: str | None = No
                 listings: Mapping[str, Any] | None = None) -> str:
     """The report's HTML; ``provenance`` is what ``write_provenance`` returned, ``listings`` what
     ``write_listings`` returned (None: their summaries, no file)."""
-    from metacalc.render.listings import summaries
     import jinja2
 
     from metacalc.render.provenance import provenance_rows, summary
@@ -402,7 +401,6 @@ def render_report(results_path: str, figures_dir: str, output: str, title: str |
     for a manuscript in ``manuscript_tables/`` beside it (a CSV per table, tables.xlsx, tables.docx, read from the
     report's own HTML); returns ``output``. The report is written last, so that it never stands beside
     tables of another run."""
-    from metacalc.render.listings import write_listings
     from metacalc.render.manuscript_tables import FOLDER, write_manuscript_tables
     from metacalc.render.provenance import FILE_NAME, INLINE_MAX, write_provenance
     from metacalc.review.results_io import read_results
