@@ -38,7 +38,9 @@ def is_missing(value: Any) -> bool:
 
 def as_text(value: Any) -> str:
     """The cell as stripped text, "" when blank; a whole number stored as a float reads as one (2011.0 -> "2011")."""
-    if is_blank(value):
+    if isinstance(value, str):  # most cells: one strip (blank text strips to "")
+        return value.strip()
+    if is_missing(value):
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

@@ -30,10 +30,18 @@ an omitted drug), which keeps every negative weight bounded.
 Blank on either side contributes nothing. The components are not independent (a copied sentence often
 holds the dose), so the weights are deliberately modest.
 
-**The threshold** is ``THRESHOLD`` = 2: evidence of 100 to 1 for "same patient". If one pair of reports in
-50 describes one patient, that leaves odds of about 2 to 1, worth a reviewer's look; a pair above it is
-listed with its evidence side by side. On the bundled review the known duplicate (seed004 of seed002)
-scores 3.8 and every other pair at most 0.4 (tests/review/test_patient_duplicates.py).
+**The threshold** is ``THRESHOLD`` = 2 (evidence of 100 to 1 for "same patient") in a review of up to
+``CALIBRATED_REPORTS`` = 200 reports with patients, and ``2 + log10(reports / 200)`` beyond
+(``screening_threshold``): 3 at 2,000 reports, 4 at 20,000. Why it rises: the duplicates grow with the reports,
+the pairs screened with their square, so the prior odds that a given pair is one patient fall as 1 / reports;
+with a fixed threshold the pairs flagged by chance grow with the square of the review (synthetic reviews of all
+different people: 35, 5,943 and 54,653 pairs at 1,000, 10,000 and 30,000 patients, benchmarks/bench_results.md),
+while each flagged pair is ever less likely one patient. Raising the threshold by log10 of the growth keeps a
+flagged pair's posterior odds what they are at 200 reports, and the pairs flagged by chance grow at most
+linearly (a likelihood ratio of two different patients exceeds t with probability at most 1 / t). 200 reports
+is about the largest review of case reports (the synthetic review of 1,000 patients has 190). A pair above the
+threshold is listed with its evidence side by side. On the bundled review the known duplicate (seed004 of
+seed002) scores 3.8 and every other pair at most 0.4 (tests/review/test_patient_duplicates.py).
 
 **Decisions.** A pair is decided when ``studies.duplicate_of`` joins its reports (the same patient), or when
 a ``duplicate_decisions`` row says ``not the same patient``, with reasons. Decided pairs are listed as decided,
@@ -56,6 +64,7 @@ from metacalc.data.problems import Problem
 from metacalc.review.document import DIFFERENT, SAME, UNDECIDED, DuplicateScreen, Evidence, ScoredPair
 
 THRESHOLD = 2.0
+CALIBRATED_REPORTS = 200  # reviews up to this many reports with patients are screened at THRESHOLD
 
 # Probability that two reports of one patient disagree on the component for reasons other than the patient.
 DISAGREE = {"sex": 1e-6, "country": 0.05, "age": 0.05, "years to onset": 0.30, "dose": 0.15, "response": 0.15}
@@ -426,8 +435,11 @@ class DuplicateScorer:
 
     # -------------------------------------------------------------- every pair
 
-    def screen(self, decisions: Sequence[Mapping] = (), threshold: float = THRESHOLD) -> DuplicateScreen:
-        """Every pair of patients from different reports: those above ``threshold`` or decided, with evidence."""
+    def screen(self, decisions: Sequence[Mapping] = (), threshold: float | None = None) -> DuplicateScreen:
+        """Every pair of patients from different reports: those above ``threshold`` (by default
+        ``screening_threshold`` of the review's reports) or decided, with evidence."""
+        if threshold is None:
+            threshold = screening_threshold(len({p.study_id for p in self.patients}))
         decided = self._decisions(decisions)
         candidates = set(decided)
         for i, j in self._above_bound(threshold):
@@ -687,10 +699,21 @@ def _counts(values: Iterable[str]) -> dict:
     return out
 
 
+def screening_threshold(reports: int) -> float:
+    """The score a pair needs to be flagged in a review of ``reports`` reports with patients: ``THRESHOLD`` up to
+    ``CALIBRATED_REPORTS``, then rising by log10 of the growth, so that the prior odds of a pair, which fall as
+    1 / reports, leave a flagged pair as likely one patient as at ``CALIBRATED_REPORTS`` (module docstring)."""
+    if reports < 0:
+        raise ValueError(f"the number of reports cannot be negative (got {reports})")
+    # Rounded to hundredths: a threshold a reviewer can read and quote, the same on every machine.
+    return round(THRESHOLD + max(0.0, math.log10(max(reports, 1) / CALIBRATED_REPORTS)), 2)
+
+
 def screen_patients(patients: Sequence[Mapping], treatments: Sequence[Mapping] = (), studies: Sequence[Mapping] = (),
                     quotes: Sequence[Mapping] = (), records: Sequence[Mapping] = (),
-                    decisions: Sequence[Mapping] = (), threshold: float = THRESHOLD) -> DuplicateScreen:
-    """Every pair of patients from different reports scored; those above ``threshold`` or decided returned."""
+                    decisions: Sequence[Mapping] = (), threshold: float | None = None) -> DuplicateScreen:
+    """Every pair of patients from different reports scored; those above ``threshold`` (by default the one for the
+    review's number of reports, ``screening_threshold``) or decided returned."""
     return DuplicateScorer(patients, treatments, studies, quotes, records).screen(decisions, threshold)
 
 

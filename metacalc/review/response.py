@@ -189,11 +189,16 @@ def _patient_units(review: ReviewTables, analysis: Analysis, settings: Settings
     outcome = settings.outcome
     excluded: dict[str, str] = {}
     per_patient: dict[tuple[str, str], PatientUnit] = {}
+    # A patient's report and why the patient is left out are the same for each of the patient's courses.
+    patient_reason: dict[str, tuple[str, str | None]] = {}
     for course in review.treatments:
-        patient = review.patient.get(course["patient_id"], {})
-        study_id = as_text(patient.get("study_id"))
-        reason = population_reason(settings, patient, review.study.get(study_id, {}))
-        reason = reason or study_reason(review, settings, study_id)
+        known = patient_reason.get(course["patient_id"])
+        if known is None:
+            patient = review.patient.get(course["patient_id"], {})
+            study_id = as_text(patient.get("study_id"))
+            known = patient_reason[course["patient_id"]] = (study_id, population_reason(
+                settings, patient, review.study.get(study_id, {})) or study_reason(review, settings, study_id))
+        study_id, reason = known
         drug = as_text(course.get("drug"))
         if reason is None and not drug:
             reason = "therapy not in the vocabulary"

@@ -442,3 +442,23 @@ def test_a_large_screen_shows_the_first_pairs_undecided_first_and_writes_every_p
     lines = (tmp_path / "duplicate_pairs.csv").read_text(encoding="utf-8").splitlines()
     assert str(tmp_path / "duplicate_pairs.csv") in written and len(lines) == 66
     assert lines[1] == "p00a,seed002,p00b,seed004,5,2,not the same patient,checked"
+
+
+def test_the_threshold_is_2_up_to_200_reports_then_rises_with_log10_of_the_reports():
+    from metacalc.review.patient_duplicates import CALIBRATED_REPORTS, screening_threshold
+
+    assert [screening_threshold(r) for r in (0, 1, 5, CALIBRATED_REPORTS)] == [THRESHOLD] * 4
+    assert screening_threshold(2000) == THRESHOLD + 1 and screening_threshold(20000) == THRESHOLD + 2
+    assert screening_threshold(300) == 2.18 and screening_threshold(1897) == 2.98
+    with pytest.raises(ValueError):
+        screening_threshold(-1)
+
+
+def test_a_large_review_is_screened_at_its_own_threshold_and_a_given_one_still_wins():
+    # 250 reports of one patient each: the screen's default threshold is the one for 250 reports, not 2.
+    rows = [{"patient_id": f"p{k}", "study_id": f"s{k}", "sex": "female", "age_at_presentation": 30 + k % 40}
+            for k in range(250)]
+    from metacalc.review.patient_duplicates import screening_threshold
+
+    assert screen_patients(rows).threshold == screening_threshold(250) > THRESHOLD
+    assert screen_patients(rows, threshold=0.5).threshold == 0.5
