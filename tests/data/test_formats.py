@@ -201,3 +201,26 @@ def test_readme_dictionary_is_current():
     text = (ROOT / "extraction_sheets" / "README.md").read_text(encoding="utf-8")
     assert text[text.index(BEGIN) + len(BEGIN):text.index(END)] == "\n" + dictionary_markdown(
         load_review(ROOT / "review.yaml"))
+
+
+@pytest.mark.parametrize("values, dtype", [
+    ([1, None, 3], "Int64"), ([1.5, float("nan"), float("inf"), -float("inf")], "float64"),
+    (["a", None, " b "], "string"), ([True, False], "bool"), ([1, 2], "int64"), ([True, None], "boolean"),
+    ([1.0, None], "Float64"), ([None, "x", 1.0, 3], "object"), ([], "float64"),
+])
+def test_a_table_converts_column_by_column_to_the_values_json_cell_gives_cell_by_cell(values, dtype):
+    import numpy as np
+    import pandas as pd
+
+    from metacalc.data.cells import json_cell
+    from metacalc.data.dataset import _table_to_json
+
+    column = pd.Series(values, dtype=dtype)
+    if dtype == "object" and values:
+        column[3] = np.int64(3)  # a numpy scalar inside an object column is unwrapped as json_cell does
+    frame = pd.DataFrame({"a": column, "b": column})
+    expected = [[json_cell(v) for v in row] for row in frame.astype(object).itertuples(index=False, name=None)]
+    got = _table_to_json(frame)["rows"]
+    assert got == expected
+    assert [[type(v) for v in row] for row in got] == [[type(v) for v in row] for row in expected]
+    assert _table_to_json(pd.DataFrame(index=range(2)))["rows"] == [[], []]
