@@ -245,3 +245,26 @@ def test_batch_can_return_errors_in_place():
     assert isinstance(out[1], GlmmResult) and out[1].k == 3
     with pytest.raises(GlmmNotEstimable):
         rma_glmm_batch([[0, 0]], [[5, 7]])
+
+
+def test_a_fit_over_thousands_of_reports_converges_in_a_few_newton_steps_at_the_optimum():
+    # Thousands of small reports (as in a review of 30,000 patients): the deviance is in the thousands, where its
+    # rounding noise is far above an absolute decrement of 1e-15; the search must stop at the optimum, not
+    # wander to the iteration limit and report that it did not converge.
+    import numpy as np
+
+    from metacalc.meta.glmm_likelihood import Data, derivatives, gauss_hermite
+
+    rng = np.random.default_rng(7)
+    totals = rng.choice([1, 1, 1, 2, 3, 5, 12], size=3000)
+    logits = rng.normal(-1.4, 0.4, size=3000)
+    events = rng.binomial(totals, 1 / (1 + np.exp(-logits)))
+    fit = rma_glmm(events, totals)
+    assert isinstance(fit, GlmmResult) and fit.iterations <= 15
+    data = Data.from_rows([events.astype(float)], [totals.astype(float)])
+    _, gradient, hessian, _ = derivatives(data, np.array([fit.estimate]), np.array([math.sqrt(fit.tau2)]),
+                                          gauss_hermite(7))
+    # at the optimum the Newton step left is far below the estimate's standard error
+    step = np.linalg.solve(hessian[0], gradient[0])
+    assert np.abs(step).max() < 1e-6 * fit.se
+    assert 0.05 < fit.tau2 < 0.4
