@@ -102,6 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     lines.append(f"| bundled review, `snakemake -c1` from clean / floor | **{bundled['ratio_cpu']:.2f}** CPU "
                  f"({bundled['run_cpu']:.2f} s vs {bundled['floor_cpu']:.2f} s), {bundled['ratio']:.2f} wall | <= 1.6 | "
                  f"{'yes' if bundled['ratio_cpu'] <= 1.6 else 'no'} (CPU) |")
+    lines.append(f"| the same on 2 cores, `snakemake -c2` / floor | {bundled['two_cores_cpu'] / bundled['floor_cpu']:.2f} "
+                 f"CPU, **{bundled['two_cores'] / bundled['floor']:.2f}** wall ({bundled['two_cores']:.2f} s vs "
+                 f"{bundled['floor']:.2f} s) | <= 1.6 | {'yes' if bundled['two_cores'] <= 1.6 * bundled['floor'] else 'no'}"
+                 " (wall) |")
+    lines.append(f"| the same with the figures as SVG only (`--config figure_formats=[svg]`) / floor | "
+                 f"**{bundled['svg_only_cpu'] / bundled['floor_cpu']:.2f}** CPU ({bundled['svg_only_cpu']:.2f} s) | "
+                 f"<= 1.6 | {'yes' if bundled['svg_only_cpu'] <= 1.6 * bundled['floor_cpu'] else 'no'} (CPU) |")
     if largest is not None:
         done = largest["finished"]
         for key, name, unit in (("wall", "time from clean, 2 cores", "s"), ("memory_mb", "peak memory", "MB"),

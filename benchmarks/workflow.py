@@ -78,7 +78,8 @@ def clean(workdir):
 def bundled(workdir, repeat):
     """Floor and whole run alternately, so that a change of load on the machine touches both alike."""
     measures = {name: [] for name in ("dry_run", "import", "floor", "run", "waiting_run", "dry_run_cpu",
-                                      "import_cpu", "floor_cpu", "run_cpu", "waiting_run_cpu")}
+                                      "import_cpu", "floor_cpu", "run_cpu", "waiting_run_cpu", "two_cores",
+                                      "two_cores_cpu", "svg_only", "svg_only_cpu")}
     for _ in range(repeat):
         clean(workdir)
         dry, dry_done = run([SNAKEMAKE, "-n", "-c1"], workdir)
@@ -87,10 +88,16 @@ def bundled(workdir, repeat):
         whole, whole_done = run([SNAKEMAKE, "-c1"], workdir)
         clean(workdir)  # the same run with Snakemake's default job-rate timer, which the profile replaces
         waiting, waiting_done = run([SNAKEMAKE, "-c1", "--max-jobs-per-timespan", "100/1s"], workdir)
+        clean(workdir)  # on both cores: the fits and the figures' files in two worker processes
+        two, two_done = run([SNAKEMAKE, "-c2"], workdir)
+        clean(workdir)  # the figures as SVG only (the report's own), without the manuscript's PDF and PNG
+        svg, svg_done = run([SNAKEMAKE, "-c1", "--config", "figure_formats=[svg]"], workdir)
         for name, value in (("dry_run", dry), ("import", stack), ("floor", dry + stack), ("run", whole),
                             ("waiting_run", waiting), ("dry_run_cpu", dry_done.cpu),
                             ("import_cpu", stack_done.cpu), ("floor_cpu", dry_done.cpu + stack_done.cpu),
-                            ("run_cpu", whole_done.cpu), ("waiting_run_cpu", waiting_done.cpu)):
+                            ("run_cpu", whole_done.cpu), ("waiting_run_cpu", waiting_done.cpu),
+                            ("two_cores", two), ("two_cores_cpu", two_done.cpu), ("svg_only", svg),
+                            ("svg_only_cpu", svg_done.cpu)):
             measures[name].append(value)
     result = {name: statistics.median(values) for name, values in measures.items()}
     result["ratio"] = result["run"] / result["floor"]
@@ -242,6 +249,12 @@ def markdown(bundled_result, synthetic_result, times, memory_rows, args):
         f"{b['waiting_run_cpu']:.2f} |",
         f"| its ratio to the floor | {b['waiting_run'] / b['floor']:.2f} | "
         f"{b['waiting_run_cpu'] / b['floor_cpu']:.2f} |",
+        f"| `snakemake -c2` from clean (fits and figure files in 2 worker processes) | {b['two_cores']:.2f} | "
+        f"{b['two_cores_cpu']:.2f} |",
+        f"| its ratio to the floor | {b['two_cores'] / b['floor']:.2f} | {b['two_cores_cpu'] / b['floor_cpu']:.2f} |",
+        f"| `snakemake -c1 --config figure_formats=[svg]` (no PDF or PNG) | {b['svg_only']:.2f} | "
+        f"{b['svg_only_cpu']:.2f} |",
+        f"| its ratio to the floor | {b['svg_only'] / b['floor']:.2f} | {b['svg_only_cpu'] / b['floor_cpu']:.2f} |",
         "",
         f"All runs (s): {', '.join(f'{x:.2f}' for x in b['runs'])}; floors (s): "
         f"{', '.join(f'{x:.2f}' for x in b['floors'])}.",
@@ -286,7 +299,14 @@ def main(argv=None):
     parser.add_argument("--memory-patients", type=int, nargs="*", default=[1000, 10000],
                         help="sizes of the synthetic reviews whose jobs' memory is measured")
     parser.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "workflow_results.md"))
+    parser.add_argument("--bundled-only", action="store_true",
+                        help="only the bundled review against its floor (prints it; writes nothing)")
     args = parser.parse_args(argv)
+    if args.bundled_only:
+        with tempfile.TemporaryDirectory(prefix="metacalc-bench-") as tmp:
+            copy_tree(os.path.join(tmp, "repo"))
+            print(json.dumps(bundled(os.path.join(tmp, "repo"), args.repeat), indent=1))
+        return
     with tempfile.TemporaryDirectory(prefix="metacalc-bench-") as tmp:
         workdir = os.path.join(tmp, "repo")
         copy_tree(workdir)

@@ -40,7 +40,7 @@ def analyse(dataset_json: str, plan_dir: str, outdir: str, *, sheets: str | None
                                     strict=strict)
     drawn = []
     if figures_dir is not None:
-        drawn = [entry["file"] for entry in render_figures(results, figures_dir, figure_options)]
+        drawn = [entry["file"] for entry in render_figures(results, figures_dir, figure_options, jobs=jobs)]
     return AnalyseOutputs(written, drawn)
 
 

@@ -9,8 +9,9 @@ files of every format, caption, analysis, group), so the report never guesses fi
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from metacalc.files import write_atomic
@@ -102,6 +103,14 @@ def _onset_inputs(analysis: AnalysisResult, review: Review, names: RowNames) -> 
     return patients, summaries
 
 
+# The figures to write, set in the parent before forking workers (which inherit them).
+_PENDING: list[Callable[[], Any]] = []
+
+
+def _write_pending(index: int) -> None:
+    _PENDING[index]()
+
+
 class _Manifest:
     """The figures drawn (in the order the report shows them) and the ones left out, with why."""
 
@@ -109,12 +118,47 @@ class _Manifest:
         self.outdir, self.options = outdir, options
         self.figures: list[Entry] = []
         self.omitted: list[Entry] = []
+        self.pending: list[Callable[[], Any]] = []  # what writes each figure's files, run by write_pending
+        self.built: list[Any] = []  # the figures built in this process, closed once written
 
     def save(self, fig: Any, name: str, **entry: Any) -> None:
+        """Enter a built figure; its files are written by ``write_pending`` (all at once, so in parallel)."""
         from metacalc.render.style import save_figure
 
-        save_figure(fig, os.path.join(self.outdir, f"{name}.svg"), self.options.formats, dpi=self.options.dpi)
+        self.built.append(fig)
+        self.write_later(partial(save_figure, fig, os.path.join(self.outdir, f"{name}.svg"), self.options.formats,
+                                 dpi=self.options.dpi))
         self.add(name, **entry)
+
+    def write_later(self, writer: Callable[[], Any]) -> None:
+        self.pending.append(writer)
+
+    def write_pending(self, jobs: int) -> None:
+        """Write every figure entered, in ``jobs`` worker processes when more than one.
+
+        Building a figure is cheap; writing it (laying out its text three times: SVG, PDF with its fonts
+        subset, PNG rasterised at 300 dpi) is most of the figures' time, and each figure is written on its own,
+        so they are shared out among forked workers, which inherit the built figures instead of unpickling
+        them. Each file is the same whichever process writes it (fixed metadata, no shared state)."""
+        import matplotlib.pyplot as plt
+
+        _PENDING[:] = self.pending
+        try:
+            if jobs <= 1 or len(self.pending) < 2:
+                for index in range(len(self.pending)):
+                    _write_pending(index)
+            else:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                with ProcessPoolExecutor(min(jobs, len(self.pending)),
+                                         mp_context=multiprocessing.get_context("fork")) as pool:
+                    list(pool.map(_write_pending, range(len(self.pending))))
+        finally:
+            _PENDING.clear()
+            for fig in self.built:
+                plt.close(fig)
+            self.pending, self.built = [], []
 
     def add(self, name: str, **entry: Any) -> None:
         """The manifest's entry of a figure written as ``name``.svg (and its other formats)."""
@@ -126,8 +170,10 @@ class _Manifest:
         self.omitted.append({"id": name, **entry, "reason": reason})
 
 
-def render_figures(results: ReviewResults, outdir: str, options: FigureOptions = FigureOptions()) -> list[Entry]:
-    """Draw every figure; returns the manifest entries (also written to ``figures.json``).
+def render_figures(results: ReviewResults, outdir: str, options: FigureOptions = FigureOptions(),
+                   jobs: int = 1) -> list[Entry]:
+    """Draw every figure, writing them in ``jobs`` worker processes (``_Manifest.write_pending``; the files do
+    not depend on it); returns the manifest entries (also written to ``figures.json``).
 
     Figures that would need more than ``options.max_rows`` rows (a forest plot of hundreds of reports, a
     traffic-light plot of hundreds of studies, one row per patient) are not drawn; the manifest lists them
@@ -140,8 +186,9 @@ def render_figures(results: ReviewResults, outdir: str, options: FigureOptions =
     os.makedirs(outdir, exist_ok=True)
     manifest = _Manifest(outdir, options)
     names = RowNames(results)
-    write_prisma(os.path.join(outdir, "prisma.svg"), results.prisma.relabelled(names.text).counts(),
-                 options.formats, dpi=options.dpi, width=options.width)
+    manifest.write_later(partial(write_prisma, os.path.join(outdir, "prisma.svg"),
+                                 results.prisma.relabelled(names.text).counts(), options.formats, dpi=options.dpi,
+                                 width=options.width))
     manifest.add("prisma", section="prisma", caption="PRISMA 2020 flow diagram, counted from the records log.",
                  title="PRISMA 2020 flow diagram of the study selection",
                  legend="Every count is computed from the records log (one row per record identified); each box "
@@ -153,6 +200,7 @@ def render_figures(results: ReviewResults, outdir: str, options: FigureOptions =
             _cumulative(analysis, manifest)
         else:
             _onset(analysis, manifest, results.review, names)
+    manifest.write_pending(jobs)
     write_atomic(os.path.join(outdir, "figures.json"), dumps({"figures": manifest.figures,
                                                               "omitted": manifest.omitted}))
     return manifest.figures

@@ -408,10 +408,17 @@ def read_tables(html: str) -> list[ReportTable]:
     return _read(html)[1]
 
 
+# Sections of the report that hold no numbered table and no note a numbered table links to: the provenance
+# (inline, it is most of a large review's page: 2 of the 8 MB of a 1,000-patient review) and the PRISMA
+# checklist. They are cut before parsing; the report's sections are never nested, and text from the sheets is
+# escaped, so "</section>" in the page always closes one.
+_NOT_EXPORTED = re.compile(r'<section id="(?:provenance|checklist)">.*?</section>', re.DOTALL)
+
+
 def _read(html: str) -> tuple[str, list[ReportTable]]:
     """The page's title and its numbered tables."""
     parser = _ReportParser()
-    parser.feed(html)
+    parser.feed(_NOT_EXPORTED.sub("", html))
     parser.close()
     tables = []
     for read in parser.tables:
