@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each timed command (medians or best)")
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds a scale run may take before it is stopped")
+    parser.add_argument("--timeout", type=float, default=1200.0, help="seconds a scale run may take before it is stopped")
     parser.add_argument("--output", default=str(RESULTS))
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
