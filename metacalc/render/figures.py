@@ -123,7 +123,7 @@ class _Manifest:
         self.built: list[Any] = []  # the figures built in this process, closed once written
 
     def save(self, fig: Any, name: str, **entry: Any) -> None:
-        """Enter a built figure; its files are written by ``write_pending`` (all at once, so in parallel)."""
+        """Enter a built figure; its files are written by ``write_pending``, a batch at a time shared among the workers."""
         from metacalc.render.style import save_figure
 
         self.built.append(fig)
@@ -139,7 +139,7 @@ class _Manifest:
             self.write_pending(self.jobs)
 
     def write_pending(self, jobs: int) -> None:
-        """Write every figure entered, in ``jobs`` worker processes when more than one.
+        """Write the figures entered so far (a batch), in ``jobs`` worker processes when more than one.
 
         Building a figure is cheap; writing it (laying out its text three times: SVG, PDF with its fonts
         subset, PNG rasterised at 300 dpi) is most of the figures' time, and each figure is written on its own,
