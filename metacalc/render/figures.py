@@ -136,10 +136,10 @@ class _Manifest:
         # Built figures wait in memory (several MB each) until written: a review of 1,000 patients draws over a
         # hundred, which held all at once took the job from 320 MB to 1.4 GB; in batches it stays near the first.
         if len(self.pending) >= PENDING_BATCH:
-            self.write_pending(self.jobs)
+            self.write_pending()
 
-    def write_pending(self, jobs: int) -> None:
-        """Write the figures entered so far (a batch), in ``jobs`` worker processes when more than one.
+    def write_pending(self) -> None:
+        """Write the figures entered so far (a batch), in ``self.jobs`` worker processes when more than one.
 
         Building a figure is cheap; writing it (laying out its text three times: SVG, PDF with its fonts
         subset, PNG rasterised at 300 dpi) is most of the figures' time, and each figure is written on its own,
@@ -149,14 +149,14 @@ class _Manifest:
 
         _PENDING[:] = self.pending
         try:
-            if jobs <= 1 or len(self.pending) < 2:
+            if self.jobs <= 1 or len(self.pending) < 2:
                 for index in range(len(self.pending)):
                     _write_pending(index)
             else:
                 import multiprocessing
                 from concurrent.futures import ProcessPoolExecutor
 
-                with ProcessPoolExecutor(min(jobs, len(self.pending)),
+                with ProcessPoolExecutor(min(self.jobs, len(self.pending)),
                                          mp_context=multiprocessing.get_context("fork")) as pool:
                     list(pool.map(_write_pending, range(len(self.pending))))
         finally:
@@ -205,7 +205,7 @@ def render_figures(results: ReviewResults, outdir: str, options: FigureOptions =
             _cumulative(analysis, manifest)
         else:
             _onset(analysis, manifest, results.review, names)
-    manifest.write_pending(jobs)  # the last batch
+    manifest.write_pending()  # the last batch
     write_atomic(os.path.join(outdir, "figures.json"), dumps({"figures": manifest.figures,
                                                               "omitted": manifest.omitted}))
     return manifest.figures
