@@ -78,7 +78,7 @@ MENTIONED = 0.7         # a report names a given therapy of the patient
 SHARED_AUTHOR = 0.6     # duplicate publications that share an author
 NO_SHARED = 0.9         # pairs of different patients that share neither an author nor a passage
 WORDING = ((0.4, 0.9), (0.3, 0.08), (0.15, 0.015), (0.15, 0.005))  # (P | same, P | different) for 0..3+
-BLOCK_PAIRS = 1 << 21   # pairs the bound takes at once (rows of a block x later patients): about 16 MB an array
+BLOCK_PAIRS = 1 << 21   # pairs the bound takes at once (rows x columns of a block): about 16 MB an array
 SHINGLE = 5             # words in a passage (4-word ones such as "the trunk and extremities" are common phrasing)
 
 
@@ -289,6 +289,7 @@ class DuplicateScorer:
             for name in names:
                 self.author_count[name] = self.author_count.get(name, 0) + 1
         self._frequencies()
+        self._caps: dict[tuple, float] = {}
 
     def _frequencies(self):
         def count(values):
@@ -477,8 +478,8 @@ class DuplicateScorer:
                 decided[pair] = (DIFFERENT, cell_text(row.get("reasons")) or "")
         return decided
 
-    def _above_bound(self, threshold):
-        """Pairs (i, j) whose score could reach ``threshold``: every pair brute force finds, and few others.
+    def _above_bound(self, threshold, common: int | None = None):
+        """Pairs (i, j), i < j, whose score could reach ``threshold``: every pair brute force finds, and few others.
 
         Why none is lost: the bound of a pair is its score term by term, or more. Exact: sex, country, age, years
         to onset, the drugs each names (both, or one only), "no author in common" and "no passage in common";
@@ -487,92 +488,68 @@ class DuplicateScorer:
         values (``_component_cap``: agreeing on its rarest value, or any disagreement). A pair is kept when its
         bound reaches the threshold (less 1e-9 for rounding), so a pair whose score reaches it is kept.
 
-        Cost: in blocks of rows against every later patient (numpy, no loop per pair), the cheap terms first
-        (lookup tables and one matrix product for the drugs); the age and onset weights (normal probabilities)
-        only for the pairs that the cheap terms plus the most those two can add (``interval_cap``) leave in; the
-        doses and responses by pair for the pairs left after that (about as many as are flagged). The number
-        of pairs looked at still grows with the square of the patients."""
-        n = len(self.patients)
-        if n < 2:
+        Which pairs are looked at (``_BoundPlan``): a pair is only bounded one by one if two per-patient caps
+        say it could reach the threshold, so that most of the pairs of a large review are never looked at. Both
+        caps rest on the same facts: a pair's sex and country weigh exactly what their table says for the two
+        patients' groups (a group is one sex and one country, blank included), and every other term of its score
+        is at most what the patient could score with anyone (``_BoundPlan`` has the terms). A pair sharing one
+        of the review's rarer drugs is looked at among that drug's patients; a pair sharing none of them (only
+        common drugs, or no drug) has its drug evidence capped by what its common drugs could add and by the
+        "named by one report only" weights of the rest, which are negative; a pair with an untreated patient
+        has no drug evidence. ``common`` is how many of the drugs (those that cost most to look at drug by drug)
+        are treated as common; by default the number that looks at the fewest pairs.
+
+        Cost: blocks of rows against columns (numpy, no loop per pair), the cheap terms first (lookup tables
+        and one matrix product for the drugs); the age and onset weights (normal probabilities) only for the
+        pairs that the cheap terms plus the most those two can add (``interval_cap``) leave in; the doses and
+        responses by pair for the pairs left after that (about as many as are flagged). At 100,000 patients
+        about 1 pair in 20 is looked at (benchmarks/duplicates_results.md)."""
+        if len(self.patients) < 2:
             return []
-        patients = self.patients
-        age, onset = np.array([p.age for p in patients]), np.array([p.onset for p in patients])
-        presented = np.array([p.presented for p in patients])
-        published = np.array([p.published for p in patients])
-        study = np.array([p.study_id for p in patients], dtype=object)
-        sex_codes, sex_table = self._table("sex", [p.sex for p in patients], self.sex_count)
-        country_codes, country_table = self._table("country", [p.country for p in patients], self.country_count)
-        drugs = {d: k for k, d in enumerate(sorted(self.drug_count))}
-        named = np.zeros((n, len(drugs)), bool)
-        course_cap = np.zeros((n, len(drugs)))
-        for k, p in enumerate(patients):
-            for drug, facts in p.drugs.items():
-                named[k, drugs[drug]] = True
-                course_cap[k, drugs[drug]] = self._course_cap(drug, facts)
-        total = self.treated - 2
-        count = np.array([self.drug_count[d] for d in drugs], float)
-        both = np.where(count >= 2, np.log10((total + 2) / np.maximum(count - 1, 1)), 0.0)
-        one = np.log10((1 - MENTIONED) / (1 - MENTIONED * count / (total + 2)))
-        treated = np.asarray(named.any(axis=1), bool)
-        one_sum = named @ one
-        authors, author_cap = self._partners_by_author()
-        wording = self._partners_by_wording()
-        same, different = WORDING[-1]
-        word_cap = math.log10(same / different)
-        # Two reports with authors but none in common, two patients with quotes but no passage of their own in
-        # common: the score's negative weights, exact for every pair but the partners above (which get the caps).
-        no_author = math.log10((1 - SHARED_AUTHOR) / NO_SHARED)
-        no_passage = math.log10(WORDING[0][0] / WORDING[0][1])
-        has_authors = np.array([bool(self.authors.get(p.study_id)) for p in patients])
-        has_text = np.array([bool(p.text) for p in patients])
-        study = np.unique(study, return_inverse=True)[1]
-        named_f = named.astype(float)
-        # per drug named by row i and by j: both named, minus the two "named by one only" in one_sum
-        row_weights = named_f * (both - 2 * one) + course_cap
-        # The age and onset weights cost most to compute (normal probabilities); a pair gets them only if the
-        # rest of its bound plus the most they can add (interval_cap; 0 for a blank) reaches the threshold.
-        age_cap = np.where(np.isnan(age), 0.0, interval_cap(self.sd["age"], DISAGREE["age"], AGE_GAP_KNOWN,
-                                                            AGE_GAP_UNKNOWN))
-        onset_cap = np.where(np.isnan(onset), 0.0, interval_cap(self.sd["years to onset"], DISAGREE["years to onset"],
-                                                                ONSET, ONSET, max_span=0))
+        plan = _BoundPlan(self, threshold)
+        found: set[tuple[int, int]] = set()
+        for rows, cols, ordered in plan.blocks(plan.common_drugs(common)):
+            found.update(self._bounded_pairs(plan, rows, cols, ordered, threshold))
+        return sorted(found)
+
+    def _bounded_pairs(self, plan: "_BoundPlan", rows, cols, ordered: bool, threshold: float):
+        """The pairs of ``rows`` x ``cols`` (index arrays, ``cols`` ascending) whose bound reaches ``threshold``,
+        as (smaller, larger) index pairs. ``ordered``: rows and columns are drawn from one set, and a pair is
+        taken only where the column comes after the row in ``plan.order`` (each pair once)."""
         out: list[tuple[int, int]] = []
-        # Blocks of rows against every later patient at once (numpy on blocks, not a Python loop per patient),
-        # as many rows as keep a block near BLOCK_PAIRS pairs, so that memory does not grow with the review.
-        start = 0
-        while start < n - 1:
-            stop = min(n - 1, start + max(1, BLOCK_PAIRS // (n - start)))
-            rows = np.arange(start, stop)
-            j = np.arange(start + 1, n)
-            first, second = rows[:, None], j[None, :]
-            bound = sex_table[sex_codes[first], sex_codes[second]] + country_table[country_codes[first],
-                                                                                 country_codes[second]]
-            drug_part = row_weights[rows] @ named_f[j].T + one_sum[rows][:, None] + one_sum[j][None, :]
-            bound += np.where(treated[rows][:, None] & treated[j][None, :], drug_part, 0.0)
-            bound += np.where(has_authors[first] & has_authors[second], no_author, 0.0)
-            bound += np.where(has_text[first] & has_text[second], no_passage, 0.0)
-            for r, i in enumerate(rows):
-                for partners, gain in ((authors.get(i), author_cap[i] - no_author), (wording.get(i),
-                                                                                     word_cap - no_passage)):
-                    if partners is not None and len(partners):
-                        bound[r, partners - (start + 1)] += gain
-            reach = bound + np.minimum(age_cap[first], age_cap[second]) + np.minimum(onset_cap[first],
-                                                                                     onset_cap[second])
-            a, b = np.nonzero((second > first) & (reach >= threshold - 1e-9) & (study[second] != study[first]))
-            left, right = rows[a], j[b]
-            gap = np.where(np.isnan(presented[left]) | np.isnan(presented[right]), published[right] - published[left],
-                           presented[right] - presented[left])
-            exact = bound[a, b] + interval_weight(age[right] - age[left], gap, ~np.isnan(gap), self.sd["age"],
-                                                  DISAGREE["age"], AGE_GAP_KNOWN, AGE_GAP_UNKNOWN)
-            exact += interval_weight(onset[right] - onset[left], 0.0, True, self.sd["years to onset"],
-                                     DISAGREE["years to onset"], ONSET, ONSET)
+        step = max(1, BLOCK_PAIRS // max(1, len(cols)))
+        for start in range(0, len(rows), step):
+            block = rows[start:start + step]
+            first, second = block[:, None], cols[None, :]
+            bound = plan.sex_table[plan.sex[first], plan.sex[second]] + plan.country_table[plan.country[first],
+                                                                                          plan.country[second]]
+            drug_part = plan.row_weights[block] @ plan.named[cols].T + plan.one_sum[block][:, None] + \
+                plan.one_sum[cols][None, :]
+            bound += np.where(plan.treated[first] & plan.treated[second], drug_part, 0.0)
+            bound += np.where(plan.has_authors[first] & plan.has_authors[second], plan.no_author, 0.0)
+            bound += np.where(plan.has_text[first] & plan.has_text[second], plan.no_passage, 0.0)
+            for r, i in enumerate(block.tolist()):
+                for partners, gain in ((plan.authors.get(i), plan.author_cap[i] - plan.no_author),
+                                       (plan.wording.get(i), plan.word_cap - plan.no_passage)):
+                    if partners is None:
+                        continue
+                    at = np.searchsorted(cols, partners)
+                    inside = at < len(cols)
+                    at = at[inside][cols[at[inside]] == partners[inside]]
+                    bound[r, at] += gain
+            reach = bound + np.minimum(plan.age_cap[first], plan.age_cap[second]) + np.minimum(
+                plan.onset_cap[first], plan.onset_cap[second])
+            taken = (plan.order[second] > plan.order[first]) if ordered else (second != first)
+            a, b = np.nonzero(taken & (reach >= threshold - 1e-9) & (plan.study[second] != plan.study[first]))
+            left, right = block[a], cols[b]
+            exact = bound[a, b] + plan.interval_terms(left, right)
             keep = exact >= threshold - 1e-9
             left, right, exact = left[keep], right[keep], exact[keep]
-            # The doses and responses of the drugs both name, as the score has them (the block bound took the
-            # most each could add): on the few pairs left, a loop over their shared drugs.
+            # The doses and responses of the drugs both name, as the score has them (the bound took the most
+            # each could add for the row's patient): on the few pairs left, a loop over their shared drugs.
             exact += self._course_terms(left, right)
             keep = exact >= threshold - 1e-9
-            out.extend(zip(left[keep].tolist(), right[keep].tolist()))
-            start = stop
+            out.extend(zip(np.minimum(left, right)[keep].tolist(), np.maximum(left, right)[keep].tolist()))
         return out
 
     def _table(self, component, values, counts):
@@ -588,7 +565,17 @@ class DuplicateScorer:
 
     def _course_cap(self, drug, facts):
         """The most that the dose and the response of ``drug`` can add for this patient, with any other."""
-        return sum(self._component_cap(facts[key], counts, component) for key, counts, component in self._courses(drug))
+        return sum(self._cap(drug, key, facts[key]) for key, _, _ in self._courses(drug))
+
+    def _cap(self, drug, key, values) -> float:
+        """``_component_cap`` of a patient's ``values`` of ``drug``, remembered: the screen asks again for every
+        pair that shares the drug, and each answer reads all the drug's values."""
+        found = self._caps.get((drug, key, frozenset(values)))
+        if found is None:
+            counts, component = (self.dose_count[drug], "dose") if key == "doses" else (self.response_count[drug],
+                                                                                        "response")
+            found = self._caps[(drug, key, frozenset(values))] = self._component_cap(values, counts, component)
+        return found
 
     def _courses(self, drug):
         return (("doses", self.dose_count[drug], "dose"), ("responses", self.response_count[drug], "response"))
@@ -622,7 +609,7 @@ class DuplicateScorer:
             first, second = patients[int(p[k])].drugs[drug], patients[int(q[k])].drugs[drug]
             for key, counts, component in self._courses(drug):
                 mine, theirs = first[key], second[key]
-                cap = self._component_cap(mine, counts, component)
+                cap = self._cap(drug, key, mine)
                 out[k] -= cap
                 if not mine or not theirs:
                     continue
@@ -633,7 +620,7 @@ class DuplicateScorer:
         return out
 
     def _partners_by_author(self):
-        """patient index -> indices of later patients whose report shares an author; and each one's best gain."""
+        """patient index -> indices of the other patients whose report shares an author; and each one's best gain."""
         index_of: dict[str, list] = {}
         for k, p in enumerate(self.patients):
             index_of.setdefault(p.study_id, []).append(k)
@@ -650,11 +637,11 @@ class DuplicateScorer:
             members = [k for s in studies for k in index_of.get(s, ())]
             for k in members:
                 cap[k] = max(cap[k], gain)
-                partners.setdefault(k, set()).update(m for m in members if m > k)
+                partners.setdefault(k, set()).update(m for m in members if m != k)
         return {k: np.array(sorted(v)) for k, v in partners.items()}, cap
 
     def _partners_by_wording(self):
-        """patient index -> indices of later patients sharing a passage that no other patient has."""
+        """patient index -> indices of the other patients sharing a passage that no other patient has."""
         holders: dict[tuple, list] = {}
         for k, p in enumerate(self.patients):
             for shingle in self.shingles[p.patient_id]:
@@ -662,8 +649,161 @@ class DuplicateScorer:
                     holders.setdefault(shingle, []).append(k)
         partners: dict[int, set] = {}
         for first, second in holders.values():
-            partners.setdefault(min(first, second), set()).add(max(first, second))
+            partners.setdefault(first, set()).add(second)
+            partners.setdefault(second, set()).add(first)
         return {k: np.array(sorted(v)) for k, v in partners.items()}
+
+
+class _BoundPlan:
+    """What the screen's bound reads, as arrays over the patients, and which blocks of pairs it looks at
+    (``DuplicateScorer._above_bound`` says why no pair that can reach the threshold is left out).
+
+    Two caps per patient, each the most its terms other than sex and country could add with anyone: ``any_cap``
+    for every pair (every drug the patient names counted at the most it could weigh if shared), and
+    ``common_cap`` for pairs of treated patients sharing only drugs of a given common set (the other drugs
+    weigh "named by one report only", which is negative). A pair is looked at only if, for both patients,
+    the sex and country weight of their two groups plus the cap reach the threshold."""
+
+    BLOCK_COST = 5000  # a block of pairs costs about this many pairs' time whatever its size (its numpy calls)
+
+    def __init__(self, scorer: DuplicateScorer, threshold: float):
+        patients = scorer.patients
+        n = len(patients)
+        self.threshold = threshold
+        self.sd = scorer.sd
+        self.age, self.onset = np.array([p.age for p in patients]), np.array([p.onset for p in patients])
+        self.presented = np.array([p.presented for p in patients])
+        self.published = np.array([p.published for p in patients])
+        self.study = np.unique(np.array([p.study_id for p in patients], dtype=object), return_inverse=True)[1]
+        self.sex, self.sex_table = scorer._table("sex", [p.sex for p in patients], scorer.sex_count)
+        self.country, self.country_table = scorer._table("country", [p.country for p in patients],
+                                                         scorer.country_count)
+        drugs = {d: k for k, d in enumerate(sorted(scorer.drug_count))}
+        self.names = np.zeros((n, len(drugs)), bool)
+        course_cap = np.zeros((n, len(drugs)))
+        for k, p in enumerate(patients):
+            for drug, facts in p.drugs.items():
+                self.names[k, drugs[drug]] = True
+                course_cap[k, drugs[drug]] = scorer._course_cap(drug, facts)
+        total = scorer.treated - 2
+        count = np.array([scorer.drug_count[d] for d in drugs], float)
+        both = np.where(count >= 2, np.log10((total + 2) / np.maximum(count - 1, 1)), 0.0)
+        one = np.log10((1 - MENTIONED) / (1 - MENTIONED * count / (total + 2)))
+        self.treated = np.asarray(self.names.any(axis=1), bool)
+        self.named = self.names.astype(float)
+        self.one_sum = self.named @ one
+        # per drug named by row i and by j: both named, minus the two "named by one only" in one_sum
+        self.row_weights = self.named * (both - 2 * one) + course_cap
+        self.authors, self.author_cap = scorer._partners_by_author()
+        self.wording = scorer._partners_by_wording()
+        same, different = WORDING[-1]
+        self.word_cap = math.log10(same / different)
+        # Two reports with authors but none in common, two patients with quotes but no passage of their own in
+        # common: the score's negative weights, exact for every pair but the partners (which get the caps).
+        self.no_author = math.log10((1 - SHARED_AUTHOR) / NO_SHARED)
+        self.no_passage = math.log10(WORDING[0][0] / WORDING[0][1])
+        self.has_authors = np.array([bool(scorer.authors.get(p.study_id)) for p in patients])
+        self.has_text = np.array([bool(p.text) for p in patients])
+        # The age and onset weights cost most to compute (normal probabilities); a pair gets them only if the
+        # rest of its bound plus the most they can add (interval_cap; 0 for a blank) reaches the threshold.
+        self.age_cap = np.where(np.isnan(self.age), 0.0, interval_cap(self.sd["age"], DISAGREE["age"],
+                                                                      AGE_GAP_KNOWN, AGE_GAP_UNKNOWN))
+        self.onset_cap = np.where(np.isnan(self.onset), 0.0, interval_cap(
+            self.sd["years to onset"], DISAGREE["years to onset"], ONSET, ONSET, max_span=0))
+        # The caps. Shared author or passage: at most the patient's best gain (0 without a partner: "none in
+        # common" and a blank weigh at most 0). Drugs, for a pair of treated patients: the shared ones weigh
+        # "both name it" plus at most the patient's dose and response cap; the patient's others weigh "named by
+        # one report only"; the partner's others, negative, are left out. An untreated patient's pairs: none.
+        wording_cap = np.array([self.word_cap if k in self.wording else 0.0 for k in range(n)])
+        self.other_cap = self.age_cap + self.onset_cap + self.author_cap + wording_cap
+        self.gain_if_shared = self.named * np.maximum(0.0, both + course_cap - one)
+        self.any_cap = self.other_cap + self.one_sum + self.gain_if_shared.sum(axis=1)
+        # a group is one sex and one country (blank included): a pair's sex and country weigh exactly the
+        # table's value for its two groups
+        countries = self.country_table.shape[0]
+        self.group = self.sex * countries + self.country
+        self.group_table = (self.sex_table[:, None, :, None] + self.country_table[None, :, None, :]).reshape(
+            self.sex_table.shape[0] * countries, -1)
+        self.order = self.group.astype(np.int64) * n + np.arange(n)  # pairs in one set: column after row
+
+    def common_cap(self, common) -> np.ndarray:
+        """Each patient's cap for pairs of treated patients that share no drug outside ``common`` (a mask)."""
+        return self.other_cap + self.one_sum + self.gain_if_shared[:, common].sum(axis=1)
+
+    def blocks(self, common):
+        """(rows, columns, ordered) blocks holding every pair that can reach the threshold: the pairs sharing a
+        drug outside ``common`` among its patients; the pairs of treated patients sharing none; the pairs of
+        an untreated patient (rows) with anyone."""
+        for drug in np.flatnonzero(~common):
+            yield from self._within(np.flatnonzero(self.names[:, drug]), self.any_cap)
+        yield from self._within(np.flatnonzero(self.treated), self.common_cap(common))
+        untreated = np.flatnonzero(~self.treated)
+        if len(untreated):
+            yield from self._against(untreated, np.arange(len(self.treated)), self.other_cap)
+
+    def _within(self, members, cap):
+        """The pairs among ``members``, a block per group of rows against the same and later groups."""
+        groups = self.group[members]
+        for group in np.unique(groups):
+            block = self._block(members[groups == group], members[groups >= group], group, cap)
+            if block is not None:
+                yield (*block, True)
+
+    def _against(self, rows, cols, cap):
+        groups = self.group[rows]
+        for group in np.unique(groups):
+            block = self._block(rows[groups == group], cols, group, cap)
+            if block is not None:
+                yield (*block, False)
+
+    def _block(self, rows, cols, group, cap):
+        """The rows (all of ``group``) and columns that can reach the threshold together, or None."""
+        need = self.threshold - self.group_table[group, self.group[cols]] - 1e-9
+        reaching = cap[cols] >= need
+        if not reaching.any():
+            return None
+        cols = cols[reaching]
+        rows = rows[cap[rows] >= need[reaching].min()]
+        return (rows, cols) if len(rows) else None
+
+    def common_drugs(self, common: int | None = None) -> np.ndarray:
+        """Which drugs are looked at together (a mask): the ``common`` ones whose patients hold the most pairs
+        to look at, or by default the number of them that leaves the fewest pairs to look at in all."""
+        drugs = self.names.shape[1]
+        alone = [self._cost(self._within(np.flatnonzero(self.names[:, d]), self.any_cap)) for d in range(drugs)]
+        costly = sorted(range(drugs), key=lambda d: (-alone[d], d))
+        mask = np.zeros(drugs, bool)
+        if common is not None:
+            mask[costly[:common]] = True
+            return mask
+        treated = np.flatnonzero(self.treated)
+        best, best_count, worse = math.inf, 0, 0
+        for count in range(drugs + 1):
+            mask[:] = False
+            mask[costly[:count]] = True
+            cost = sum(alone[d] for d in costly[count:]) + self._cost(self._within(treated, self.common_cap(mask)))
+            if cost < best:
+                best, best_count, worse = cost, count, 0
+            else:
+                worse += 1
+                if worse >= 4:  # the cost falls, then rises: past its lowest point
+                    break
+        mask[:] = False
+        mask[costly[:best_count]] = True
+        return mask
+
+    def _cost(self, blocks) -> int:
+        return sum(len(rows) * len(cols) + self.BLOCK_COST for rows, cols, _ in blocks)
+
+    def interval_terms(self, left, right):
+        """The age and years-to-onset weights of the pairs (left[k], right[k]), as ``score`` gives them (the same
+        either way round: a negative gap mirrors a positive one)."""
+        gap = np.where(np.isnan(self.presented[left]) | np.isnan(self.presented[right]),
+                       self.published[right] - self.published[left], self.presented[right] - self.presented[left])
+        out = interval_weight(self.age[right] - self.age[left], gap, ~np.isnan(gap), self.sd["age"],
+                              DISAGREE["age"], AGE_GAP_KNOWN, AGE_GAP_UNKNOWN)
+        return out + interval_weight(self.onset[right] - self.onset[left], 0.0, True, self.sd["years to onset"],
+                                     DISAGREE["years to onset"], ONSET, ONSET)
 
 
 def _shingles(texts) -> set:

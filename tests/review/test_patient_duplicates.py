@@ -257,6 +257,39 @@ def test_screening_finds_exactly_the_pairs_that_brute_force_finds(make, seed):
     assert found == brute and brute  # a low threshold, so that there is something to find
 
 
+@pytest.mark.parametrize("common", [None, 0, 1, 4])
+@pytest.mark.parametrize("threshold", [0.5, 2.0])
+@pytest.mark.parametrize("make, seed", [(random_review, seed) for seed in range(3)] +
+                         [(awkward_review, seed) for seed in range(3)])
+def test_however_the_drugs_are_split_the_bound_keeps_every_pair_brute_force_finds(make, seed, threshold, common):
+    # The pairs looked at are chosen by per-patient caps, drug by drug for the drugs not taken as common: every
+    # split must keep every pair whose score reaches the threshold (untreated patients, blanks, shared authors
+    # and passages included).
+    tables = make(seed)
+    full = scorer(tables)
+    index = {p.patient_id: k for k, p in enumerate(full.patients)}
+    brute = set()
+    for a, b in itertools.combinations(tables["patients"], 2):
+        if a["study_id"] != b["study_id"] and full.score(a["patient_id"], b["patient_id"]).score >= threshold:
+            brute.add(tuple(sorted((index[a["patient_id"]], index[b["patient_id"]]))))
+    kept = full._above_bound(threshold, common)
+    assert brute <= set(kept) and kept == sorted(set(kept))
+    assert brute or threshold > 1
+
+
+def test_the_caps_leave_most_pairs_of_a_larger_review_unexamined():
+    # A pair of different sexes weighs about -6, and many pairs share no drug: the blocks the bound looks at
+    # hold a third of all pairs at this threshold (all of them without the caps).
+    from metacalc.review.patient_duplicates import _BoundPlan
+
+    tables = random_review(7, n=400)
+    full = scorer(tables)
+    plan = _BoundPlan(full, 3.0)
+    looked_at = sum(len(rows) * len(cols) for rows, cols, _ in plan.blocks(plan.common_drugs()))
+    n = len(full.patients)
+    assert looked_at < 0.5 * n * (n - 1) / 2
+
+
 # ------------------------------------------------------------------ checks
 
 def test_circular_duplicate_of_is_refused_naming_the_ids():
