@@ -304,10 +304,15 @@ class DuplicateScorer:
         treated = [p for p in self.patients if p.drugs]
         self.treated = len(treated)
         self.drug_count = count(d for p in treated for d in p.drugs)
-        self.dose_count = {d: count(v for p in treated for v in p.drugs.get(d, {}).get("doses", ()))
-                           for d in self.drug_count}
-        self.response_count = {d: count(v for p in treated for v in p.drugs.get(d, {}).get("responses", ()))
-                               for d in self.drug_count}
+        # one pass over the patients, not one per drug
+        self.dose_count = {d: {} for d in self.drug_count}
+        self.response_count = {d: {} for d in self.drug_count}
+        for p in treated:
+            for drug, facts in p.drugs.items():
+                for key, counts in (("doses", self.dose_count[drug]), ("responses", self.response_count[drug])):
+                    for value in facts[key]:
+                        if value:
+                            counts[value] = counts.get(value, 0) + 1
         self.sd = {}
         for name, values in (("age", [p.age for p in self.patients]), ("years to onset", [p.onset for p in self.patients])):
             known = [v for v in values if not math.isnan(v)]
