@@ -305,8 +305,8 @@ class DuplicateScorer:
         self.treated = len(treated)
         self.drug_count = count(d for p in treated for d in p.drugs)
         # one pass over the patients, not one per drug
-        self.dose_count = {d: {} for d in self.drug_count}
-        self.response_count = {d: {} for d in self.drug_count}
+        self.dose_count: dict[str, dict[str, int]] = {d: {} for d in self.drug_count}
+        self.response_count: dict[str, dict[str, int]] = {d: {} for d in self.drug_count}
         for p in treated:
             for drug, facts in p.drugs.items():
                 for key, counts in (("doses", self.dose_count[drug]), ("responses", self.response_count[drug])):
