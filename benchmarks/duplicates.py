@@ -42,7 +42,8 @@ def review_tables(patients, workdir):
 def duplicates(patients, workdir, brute):
     import itertools
 
-    from metacalc.review.patient_duplicates import DuplicateScorer, _BoundPlan, screening_threshold
+    from metacalc.review.duplicate_bound import BoundPlan
+    from metacalc.review.patient_duplicates import DuplicateScorer, screening_threshold
 
     tables = review_tables(patients, workdir)
     start = time.perf_counter()
@@ -53,7 +54,7 @@ def duplicates(patients, workdir, brute):
     bounded = time.perf_counter()
     screen = scorer.screen(threshold=threshold)
     screened = time.perf_counter()
-    plan = _BoundPlan(scorer, threshold)
+    plan = BoundPlan(scorer, threshold)
     looked_at = sum(len(rows) * len(cols) for rows, cols, _ in plan.blocks(plan.common_drugs()))
     line = {"patients": patients, "pairs": screen.pairs_scored, "looked_at": looked_at, "threshold": threshold,
             "candidates": len(candidates), "flagged": len(screen.pairs), "build": built - start,

@@ -53,7 +53,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -62,24 +61,15 @@ from metacalc.data.record_matching import cell_text
 from metacalc.data.duplicate_checks import report_roots
 from metacalc.data.problems import Problem
 from metacalc.review.document import DIFFERENT, SAME, UNDECIDED, DuplicateScreen, Evidence, ScoredPair
+from metacalc.review.duplicate_bound import BoundPlan
+from metacalc.review.duplicate_weights import (AGE_GAP_KNOWN, AGE_GAP_UNKNOWN, DISAGREE, MENTIONED, MIN_SD, NO_SHARED,
+                                               ONSET, SHARED_AUTHOR, WORDING, categorical_weight, pair_interval_weight,
+                                               smoothed_share)
 
 THRESHOLD = 2.0
 CALIBRATED_REPORTS = 200  # reviews up to this many reports with patients are screened at THRESHOLD
-
-# Probability that two reports of one patient disagree on the component for reasons other than the patient.
-DISAGREE = {"sex": 1e-6, "country": 0.05, "age": 0.05, "years to onset": 0.30, "dose": 0.15, "response": 0.15}
-# P(|difference| = k years) between two consistent reports of one patient.
-AGE_GAP_KNOWN = (0.55, 0.35, 0.07, 0.03)
-AGE_GAP_UNKNOWN = (0.40, 0.30, 0.15, 0.08, 0.04, 0.03)
-ONSET = (0.50, 0.30, 0.12, 0.08)
-MIN_SD = {"age": 10.0, "years to onset": 5.0}  # small reviews understate how far apart patients lie
-MAX_GAP = 20            # years between reports beyond which the spread of ages that fit one patient stops growing
-MENTIONED = 0.7         # a report names a given therapy of the patient
-SHARED_AUTHOR = 0.6     # duplicate publications that share an author
-NO_SHARED = 0.9         # pairs of different patients that share neither an author nor a passage
-WORDING = ((0.4, 0.9), (0.3, 0.08), (0.15, 0.015), (0.15, 0.005))  # (P | same, P | different) for 0..3+
-BLOCK_PAIRS = 1 << 21   # pairs the bound takes at once (rows x columns of a block): about 16 MB an array
 SHINGLE = 5             # words in a passage (4-word ones such as "the trunk and extremities" are common phrasing)
+BLOCK_PAIRS = 1 << 21   # pairs the bound takes at once (rows x columns of a block): about 16 MB an array
 
 
 # ------------------------------------------------------------------ plain values
@@ -100,97 +90,6 @@ def _fold(text):
     from metacalc.data.search_results import fold
 
     return fold(text)
-
-
-# ------------------------------------------------------------------ weights
-
-def _laplace(count: float, total: float, distinct: int) -> float:
-    return (count + 1.0) / (total + distinct + 1.0)
-
-
-def categorical_weight(a: str, b: str, counts: Mapping[str, int], rho: float) -> float:
-    """log10 LR of two values of one field; ``counts`` over all patients (the pair's own are left out here)."""
-    total, distinct = sum(counts.values()) - 2, len(counts)
-    if a == b:
-        return math.log10((1 - rho) / _laplace(counts.get(a, 0) - 2, total, distinct))
-    p_a = _laplace(counts.get(a, 0) - 1, total, distinct)
-    p_b = _laplace(counts.get(b, 0) - 1, total, distinct)
-    return math.log10(rho * 0.5 * (1 / (1 - p_a) + 1 / (1 - p_b)))
-
-
-def _normal_cdf(x):
-    from scipy.special import ndtr  # imported here: the module is imported by analyses that never score pairs
-
-    return ndtr(x)
-
-
-@lru_cache(maxsize=None)
-def _below(table: tuple) -> np.ndarray:
-    size = len(table) - 1
-    signed = [table[k] / 2 for k in range(size, 0, -1)] + [table[0]] + [table[k] / 2 for k in range(1, size + 1)]
-    return np.concatenate(([0.0], np.cumsum(signed)))  # [m] = P(error <= m - size - 1)
-
-
-def _cumulative(table, t):
-    """P(error <= t) for a signed whole-year error whose |error| has the probabilities ``table`` (0, 1, 2...)."""
-    size = len(table) - 1
-    return _below(tuple(table))[np.clip(t, -size - 1, size).astype(int) + size + 1]
-
-
-def interval_weight(x, gap, known, sd, rho, table_known, table_unknown):
-    """log10 LR of two numeric values (arrays broadcast).
-
-    ``x`` is the second value minus the first; ``gap`` the years between the two reports where ``known``.
-    One patient reported twice may be described at the same moment twice or at two moments up to ``gap``
-    apart, so the consistent part of "same patient" spreads evenly over the differences 0..gap, each blurred
-    by ``table_known``; with the gap unknown the wider ``table_unknown`` stands for it. "Different patients"
-    is the difference of two values of the review's spread ``sd``; a share ``rho`` of reports of one patient
-    is inconsistent and looks like that too.
-    """
-    x, known = np.asarray(x, float), np.asarray(known, bool)
-    gap = np.where(known, np.nan_to_num(np.asarray(gap, float)), 0.0)
-    span = np.minimum(np.rint(np.abs(gap)), MAX_GAP)
-    # Errors are symmetric, so a negative gap is the mirror image of a positive one.
-    t = np.rint(np.nan_to_num(np.where(gap < 0, -x, x)))
-    # sum over u = 0..span of P(error = t - u), as a difference of cumulative probabilities
-    inside = np.where(known, _cumulative(table_known, t) - _cumulative(table_known, t - span - 1),
-                      _cumulative(table_unknown, t) - _cumulative(table_unknown, t - span - 1))
-    consistent = inside / (span + 1)
-    s = math.sqrt(2.0) * sd
-    different = _normal_cdf((x + 0.5) / s) - _normal_cdf((x - 0.5) / s)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        weight = np.log10(((1 - rho) * consistent + rho * different) / different)
-    return np.where(np.isnan(x), 0.0, weight)
-
-
-def interval_cap(sd, rho, table_known, table_unknown, max_span=MAX_GAP) -> float:
-    """The most ``interval_weight`` can give for any difference and any gap of at most ``max_span`` years, or 0
-    (a blank value gives 0): the bound's stand-in for the age and onset weights of a pair before it computes them.
-
-    Why it is an upper bound: "same patient" depends on the difference x only through t = rint(x) (and on the
-    gap through the span, 0 to ``max_span``; a negative gap mirrors a positive one), and "different patients",
-    Phi((x + 0.5)/s) - Phi((x - 0.5)/s), falls as |x| grows, so over the x with rint(x) = t it is smallest at
-    |x| = |t| + 0.5. The weight, log10((1 - rho) same / different + rho), is therefore at most its value with
-    that smallest "different", for every t where "same" is not 0 (beyond, the weight is log10(rho) < 0).
-    """
-    reach = max(len(table_known), len(table_unknown)) + max_span + 1
-    t = np.arange(-reach, reach + 1, dtype=float)
-    s = math.sqrt(2.0) * sd
-    far = np.abs(t) + 0.5
-    different = _normal_cdf((far + 0.5) / s) - _normal_cdf((far - 0.5) / s)
-    best = 0.0
-    cases = [(table_known, span) for span in range(max_span + 1)] + [(table_unknown, 0)]
-    for table, span in cases:
-        same = (_cumulative(table, t) - _cumulative(table, t - span - 1)) / (span + 1)
-        with np.errstate(divide="ignore"):
-            best = max(best, float(np.max(np.log10((1 - rho) * same / different + rho))))
-    return best
-
-
-@lru_cache(maxsize=65536)
-def _interval_scalar(x, gap, known, sd, rho, table_known, table_unknown) -> float:
-    # One pair at a time: numpy's overhead on scalars dominates, and the same few differences recur.
-    return float(interval_weight(x, gap, known, sd, rho, table_known, table_unknown))
 
 
 # ------------------------------------------------------------------ the scorer
@@ -361,7 +260,7 @@ class DuplicateScorer:
         gap, between = self._gap(a, b)
         x = b.age - a.age
         known = not math.isnan(gap)
-        weight = _interval_scalar(x, gap if known else 0.0, known, self.sd["age"], DISAGREE["age"],
+        weight = pair_interval_weight(x, gap if known else 0.0, known, self.sd["age"], DISAGREE["age"],
                                   AGE_GAP_KNOWN, AGE_GAP_UNKNOWN)
         if known:
             low, high = sorted((0.0, gap))
@@ -375,7 +274,7 @@ class DuplicateScorer:
         if math.isnan(a.onset) or math.isnan(b.onset):
             return None
         x = b.onset - a.onset
-        weight = _interval_scalar(x, 0.0, True, self.sd["years to onset"], DISAGREE["years to onset"], ONSET, ONSET)
+        weight = pair_interval_weight(x, 0.0, True, self.sd["years to onset"], DISAGREE["years to onset"], ONSET, ONSET)
         return Evidence("years to onset", _shown(a.onset), _shown(b.onset), weight,
                         f"{abs(x):g} year(s) apart (reports often count from different events)")
 
@@ -493,11 +392,11 @@ class DuplicateScorer:
         values (``_component_cap``: agreeing on its rarest value, or any disagreement). A pair is kept when its
         bound reaches the threshold (less 1e-9 for rounding), so a pair whose score reaches it is kept.
 
-        Which pairs are looked at (``_BoundPlan``): a pair is only bounded one by one if two per-patient caps
+        Which pairs are looked at (``BoundPlan``): a pair is only bounded one by one if two per-patient caps
         say it could reach the threshold, so that most of the pairs of a large review are never looked at. Both
         caps rest on the same facts: a pair's sex and country weigh exactly what their table says for the two
         patients' groups (a group is one sex and one country, blank included), and every other term of its score
-        is at most what the patient could score with anyone (``_BoundPlan`` has the terms). A pair sharing one
+        is at most what the patient could score with anyone (``BoundPlan`` has the terms). A pair sharing one
         of the review's rarer drugs is looked at among that drug's patients; a pair sharing none of them (only
         common drugs, or no drug) has its drug evidence capped by what its common drugs could add and by the
         "named by one report only" weights of the rest, which are negative; a pair with an untreated patient
@@ -511,13 +410,13 @@ class DuplicateScorer:
         about 1 pair in 15 is looked at (benchmarks/duplicates_results.md: 3.3e8 of 5.0e9, 17 s)."""
         if len(self.patients) < 2:
             return []
-        plan = _BoundPlan(self, threshold)
+        plan = BoundPlan(self, threshold)
         found: set[tuple[int, int]] = set()
         for rows, cols, ordered in plan.blocks(plan.common_drugs(common)):
             found.update(self._bounded_pairs(plan, rows, cols, ordered, threshold))
         return sorted(found)
 
-    def _bounded_pairs(self, plan: "_BoundPlan", rows, cols, ordered: bool, threshold: float):
+    def _bounded_pairs(self, plan: "BoundPlan", rows, cols, ordered: bool, threshold: float):
         """The pairs of ``rows`` x ``cols`` (index arrays, ``cols`` ascending) whose bound reaches ``threshold``,
         as (smaller, larger) index pairs. ``ordered``: rows and columns are drawn from one set, and a pair is
         taken only where the column comes after the row in ``plan.order`` (each pair once)."""
@@ -596,9 +495,9 @@ class DuplicateScorer:
         best = 0.0
         shareable = [counts[v] for v in values if counts.get(v, 0) >= 2]
         if shareable:
-            best = max(best, math.log10((1 - rho) / _laplace(min(shareable) - 2, total, distinct)))
+            best = max(best, math.log10((1 - rho) / smoothed_share(min(shareable) - 2, total, distinct)))
         if distinct >= 2:
-            p_max = max(_laplace(c - 1, total, distinct) for c in counts.values())
+            p_max = max(smoothed_share(c - 1, total, distinct) for c in counts.values())
             best = max(best, math.log10(rho / (1 - p_max)))
         return best
 
@@ -657,158 +556,6 @@ class DuplicateScorer:
             partners.setdefault(first, set()).add(second)
             partners.setdefault(second, set()).add(first)
         return {k: np.array(sorted(v)) for k, v in partners.items()}
-
-
-class _BoundPlan:
-    """What the screen's bound reads, as arrays over the patients, and which blocks of pairs it looks at
-    (``DuplicateScorer._above_bound`` says why no pair that can reach the threshold is left out).
-
-    Two caps per patient, each the most its terms other than sex and country could add with anyone: ``any_cap``
-    for every pair (every drug the patient names counted at the most it could weigh if shared), and
-    ``common_cap`` for pairs of treated patients sharing only drugs of a given common set (the other drugs
-    weigh "named by one report only", which is negative). A pair is looked at only if, for both patients,
-    the sex and country weight of their two groups plus the cap reach the threshold."""
-
-    BLOCK_COST = 5000  # a block of pairs costs about this many pairs' time whatever its size (its numpy calls)
-
-    def __init__(self, scorer: DuplicateScorer, threshold: float):
-        patients = scorer.patients
-        n = len(patients)
-        self.threshold = threshold
-        self.sd = scorer.sd
-        self.age, self.onset = np.array([p.age for p in patients]), np.array([p.onset for p in patients])
-        self.presented = np.array([p.presented for p in patients])
-        self.published = np.array([p.published for p in patients])
-        self.study = np.unique(np.array([p.study_id for p in patients], dtype=object), return_inverse=True)[1]
-        self.sex, self.sex_table = scorer._table("sex", [p.sex for p in patients], scorer.sex_count)
-        self.country, self.country_table = scorer._table("country", [p.country for p in patients],
-                                                         scorer.country_count)
-        drugs = {d: k for k, d in enumerate(sorted(scorer.drug_count))}
-        self.names = np.zeros((n, len(drugs)), bool)
-        course_cap = np.zeros((n, len(drugs)))
-        for k, p in enumerate(patients):
-            for drug, facts in p.drugs.items():
-                self.names[k, drugs[drug]] = True
-                course_cap[k, drugs[drug]] = scorer._course_cap(drug, facts)
-        total = scorer.treated - 2
-        count = np.array([scorer.drug_count[d] for d in drugs], float)
-        both = np.where(count >= 2, np.log10((total + 2) / np.maximum(count - 1, 1)), 0.0)
-        one = np.log10((1 - MENTIONED) / (1 - MENTIONED * count / (total + 2)))
-        self.treated = np.asarray(self.names.any(axis=1), bool)
-        self.named = self.names.astype(float)
-        self.one_sum = self.named @ one
-        # per drug named by row i and by j: both named, minus the two "named by one only" in one_sum
-        self.row_weights = self.named * (both - 2 * one) + course_cap
-        self.authors, self.author_cap = scorer._partners_by_author()
-        self.wording = scorer._partners_by_wording()
-        same, different = WORDING[-1]
-        self.word_cap = math.log10(same / different)
-        # Two reports with authors but none in common, two patients with quotes but no passage of their own in
-        # common: the score's negative weights, exact for every pair but the partners (which get the caps).
-        self.no_author = math.log10((1 - SHARED_AUTHOR) / NO_SHARED)
-        self.no_passage = math.log10(WORDING[0][0] / WORDING[0][1])
-        self.has_authors = np.array([bool(scorer.authors.get(p.study_id)) for p in patients])
-        self.has_text = np.array([bool(p.text) for p in patients])
-        # The age and onset weights cost most to compute (normal probabilities); a pair gets them only if the
-        # rest of its bound plus the most they can add (interval_cap; 0 for a blank) reaches the threshold.
-        self.age_cap = np.where(np.isnan(self.age), 0.0, interval_cap(self.sd["age"], DISAGREE["age"],
-                                                                      AGE_GAP_KNOWN, AGE_GAP_UNKNOWN))
-        self.onset_cap = np.where(np.isnan(self.onset), 0.0, interval_cap(
-            self.sd["years to onset"], DISAGREE["years to onset"], ONSET, ONSET, max_span=0))
-        # The caps. Shared author or passage: at most the patient's best gain (0 without a partner: "none in
-        # common" and a blank weigh at most 0). Drugs, for a pair of treated patients: the shared ones weigh
-        # "both name it" plus at most the patient's dose and response cap; the patient's others weigh "named by
-        # one report only"; the partner's others, negative, are left out. An untreated patient's pairs: none.
-        wording_cap = np.array([self.word_cap if k in self.wording else 0.0 for k in range(n)])
-        self.other_cap = self.age_cap + self.onset_cap + self.author_cap + wording_cap
-        self.gain_if_shared = self.named * np.maximum(0.0, both + course_cap - one)
-        self.any_cap = self.other_cap + self.one_sum + self.gain_if_shared.sum(axis=1)
-        # a group is one sex and one country (blank included): a pair's sex and country weigh exactly the
-        # table's value for its two groups
-        countries = self.country_table.shape[0]
-        self.group = self.sex * countries + self.country
-        self.group_table = (self.sex_table[:, None, :, None] + self.country_table[None, :, None, :]).reshape(
-            self.sex_table.shape[0] * countries, -1)
-        self.order = self.group.astype(np.int64) * n + np.arange(n)  # pairs in one set: column after row
-
-    def common_cap(self, common) -> np.ndarray:
-        """Each patient's cap for pairs of treated patients that share no drug outside ``common`` (a mask)."""
-        return self.other_cap + self.one_sum + self.gain_if_shared[:, common].sum(axis=1)
-
-    def blocks(self, common):
-        """(rows, columns, ordered) blocks holding every pair that can reach the threshold: the pairs sharing a
-        drug outside ``common`` among its patients; the pairs of treated patients sharing none; the pairs of
-        an untreated patient (rows) with anyone."""
-        for drug in np.flatnonzero(~common):
-            yield from self._within(np.flatnonzero(self.names[:, drug]), self.any_cap)
-        yield from self._within(np.flatnonzero(self.treated), self.common_cap(common))
-        untreated = np.flatnonzero(~self.treated)
-        if len(untreated):
-            yield from self._against(untreated, np.arange(len(self.treated)), self.other_cap)
-
-    def _within(self, members, cap):
-        """The pairs among ``members``, a block per group of rows against the same and later groups."""
-        groups = self.group[members]
-        for group in np.unique(groups):
-            block = self._block(members[groups == group], members[groups >= group], group, cap)
-            if block is not None:
-                yield (*block, True)
-
-    def _against(self, rows, cols, cap):
-        groups = self.group[rows]
-        for group in np.unique(groups):
-            block = self._block(rows[groups == group], cols, group, cap)
-            if block is not None:
-                yield (*block, False)
-
-    def _block(self, rows, cols, group, cap):
-        """The rows (all of ``group``) and columns that can reach the threshold together, or None."""
-        need = self.threshold - self.group_table[group, self.group[cols]] - 1e-9
-        reaching = cap[cols] >= need
-        if not reaching.any():
-            return None
-        cols = cols[reaching]
-        rows = rows[cap[rows] >= need[reaching].min()]
-        return (rows, cols) if len(rows) else None
-
-    def common_drugs(self, common: int | None = None) -> np.ndarray:
-        """Which drugs are looked at together (a mask): the ``common`` ones whose patients hold the most pairs
-        to look at, or by default the number of them that leaves the fewest pairs to look at in all."""
-        drugs = self.names.shape[1]
-        alone = [self._cost(self._within(np.flatnonzero(self.names[:, d]), self.any_cap)) for d in range(drugs)]
-        costly = sorted(range(drugs), key=lambda d: (-alone[d], d))
-        mask = np.zeros(drugs, bool)
-        if common is not None:
-            mask[costly[:common]] = True
-            return mask
-        treated = np.flatnonzero(self.treated)
-        best, best_count, worse = math.inf, 0, 0
-        for count in range(drugs + 1):
-            mask[:] = False
-            mask[costly[:count]] = True
-            cost = sum(alone[d] for d in costly[count:]) + self._cost(self._within(treated, self.common_cap(mask)))
-            if cost < best:
-                best, best_count, worse = cost, count, 0
-            else:
-                worse += 1
-                if worse >= 4:  # the cost falls, then rises: past its lowest point
-                    break
-        mask[:] = False
-        mask[costly[:best_count]] = True
-        return mask
-
-    def _cost(self, blocks) -> int:
-        return sum(len(rows) * len(cols) + self.BLOCK_COST for rows, cols, _ in blocks)
-
-    def interval_terms(self, left, right):
-        """The age and years-to-onset weights of the pairs (left[k], right[k]), as ``score`` gives them (the same
-        either way round: a negative gap mirrors a positive one)."""
-        gap = np.where(np.isnan(self.presented[left]) | np.isnan(self.presented[right]),
-                       self.published[right] - self.published[left], self.presented[right] - self.presented[left])
-        out = interval_weight(self.age[right] - self.age[left], gap, ~np.isnan(gap), self.sd["age"],
-                              DISAGREE["age"], AGE_GAP_KNOWN, AGE_GAP_UNKNOWN)
-        return out + interval_weight(self.onset[right] - self.onset[left], 0.0, True, self.sd["years to onset"],
-                                     DISAGREE["years to onset"], ONSET, ONSET)
 
 
 def _shingles(texts) -> set:

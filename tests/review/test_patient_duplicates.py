@@ -9,16 +9,13 @@ import pytest
 from conftest import copy_review, edit_csv
 
 from metacalc.data.duplicate_checks import check_decisions, check_duplicate_of
+from metacalc.review.duplicate_weights import AGE_GAP_KNOWN, AGE_GAP_UNKNOWN, interval_cap, interval_weight
 from metacalc.review.patient_duplicates import (
-    AGE_GAP_KNOWN,
-    AGE_GAP_UNKNOWN,
     DIFFERENT,
     SAME,
     THRESHOLD,
     UNDECIDED,
     DuplicateScorer,
-    interval_cap,
-    interval_weight,
     screen_patients,
     undecided_problems,
 )
@@ -280,11 +277,11 @@ def test_however_the_drugs_are_split_the_bound_keeps_every_pair_brute_force_find
 def test_the_caps_leave_most_pairs_of_a_larger_review_unexamined():
     # A pair of different sexes weighs about -6, and many pairs share no drug: the blocks the bound looks at
     # hold a third of all pairs at this threshold (all of them without the caps).
-    from metacalc.review.patient_duplicates import _BoundPlan
+    from metacalc.review.duplicate_bound import BoundPlan
 
     tables = random_review(7, n=400)
     full = scorer(tables)
-    plan = _BoundPlan(full, 3.0)
+    plan = BoundPlan(full, 3.0)
     looked_at = sum(len(rows) * len(cols) for rows, cols, _ in plan.blocks(plan.common_drugs()))
     n = len(full.patients)
     assert looked_at < 0.5 * n * (n - 1) / 2
