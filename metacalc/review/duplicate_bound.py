@@ -5,15 +5,45 @@ that can is left out, and ``BoundPlan`` how the blocks are chosen). Arrays in, b
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Any, Mapping, Protocol, Sequence
 
 import numpy as np
 
 from metacalc.review.duplicate_weights import (AGE_GAP_KNOWN, AGE_GAP_UNKNOWN, DISAGREE, MENTIONED, NO_SHARED,
                                                ONSET, SHARED_AUTHOR, WORDING, interval_cap, interval_weight)
 
-if TYPE_CHECKING:
-    from metacalc.review.patient_duplicates import DuplicateScorer
+class ScreenFacts(Protocol):
+    """What the plan reads from the screen's scorer (``DuplicateScorer``), named here so that the plan does not
+    import the scorer that imports it."""
+
+    @property
+    def patients(self) -> Sequence[Any]: ...
+
+    @property
+    def sd(self) -> Mapping[str, float]: ...
+
+    @property
+    def sex_count(self) -> Mapping[str, int]: ...
+
+    @property
+    def country_count(self) -> Mapping[str, int]: ...
+
+    @property
+    def drug_count(self) -> Mapping[str, int]: ...
+
+    @property
+    def treated(self) -> int: ...
+
+    @property
+    def authors(self) -> Mapping[str, Any]: ...
+
+    def _table(self, component: str, values: list, counts: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def _course_cap(self, drug: str, facts: Mapping[str, Any]) -> float: ...
+
+    def _partners_by_author(self) -> tuple[dict[int, np.ndarray], np.ndarray]: ...
+
+    def _partners_by_wording(self) -> dict[int, np.ndarray]: ...
 
 
 class BoundPlan:
@@ -28,7 +58,7 @@ class BoundPlan:
 
     BLOCK_COST = 5000  # a block of pairs costs about this many pairs' time whatever its size (its numpy calls)
 
-    def __init__(self, scorer: DuplicateScorer, threshold: float):
+    def __init__(self, scorer: ScreenFacts, threshold: float):
         patients = scorer.patients
         n = len(patients)
         self.threshold = threshold
