@@ -93,7 +93,9 @@ def check_sources(frames: dict[str, pd.DataFrame], files: dict[str, str], usable
     sources = Sources(folder)
     studies, studies_file = frames["studies"], files["studies"]
     document_of: dict[str, str] = {}  # study_id -> its source document, when there is one to search
-    for row, study, name in zip(studies.index, studies["study_id"], studies["source_document"]):
+    # Columns as lists: iterating a pandas text column costs a few µs a cell, a list a few ns.
+    for row, study, name in zip(studies.index.tolist(), studies["study_id"].tolist(),
+                                studies["source_document"].tolist()):
         if not isinstance(study, str) or not isinstance(name, str):
             continue
         if name not in sources.names:
@@ -108,8 +110,9 @@ def check_sources(frames: dict[str, pd.DataFrame], files: dict[str, str], usable
     study_of = _study_of_rows(frames)
     quotes, file = frames["quotes"], files["quotes"]
     blank_reported: set[str] = set()
-    for row, table, row_id, quote, location in zip(quotes.index, quotes["table"], quotes["row_id"], quotes["quote"],
-                                                   quotes["location"]):
+    for row, table, row_id, quote, location in zip(quotes.index.tolist(), quotes["table"].tolist(),
+                                                   quotes["row_id"].tolist(), quotes["quote"].tolist(),
+                                                   quotes["location"].tolist()):
         if not isinstance(quote, str) or out.has(file, int(row), "row_id") or out.has(file, int(row), "column"):
             continue
         named = NAMED_DOCUMENT.match(location) if isinstance(location, str) else None
