@@ -217,6 +217,9 @@ def _sheet_ids():
 def test_no_internal_id_in_the_visible_text_outside_provenance(open_report):
     page = open_report({"width": 1280, "height": 900}, javascript=True)
     page.evaluate(OPEN_EVERY_DETAILS)  # collapsed text too
+    # Sections off screen are not rendered (content-visibility: auto) and innerText skips them; shown, they give
+    # the text a reader scrolling to them sees.
+    page.evaluate("document.querySelectorAll('main > section').forEach(s => s.style.contentVisibility = 'visible')")
     outside = page.evaluate("""() => {
         const body = document.body.cloneNode(true);
         body.querySelector('#provenance').remove();

@@ -64,6 +64,8 @@ def test_the_workbook_holds_every_table_the_browser_shows_with_the_same_cell_tex
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto("file://" + os.path.abspath(report), wait_until="load")
+            # Off-screen sections are not rendered (content-visibility: auto) and innerText skips them: shown first.
+            page.evaluate("document.querySelectorAll('main > section').forEach(s => s.style.contentVisibility = 'visible')")
             shown_tables = page.evaluate(READ_TABLES, list(NAVIGATION))
         finally:
             browser.close()
