@@ -12,6 +12,7 @@ import numpy as np
 from metacalc.review.duplicate_weights import (AGE_GAP_KNOWN, AGE_GAP_UNKNOWN, DISAGREE, MENTIONED, NO_SHARED,
                                                ONSET, SHARED_AUTHOR, WORDING, interval_cap, interval_weight)
 
+
 class ScreenFacts(Protocol):
     """What the plan reads from the screen's scorer (``DuplicateScorer``), named here so that the plan does not
     import the scorer that imports it."""
