@@ -23,7 +23,7 @@ from metacalc.review.results import (
     TimeGroup,
     ValuesSummary,
 )
-from metacalc.review.selection import outside, population_reason, study_reason
+from metacalc.review.selection import outside, patient_reasons, study_reason
 from metacalc.review.settings import RunSettings
 from metacalc.review.tables import ReviewTables, Row
 from metacalc.review.words import outcome_label, sentence_case
@@ -73,10 +73,9 @@ def fit_time(review: ReviewTables, analysis: Analysis, settings: Settings, run: 
     """The groups of a time analysis (or of one variant), the rows used, the reasons, the published figures."""
     outcome = settings.outcome
     excluded, kept, eligible = {}, [], []
+    reasons = patient_reasons(review, settings)
     for patient in review.patients:
-        study_id = patient["study_id"]
-        reason = population_reason(settings, patient, review.study.get(study_id, {}))
-        reason = reason or study_reason(review, settings, study_id)
+        reason = reasons[patient["patient_id"]]
         if reason is None:
             eligible.append(patient)
         if reason is None and patient.get(outcome) is None:

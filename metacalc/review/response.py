@@ -28,9 +28,9 @@ from metacalc.review.results import (
     PooledEstimate,
     ProportionGroup,
 )
-from metacalc.review.selection import group_key, population_reason, study_reason
+from metacalc.review.selection import group_key, patient_reasons, population_reason, study_reason
 from metacalc.review.settings import RunSettings
-from metacalc.review.tables import ReviewTables, Row
+from metacalc.review.tables import Course, ReviewTables
 from metacalc.review.words import OUTCOME_SHORT, outcome_label
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ class PatientUnit:
     group: str
     patient_id: str
     study_id: str
-    courses: list[Row] = field(default_factory=list)
+    courses: list[Course] = field(default_factory=list)
     responded: int = 0
 
 
@@ -83,8 +83,12 @@ Reasons = dict[str, dict[str, str]]
 
 
 def fit_response(review: ReviewTables, analysis: Analysis, settings: Settings, run: RunSettings,
-                 with_cumulative: bool = False) -> tuple[list[ProportionGroup], Used, Reasons]:
-    """The groups of a response analysis (or of one variant), the rows it used, and why others were left out."""
+                 with_cumulative: bool = False, detail: bool = True) -> tuple[list[ProportionGroup], Used, Reasons]:
+    """The groups of a response analysis (or of one variant), the rows it used, and why others were left out.
+
+    ``detail`` False (a sensitivity variant, which keeps numbers only: ``ProportionGroup.numbers_only``): the
+    reports' contributors do not list their patients, and the rows used and left out are not returned.
+    """
     units, excluded = _patient_units(review, analysis, settings)
     series, series_excluded = _series_figures(review, settings, analysis.group_by)
     method = run.method if settings.method == "default" else settings.method
@@ -97,14 +101,16 @@ def fit_response(review: ReviewTables, analysis: Analysis, settings: Settings, r
     members = []
     for name in sorted(by_group):
         studies, figures = by_group[name]
-        contributors = [_report(review, study_id, studies[study_id]) for study_id in sorted(studies)]
+        contributors = [_report(review, study_id, studies[study_id], detail) for study_id in sorted(studies)]
         contributors += [_series_contributor(review, figure, analysis.group_by) for figure in figures]
         members.append((name, contributors))
     groups, fitted = _pooled_groups(members, method, analysis.min_patients, run)
     if with_cumulative:
         groups = _with_cumulative(review, groups, fitted)
+    if not detail:
+        return groups, {}, {}
     used = {
-        "treatments": sorted({c["treatment_id"] for u in units for c in u.courses}),
+        "treatments": sorted({c.treatment_id for u in units for c in u.courses}),
         "patients": sorted({u.patient_id for u in units}),
         "studies": sorted({u.study_id for u in units} | {s.study_id for s in series}),
         "aggregates": sorted({a for s in series for a in s.aggregate_ids}),
@@ -112,12 +118,11 @@ def fit_response(review: ReviewTables, analysis: Analysis, settings: Settings, r
     return groups, used, {"treatments": excluded, "aggregates": series_excluded}
 
 
-def _report(review: ReviewTables, study_id: str, patients: list[PatientUnit]) -> Contributor:
+def _report(review: ReviewTables, study_id: str, patients: list[PatientUnit], detail: bool = True) -> Contributor:
+    listed = tuple(PatientResponse(p.patient_id, p.responded, tuple(c.treatment_id for c in p.courses))
+                   for p in patients) if detail else ()
     return Contributor("patients", study_id, review.label_of(study_id),
-                       events=sum(p.responded for p in patients), total=len(patients),
-                       patients=tuple(PatientResponse(p.patient_id, p.responded,
-                                                      tuple(c["treatment_id"] for c in p.courses))
-                                      for p in patients))
+                       events=sum(p.responded for p in patients), total=len(patients), patients=listed)
 
 
 def _series_contributor(review: ReviewTables, figure: SeriesFigure, group_by: str) -> Contributor:
@@ -190,31 +195,30 @@ def _patient_units(review: ReviewTables, analysis: Analysis, settings: Settings
     excluded: dict[str, str] = {}
     per_patient: dict[tuple[str, str], PatientUnit] = {}
     # A patient's report and why the patient is left out are the same for each of the patient's courses.
-    patient_reason: dict[str, tuple[str, str | None]] = {}
-    for course in review.treatments:
-        known = patient_reason.get(course["patient_id"])
-        if known is None:
-            patient = review.patient.get(course["patient_id"], {})
-            study_id = as_text(patient.get("study_id"))
-            known = patient_reason[course["patient_id"]] = (study_id, population_reason(
-                settings, patient, review.study.get(study_id, {})) or study_reason(review, settings, study_id))
-        study_id, reason = known
-        drug = as_text(course.get("drug"))
-        if reason is None and not drug:
+    reasons = patient_reasons(review, settings)
+    for course in review.courses:
+        if course.patient_id in reasons:
+            reason = reasons[course.patient_id]
+        else:  # a course of a patient the patients table does not have
+            reason = population_reason(settings, {}, review.study.get("", {})) or study_reason(review, settings, "")
+        if reason is None and not course.drug:
             reason = "therapy not in the vocabulary"
-        if reason is None and course.get(outcome) is None:
-            reason = f"response {as_text(course.get('response')) or 'blank'}"  # a category meaning "unknown"
+        if reason is None and course.row.get(outcome) is None:
+            reason = f"response {course.response or 'blank'}"  # a category meaning "unknown"
         if reason:
-            excluded[course["treatment_id"]] = reason
+            excluded[course.treatment_id] = reason
             continue
-        group = group_key(analysis.group_by, drug, as_text(course.get("drug_class")))
-        key = (group, course["patient_id"])
-        per_patient.setdefault(key, PatientUnit(group, course["patient_id"], study_id)).courses.append(course)
+        group = group_key(analysis.group_by, course.drug, course.drug_class)
+        key = (group, course.patient_id)
+        unit = per_patient.get(key)
+        if unit is None:
+            unit = per_patient[key] = PatientUnit(group, course.patient_id, course.study_id)
+        unit.courses.append(course)
     units = []
     for key in sorted(per_patient):
         unit = per_patient[key]
         # One patient counts once per therapy: a responder if any course of it helped.
-        unit.responded = max(int(c[outcome]) for c in unit.courses)
+        unit.responded = max(int(c.row[outcome]) for c in unit.courses)
         units.append(unit)
     return units, excluded
 

@@ -52,7 +52,7 @@ class Fit:
 def fit(review: ReviewTables, analysis: Analysis, settings: Settings, run: RunSettings, main: bool) -> Fit:
     """The main analysis (with the cumulative analysis of its groups) or one sensitivity variant."""
     if settings.kind == "proportion":
-        groups, used, reasons = fit_response(review, analysis, settings, run, with_cumulative=main)
+        groups, used, reasons = fit_response(review, analysis, settings, run, with_cumulative=main, detail=main)
         return Fit(tuple(groups), used, reasons)
     time_groups, used, reasons, references = fit_time(review, analysis, settings, run)
     return Fit(tuple(time_groups), used, reasons, tuple(references))

@@ -45,6 +45,25 @@ def study_reason(review: ReviewTables, settings: Settings, study_id: str) -> str
     return None
 
 
+def patient_reasons(review: ReviewTables, settings: Settings) -> dict[str, str | None]:
+    """Why each patient of the review is left out of an analysis (None when kept): outside its population, or
+    its report left out. A report's reason is found once for all its patients, the population only when the
+    analysis has one (each variant of each analysis asks this of every patient)."""
+    population = tuple(settings.population.items())
+    of_study: dict[str, str | None] = {}
+    out: dict[str, str | None] = {}
+    for patient_id, study_id in review.study_of_patient.items():
+        reason = None
+        if population:
+            reason = outside(population, review.patient[patient_id], review.study.get(study_id, {}), "analysis")
+        if reason is None:
+            if study_id not in of_study:
+                of_study[study_id] = study_reason(review, settings, study_id)
+            reason = of_study[study_id]
+        out[patient_id] = reason
+    return out
+
+
 def group_key(group_by: str, drug: str, drug_class: str) -> str:
     """The group a course or a series figure is pooled in: its drug, its drug class, or all therapies."""
     if group_by == "drug":

@@ -8,7 +8,9 @@ from metacalc.review.results import Group, Headline, Kind, ProportionGroup, Vari
 
 
 def headline(group: Group | None, kind: Kind) -> Headline | None:
-    return None if group is None else Headline.of_group(group.to_dict(), kind)
+    # The headline's numbers are the group's numbers only: not its per-patient and per-study rows, which a main
+    # group of thousands of reports would turn into JSON for nothing.
+    return None if group is None else Headline.of_group(group.numbers_only().to_dict(), kind)
 
 
 def variant_rows(main_groups: Sequence[Group], variant_groups: Sequence[Group], kind: Kind) -> tuple[VariantRow, ...]:

@@ -4,7 +4,7 @@ with the lookups every analysis needs (a study, a patient, a report's label, the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from metacalc.data.cells import as_text
 from metacalc.review.labels import patient_labels, study_labels
@@ -16,6 +16,19 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 ANALYSED_TABLES = ("studies", "patients", "treatments", "aggregates", "quotes", "records", "appraisal",
                    "appraisal_overall", "duplicate_decisions", "certainty")
+
+
+class Course(NamedTuple):
+    """What the analyses read of a therapy course, as text: read once per review, not once per analysis and
+    variant (the same cells of every course were read again by each of them)."""
+
+    treatment_id: str
+    patient_id: str
+    study_id: str  # the patient's report ("" when the patient is unknown)
+    drug: str  # "" when the therapy is not in the vocabulary
+    drug_class: str
+    response: str  # as the sheet words it ("" when blank)
+    row: Row
 
 
 class ReviewTables:
@@ -47,6 +60,12 @@ class ReviewTables:
         self.certainty = rows("certainty")  # the reviewer's GRADE-style judgements (optional sheet)
         self.study = {s["study_id"]: s for s in self.studies}
         self.patient = {p["patient_id"]: p for p in self.patients}
+        self.study_of_patient = {p["patient_id"]: as_text(p.get("study_id")) for p in self.patients}
+        self.primary_of = {s["study_id"]: as_text(s.get("duplicate_of")) for s in self.studies}  # "" when none
+        self.courses = tuple(
+            Course(row["treatment_id"], row["patient_id"], self.study_of_patient.get(row["patient_id"], ""),
+                   as_text(row.get("drug")), as_text(row.get("drug_class")), as_text(row.get("response")), row)
+            for row in self.treatments)
         self.label = study_labels(self.studies)  # study_id -> 'Pérez Pampín 2003'
         self.patient_label = patient_labels(self.patients, self.label)  # -> 'Pérez Pampín 2003, patient 1'
         self.quotes_of: dict[tuple[str, str], list[Row]] = {}
@@ -78,4 +97,5 @@ class ReviewTables:
         return field.heading if field else column.replace("_", " ")
 
     def duplicate_of(self, study_id: str) -> str:
-        return as_text(self.study.get(study_id, {}).get("duplicate_of"))
+        """The report of which this one is a duplicate ("" when none, or when the study is unknown)."""
+        return self.primary_of.get(study_id, "")
