@@ -12,6 +12,12 @@ Study i has x_i events out of n_i with logit(p_i) = mu + theta * u_i, u_i ~ N(0,
 
 Datasets are rows padded with n = 0 studies, which contribute exactly 0 to every sum over studies
 (``arrays.study_sum``), so a dataset's deviance does not depend on the others in its batch.
+
+Studies of one dataset with the same events and total have the same conditional mode and the same terms at every
+(mu, theta), and a review of case reports has thousands of studies but a handful of distinct (x, n) (mostly 0/1
+and 1/1). So the quadrature is computed once per distinct (x, n) of a dataset (``Data.cells``) and its terms are
+spread back over the studies before they are summed: the same numbers, summed in the same order, at a fraction of
+the work.
 """
 
 from __future__ import annotations
@@ -40,7 +46,11 @@ def xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 class Data:
-    """Datasets padded to a common number of studies; padding studies have n = 0 and contribute nothing."""
+    """Datasets padded to a common number of studies; padding studies have n = 0 and contribute nothing.
+
+    ``cells`` holds each dataset's distinct (x, n) pairs (padded likewise; its ``x``, ``n``, ``m`` and
+    ``dev_saturated`` only), and ``cell_of`` the column in ``cells`` of each study.
+    """
 
     x: np.ndarray
     n: np.ndarray
@@ -49,6 +59,8 @@ class Data:
     k: np.ndarray
     dev_saturated: np.ndarray
     log_choose: np.ndarray
+    cells: Data
+    cell_of: np.ndarray
 
     @classmethod
     def from_rows(cls, events: list[np.ndarray], totals: list[np.ndarray]) -> Data:
@@ -66,14 +78,41 @@ class Data:
         )
         data.log_choose = study_sum(
             np.where(data.mask, gammaln(data.n + 1) - gammaln(data.x + 1) - gammaln(data.m + 1), 0.0))
+        data._find_cells()
         return data
+
+    def _find_cells(self) -> None:
+        """Each dataset's distinct (x, n), padding (0, 0) included, and the column of each study among them."""
+        rows, width = self.x.shape
+        firsts, self.cell_of = [], np.zeros((rows, width), dtype=np.intp)
+        for row in range(rows):
+            _, first, inverse = np.unique(np.stack([self.x[row], self.n[row]]), axis=1, return_index=True,
+                                          return_inverse=True)
+            firsts.append(first)
+            self.cell_of[row] = inverse.ravel()
+        count = max((len(first) for first in firsts), default=0)
+        # a dataset's cells are the values of its first study with each (x, n); the rest of the row repeats its
+        # first study (every cell is then a real pair, and padding cells are never read back)
+        pick = np.zeros((rows, count), dtype=np.intp)
+        for row, first in enumerate(firsts):
+            pick[row, :len(first)] = first
+        cells = Data()
+        for name in ("x", "n", "m", "dev_saturated"):
+            setattr(cells, name, np.take_along_axis(getattr(self, name), pick, axis=1))
+        self.cells = cells
 
     def take(self, rows: np.ndarray, width: int | None = None) -> Data:
         """The datasets ``rows``, keeping the first ``width`` study columns (all by default)."""
         sub = Data()
-        for name in ("x", "n", "m", "mask", "dev_saturated"):
+        for name in ("x", "n", "m", "mask", "dev_saturated", "cell_of"):
             setattr(sub, name, getattr(self, name)[rows, :width])
         sub.k, sub.log_choose = self.k[rows], self.log_choose[rows]
+        cells = Data()
+        # with fewer study columns, only the cells they use (so modes of ``self.cells`` fit a take of all columns)
+        used = None if width is None else int(sub.cell_of.max(initial=0)) + 1
+        for name in ("x", "n", "m", "dev_saturated"):
+            setattr(cells, name, getattr(self.cells, name)[rows, :used])
+        sub.cells = cells
         return sub
 
 
@@ -124,7 +163,17 @@ def conditional_modes(data: Data, mu: np.ndarray, theta: np.ndarray, u_start: np
 
 def agq_deviance(data: Data, mu: np.ndarray, theta: np.ndarray, nodes: Nodes,
                  u_start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """lme4's nAGQ deviance for each dataset at (mu, theta) (which have the batch shape), and the modes."""
+    """lme4's nAGQ deviance for each dataset at (mu, theta) (which have the batch shape), and the modes (of each
+    distinct (x, n) of a dataset: ``data.cells``, as ``u_start`` takes them)."""
+    per_cell, u0 = _agq_terms(data.cells, mu, theta, nodes, u_start)
+    cell_of = np.broadcast_to(data.cell_of, per_cell.shape[:-1] + data.cell_of.shape[-1:])
+    per_study = np.take_along_axis(per_cell, cell_of, axis=-1)
+    return study_sum(np.where(data.mask, per_study, 0.0)), u0
+
+
+def _agq_terms(data: Data, mu: np.ndarray, theta: np.ndarray, nodes: Nodes,
+               u_start: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Each study's term of the deviance at (mu, theta), and its conditional mode."""
     z, w = nodes
     u0 = conditional_modes(data, mu, theta, u_start)
     mu_ = mu[..., None]
@@ -144,8 +193,7 @@ def agq_deviance(data: Data, mu: np.ndarray, theta: np.ndarray, nodes: Nodes,
     log_terms = -0.5 * (dev_j - g0[..., None]) + 0.5 * z * z + np.log(w)
     top = log_terms.max(axis=-1)
     log_mult = top + np.log(np.exp(log_terms - top[..., None]).sum(axis=-1))
-    per_study = g0 + np.log(curvature) - 2.0 * log_mult
-    return study_sum(np.where(data.mask, per_study, 0.0)), u0
+    return g0 + np.log(curvature) - 2.0 * log_mult, u0
 
 
 def derivatives(data: Data, mu: np.ndarray, theta: np.ndarray, nodes: Nodes, h: float = 1e-4,

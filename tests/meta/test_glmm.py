@@ -268,3 +268,26 @@ def test_a_fit_over_thousands_of_reports_converges_in_a_few_newton_steps_at_the_
     step = np.linalg.solve(hessian[0], gradient[0])
     assert np.abs(step).max() < 1e-6 * fit.se
     assert 0.05 < fit.tau2 < 0.4
+
+
+def test_the_quadrature_once_per_distinct_study_gives_the_deviance_of_every_study_computed_alone():
+    # Thousands of single-patient reports have a handful of distinct (events, total): the deviance computed once
+    # per distinct pair and spread back must be bit for bit the one computed study by study.
+    import numpy as np
+
+    from metacalc.meta.glmm_likelihood import Data, agq_deviance, gauss_hermite
+
+    rng = np.random.default_rng(3)
+    totals = [rng.choice([1, 1, 1, 2, 17], size=k) for k in (40, 7, 300)]
+    events = [rng.binomial(t, 0.4).astype(float) for t in totals]
+    data = Data.from_rows(events, [t.astype(float) for t in totals])
+    distinct = [len({(x, n) for x, n in zip(e, t)}) for e, t in zip(events, totals)]
+    assert data.cells.x.shape[1] <= max(distinct) + 1  # + the padding pair (0, 0)
+    alone = Data.from_rows(events, [t.astype(float) for t in totals])
+    alone.cells, alone.cell_of = alone.take(np.arange(3)), np.broadcast_to(np.arange(300), (3, 300)).copy()
+    mu, theta = np.array([-0.3, 0.2, -1.0]), np.array([0.4, 1.1, 0.7])
+    nodes = gauss_hermite(7)
+    assert np.array_equal(agq_deviance(data, mu, theta, nodes)[0], agq_deviance(alone, mu, theta, nodes)[0])
+    rows = np.array([2, 0])
+    assert np.array_equal(agq_deviance(data.take(rows, 300), mu[rows], theta[rows], nodes)[0],
+                          agq_deviance(data, mu, theta, nodes)[0][rows])
