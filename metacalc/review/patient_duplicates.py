@@ -109,9 +109,12 @@ class _Patient:
     text: tuple = ()      # folded token lists of the patient's quotes (numbers masked)
 
 
+_DIGIT_LETTER = re.compile(r"(\d)([a-z])")
+
+
 def _tokens(quote: str) -> tuple:
     """Folded words with numbers masked ("30mg/day" -> # mg day): numbers are compared as ages and doses."""
-    words = re.sub(r"(\d)([a-z])", r"\1 \2", _fold(quote)).split()
+    words = _DIGIT_LETTER.sub(r"\1 \2", _fold(quote)).split()
     return tuple("#" if w.isdigit() else w for w in words)
 
 
@@ -156,16 +159,26 @@ class DuplicateScorer:
         # quotes: the patient's row, its courses, and its report's affiliation (quoted for studies.country)
         texts: dict[str, set] = {p.patient_id: set() for p in self.patients}
         affiliation: dict[str, set] = {}
+        # One sentence often supports several values (age and sex; a drug, its dose and the response), so each
+        # distinct quote is folded into words once.
+        tokens_of: dict[str, tuple] = {}
+
+        def tokens(text: str) -> tuple:
+            found = tokens_of.get(text)
+            if found is None:
+                found = tokens_of[text] = _tokens(text)
+            return found
+
         for quote in quotes:
             table, row_id, text = cell_text(quote.get("table")), cell_text(quote.get("row_id")), cell_text(quote.get("quote"))
             if not (table and row_id and text):
                 continue
             if table == "patients" and row_id in texts:
-                texts[row_id].add(_tokens(text))
+                texts[row_id].add(tokens(text))
             elif table == "treatments" and course_of.get(row_id) is not None:
-                texts[course_of[row_id].patient_id].add(_tokens(text))
+                texts[course_of[row_id].patient_id].add(tokens(text))
             elif table == "studies" and cell_text(quote.get("column")) == "country":
-                affiliation.setdefault(row_id, set()).add(_tokens(text))
+                affiliation.setdefault(row_id, set()).add(tokens(text))
         for patient in self.patients:
             patient.text = tuple(sorted(texts[patient.patient_id] | affiliation.get(patient.study_id, set())))
         self.shingles = {p.patient_id: _shingles(p.text) for p in self.patients}
