@@ -1,5 +1,7 @@
 """Results on disk: results.json (the typed results' JSON form), one CSV per analysis, the cumulative and
-comparison tables, excluded_rows.csv and duplicate_pairs.csv (possible duplicate patients and their decisions). Written atomically; the same results give the same bytes."""
+comparison tables, excluded_rows.csv and duplicate_pairs.csv (possible duplicate patients and their decisions).
+Written atomically; the same results give the same bytes. results.json is written a piece at a time, so that a
+large review's results are never held whole as JSON values or text (``results_json_pieces``)."""
 
 from __future__ import annotations
 
