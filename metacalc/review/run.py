@@ -198,7 +198,7 @@ def analyse_step(dataset_json: str, plan_dir: str, outdir: str, *, sheets: str |
         dataset = Dataset.from_json(dataset_json)
         analyses = load_plan(plan_dir, dataset.review)
     tables = ReviewTables.of(dataset)
-    screen = duplicate_screen(tables)
+    screen = duplicate_screen(tables, jobs)
     if strict and screen.undecided():
         raise UserError(undecided_pairs(tables, screen, dataset.source))
     if sheets is not None:
