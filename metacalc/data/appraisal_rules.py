@@ -45,8 +45,9 @@ def check_appraisal(frames: dict[str, pd.DataFrame], files: dict[str, str], out:
     appraisal, overall = frames["appraisal"], frames["appraisal_overall"]
     file, overall_file = files["appraisal"], files["appraisal_overall"]
     report = out.add if incomplete == "error" else out.warn
-    rows = list(zip(appraisal.index, appraisal["study_id"], appraisal["tool"], appraisal["item"],
-                    appraisal["answer"], appraisal["justification"].isna()))
+    # Columns as lists: iterating a pandas column hands out its cells one call at a time.
+    rows = list(zip(appraisal.index, *(appraisal[name].tolist() for name in ("study_id", "tool", "item", "answer")),
+                    appraisal["justification"].isna().tolist()))
     # A report and tool with a problem on one of its rows is not checked for completeness: fix that row first.
     problem_rows = {problem.row for problem in out.problems if problem.file == file}
     broken = {(study, tool) for row, study, tool, *_ in rows if row in problem_rows}
@@ -58,8 +59,9 @@ def check_appraisal(frames: dict[str, pd.DataFrame], files: dict[str, str], out:
                    f"justification missing (got blank, expected why {tool} item {item} of study {study} is "
                    f"answered {answer}, citing what the report says or lacks)")
     judged = set()
-    for row, study, tool, judgement, no_rationale in zip(overall.index, overall["study_id"], overall["tool"],
-                                                         overall["judgement"], overall["rationale"].isna()):
+    for row, study, tool, judgement, no_rationale in zip(overall.index, overall["study_id"].tolist(),
+                                                         overall["tool"].tolist(), overall["judgement"].tolist(),
+                                                         overall["rationale"].isna().tolist()):
         judged.add((study, tool))
         if (study, tool) not in answered:
             out.add(overall_file, int(row), "study_id",

@@ -47,6 +47,15 @@ def as_text(value: Any) -> str:
     return str(value).strip()
 
 
+def as_texts(values: list[Any]) -> list[str]:
+    """``as_text`` of each value of a column; a text or blank cell (most cells) is read here, without a call per
+    cell."""
+    pandas = sys.modules.get("pandas")
+    na = pandas.NA if pandas is not None else None
+    return [value.strip() if type(value) is str else "" if value is None or value is na else as_text(value)
+            for value in values]
+
+
 def as_number(value: Any) -> int | float | None:
     """The cell as an int (when whole) or a float; None when blank or not finite. Raises ValueError for text."""
     if is_blank(value):

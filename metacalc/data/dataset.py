@@ -56,8 +56,11 @@ class Dataset:
     def rows(self, name: str) -> list[dict[str, Any]]:
         """The rows of one table as dicts of JSON values (None when blank): exactly what its JSON form holds,
         the form in which the review walks over the data."""
-        table = _table_to_json(getattr(self, name))
-        return [dict(zip(table["columns"], row)) for row in table["rows"]]
+        frame = getattr(self, name)
+        columns = list(frame.columns)
+        if not columns:
+            return [{} for _ in frame.index]
+        return [dict(zip(columns, row)) for row in zip(*(_column_to_json(frame[name]) for name in columns))]
 
     def equals(self, other: object) -> bool:
         """Same tables (values and dtypes), review, source and warnings."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from metacalc.data.cells import as_text
+from metacalc.data.cells import as_text, as_texts
 
 ARMS = ("databases_registers", "other_methods")
 # Which source types belong to which arm (PRISMA 2020 template).
@@ -173,8 +173,8 @@ def text_rows(table: Any) -> list[dict[str, str]]:
     if hasattr(table, "itertuples"):
         # Columns as lists, not itertuples: iterating a pandas text column costs a few µs a cell.
         columns = list(table.columns)
-        values = [table.iloc[:, k].tolist() for k in range(len(columns))]
-        return [{column: as_text(value) for column, value in zip(columns, row)} for row in zip(*values)]
+        values = [as_texts(table.iloc[:, k].tolist()) for k in range(len(columns))]
+        return [dict(zip(columns, row)) for row in zip(*values)]
     return [{column: as_text(value) for column, value in row.items()} for row in table]
 
 

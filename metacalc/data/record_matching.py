@@ -72,6 +72,8 @@ class Match:
 
 def cell_text(value) -> str | None:
     """A cell of a plain row as text, whitespace collapsed; None for blank, None, NaN or pandas.NA."""
+    if type(value) is str:  # most cells: no NaN test, no str()
+        return " ".join(value.split()) or None
     if value is None:
         return None
     try:

@@ -165,15 +165,18 @@ def _study_of_rows(frames: dict[str, pd.DataFrame]) -> dict[tuple[str, str], str
     for study in frames["studies"]["study_id"].dropna():
         owner[("studies", study)] = study
     patients = frames["patients"]
-    study_of_patient = dict(zip(patients["patient_id"], patients["study_id"]))
+    # Columns as lists (tolist), not iterated: a pandas column hands out its cells one call at a time.
+    study_of_patient = dict(zip(patients["patient_id"].tolist(), patients["study_id"].tolist()))
     for patient, study in study_of_patient.items():
         if isinstance(patient, str) and isinstance(study, str):
             owner[("patients", patient)] = study
-    for treatment, patient in zip(frames["treatments"]["treatment_id"], frames["treatments"]["patient_id"]):
+    treatments = frames["treatments"]
+    for treatment, patient in zip(treatments["treatment_id"].tolist(), treatments["patient_id"].tolist()):
         study = study_of_patient.get(patient)
         if isinstance(treatment, str) and isinstance(study, str):
             owner[("treatments", treatment)] = study
-    for aggregate, study in zip(frames["aggregates"]["aggregate_id"], frames["aggregates"]["study_id"]):
+    aggregates = frames["aggregates"]
+    for aggregate, study in zip(aggregates["aggregate_id"].tolist(), aggregates["study_id"].tolist()):
         if isinstance(aggregate, str) and isinstance(study, str):
             owner[("aggregates", aggregate)] = study
     return owner

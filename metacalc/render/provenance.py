@@ -49,10 +49,9 @@ def _quotes(quotes: Mapping[str, Sequence[Quote]], key: str, columns: Sequence[s
     return " | ".join(texts)
 
 
-def _group_rows(results: ReviewResults, kind: str, group: Any, timing_columns: Sequence[str]
-                ) -> Iterator[dict[str, Any]]:
+def _group_rows(results: ReviewResults, kind: str, group: Any, timing_columns: Sequence[str],
+                courses: Mapping[str, Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
     quotes = results.quotes
-    courses = {course["treatment_id"]: course for course in results.treatments}
     for c in group.contributors:
         if kind != "proportion":
             yield {"report": c.label, "study_id": c.study_id, "kind": "patient", "patient_id": c.patient_id,
@@ -79,13 +78,14 @@ def provenance_rows(results: ReviewResults, timing_columns: Sequence[str]) -> tu
     analysis' groups, then the groups of its sensitivity variants that add case series."""
     rows: list[dict[str, Any]] = []
     spans: list[Span] = []
+    courses = {course["treatment_id"]: course for course in results.treatments}
     for analysis in results.analyses:
         entries = [("", analysis.id, g) for g in analysis.groups]
         entries += [(v.label, f"{analysis.id}-{v.id}", g) for v in analysis.sensitivity for g in v.groups
                     if g.contributors]
         for variant, prefix, group in entries:
             first = len(rows) + 2
-            for row in _group_rows(results, analysis.kind, group, timing_columns):
+            for row in _group_rows(results, analysis.kind, group, timing_columns, courses):
                 rows.append({"analysis": analysis.title, "variant": variant, "group": group.group, **row})
             if len(rows) + 1 >= first:
                 spans.append(Span(f"prov-{prefix}-{slug(group.group)}", analysis.title, variant, group.group,
@@ -95,9 +95,10 @@ def provenance_rows(results: ReviewResults, timing_columns: Sequence[str]) -> tu
 
 def provenance_csv(rows: Sequence[Mapping[str, Any]]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    # Rows as lists: csv.DictWriter checks every row's keys against the columns, a third of the time at scale.
+    writer.writerows([row.get(column, "") for column in COLUMNS] for row in rows)
     return buffer.getvalue()
 
 

@@ -69,6 +69,7 @@ from metacalc.review.duplicate_weights import (AGE_GAP_KNOWN, AGE_GAP_UNKNOWN, D
 THRESHOLD = 2.0
 CALIBRATED_REPORTS = 200  # reviews up to this many reports with patients are screened at THRESHOLD
 SHINGLE = 5             # words in a passage (4-word ones such as "the trunk and extremities" are common phrasing)
+PARALLEL_PATIENTS = 5_000  # below this the bound takes well under a second: threads would cost more than they save
 BLOCK_PAIRS = 1 << 21   # pairs the bound takes at once (rows x columns of a block): about 16 MB an array
 
 
@@ -109,9 +110,12 @@ class _Patient:
     text: tuple = ()      # folded token lists of the patient's quotes (numbers masked)
 
 
+_DIGIT_LETTER = re.compile(r"(\d)([a-z])")
+
+
 def _tokens(quote: str) -> tuple:
     """Folded words with numbers masked ("30mg/day" -> # mg day): numbers are compared as ages and doses."""
-    words = re.sub(r"(\d)([a-z])", r"\1 \2", _fold(quote)).split()
+    words = _DIGIT_LETTER.sub(r"\1 \2", _fold(quote)).split()
     return tuple("#" if w.isdigit() else w for w in words)
 
 
@@ -156,16 +160,26 @@ class DuplicateScorer:
         # quotes: the patient's row, its courses, and its report's affiliation (quoted for studies.country)
         texts: dict[str, set] = {p.patient_id: set() for p in self.patients}
         affiliation: dict[str, set] = {}
+        # One sentence often supports several values (age and sex; a drug, its dose and the response), so each
+        # distinct quote is folded into words once.
+        tokens_of: dict[str, tuple] = {}
+
+        def tokens(text: str) -> tuple:
+            found = tokens_of.get(text)
+            if found is None:
+                found = tokens_of[text] = _tokens(text)
+            return found
+
         for quote in quotes:
             table, row_id, text = cell_text(quote.get("table")), cell_text(quote.get("row_id")), cell_text(quote.get("quote"))
             if not (table and row_id and text):
                 continue
             if table == "patients" and row_id in texts:
-                texts[row_id].add(_tokens(text))
+                texts[row_id].add(tokens(text))
             elif table == "treatments" and course_of.get(row_id) is not None:
-                texts[course_of[row_id].patient_id].add(_tokens(text))
+                texts[course_of[row_id].patient_id].add(tokens(text))
             elif table == "studies" and cell_text(quote.get("column")) == "country":
-                affiliation.setdefault(row_id, set()).add(_tokens(text))
+                affiliation.setdefault(row_id, set()).add(tokens(text))
         for patient in self.patients:
             patient.text = tuple(sorted(texts[patient.patient_id] | affiliation.get(patient.study_id, set())))
         self.shingles = {p.patient_id: _shingles(p.text) for p in self.patients}
@@ -340,14 +354,16 @@ class DuplicateScorer:
 
     # -------------------------------------------------------------- every pair
 
-    def screen(self, decisions: Sequence[Mapping] = (), threshold: float | None = None) -> DuplicateScreen:
+    def screen(self, decisions: Sequence[Mapping] = (), threshold: float | None = None, jobs: int = 1
+               ) -> DuplicateScreen:
         """Every pair of patients from different reports: those above ``threshold`` (by default
-        ``screening_threshold`` of the review's reports) or decided, with evidence."""
+        ``screening_threshold`` of the review's reports) or decided, with evidence. ``jobs``: threads that bound
+        the blocks of pairs (the same pairs whatever their number)."""
         if threshold is None:
             threshold = screening_threshold(len({p.study_id for p in self.patients}))
         decided = self._decisions(decisions)
         candidates = set(decided)
-        for i, j in self._above_bound(threshold):
+        for i, j in self._above_bound(threshold, jobs=jobs):
             candidates.add(frozenset((self.patients[i].patient_id, self.patients[j].patient_id)))
         pairs = []
         for pair in candidates:
@@ -382,7 +398,7 @@ class DuplicateScorer:
                 decided[pair] = (DIFFERENT, cell_text(row.get("reasons")) or "")
         return decided
 
-    def _above_bound(self, threshold, common: int | None = None):
+    def _above_bound(self, threshold, common: int | None = None, jobs: int = 1):
         """Pairs (i, j), i < j, whose score could reach ``threshold``: every pair brute force finds, and few others.
 
         Why none is lost: the bound of a pair is its score term by term, or more. Exact: sex, country, age, years
@@ -411,9 +427,24 @@ class DuplicateScorer:
         if len(self.patients) < 2:
             return []
         plan = BoundPlan(self, threshold)
+        blocks = plan.blocks(plan.common_drugs(common))
         found: set[tuple[int, int]] = set()
-        for rows, cols, ordered in plan.blocks(plan.common_drugs(common)):
-            found.update(self._bounded_pairs(plan, rows, cols, ordered, threshold))
+        if jobs <= 1 or len(self.patients) < PARALLEL_PATIENTS:
+            for rows, cols, ordered in blocks:
+                found.update(self._bounded_pairs(plan, rows, cols, ordered, threshold))
+            return sorted(found)
+        # Threads, not processes: most of a block's time is numpy on whole arrays, which runs without the
+        # interpreter lock, and the plan is shared as it is (a process would copy or pickle it). Blocks are
+        # independent and the pairs are sorted, so the result does not depend on the number of threads.
+        from concurrent.futures import ThreadPoolExecutor
+
+        def bounded(block):
+            rows, cols, ordered = block
+            return self._bounded_pairs(plan, rows, cols, ordered, threshold)
+
+        with ThreadPoolExecutor(jobs) as pool:
+            for pairs in pool.map(bounded, blocks):
+                found.update(pairs)
         return sorted(found)
 
     def _bounded_pairs(self, plan: "BoundPlan", rows, cols, ordered: bool, threshold: float):
@@ -603,10 +634,11 @@ def screening_threshold(reports: int) -> float:
 
 def screen_patients(patients: Sequence[Mapping], treatments: Sequence[Mapping] = (), studies: Sequence[Mapping] = (),
                     quotes: Sequence[Mapping] = (), records: Sequence[Mapping] = (),
-                    decisions: Sequence[Mapping] = (), threshold: float | None = None) -> DuplicateScreen:
+                    decisions: Sequence[Mapping] = (), threshold: float | None = None, jobs: int = 1
+                    ) -> DuplicateScreen:
     """Every pair of patients from different reports scored; those above ``threshold`` (by default the one for the
-    review's number of reports, ``screening_threshold``) or decided returned."""
-    return DuplicateScorer(patients, treatments, studies, quotes, records).screen(decisions, threshold)
+    review's number of reports, ``screening_threshold``) or decided returned. ``jobs``: threads for the bound."""
+    return DuplicateScorer(patients, treatments, studies, quotes, records).screen(decisions, threshold, jobs)
 
 
 def undecided_problems(screen: DuplicateScreen, file: str = "studies.csv",

@@ -198,12 +198,16 @@ def analyse_step(dataset_json: str, plan_dir: str, outdir: str, *, sheets: str |
         dataset = Dataset.from_json(dataset_json)
         analyses = load_plan(plan_dir, dataset.review)
     tables = ReviewTables.of(dataset)
-    screen = duplicate_screen(tables)
+    screen = duplicate_screen(tables, jobs)
     if strict and screen.undecided():
         raise UserError(undecided_pairs(tables, screen, dataset.source))
     if sheets is not None:
         dataset.to_json(dataset_json)
-    results = analyse_tables(tables, analyses, run, jobs, dataset.warnings, screen)
+    warnings = dataset.warnings
+    # The analyses read the tables as rows: the dataset's frames are let go before the fits and their results
+    # (at 100,000 patients they are several hundred megabytes of the step's peak).
+    del dataset
+    results = analyse_tables(tables, analyses, run, jobs, warnings, screen)
     if releases is not None:
         files = None
         if sheets is not None:

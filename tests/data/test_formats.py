@@ -3,6 +3,7 @@ whoever extracts."""
 
 import dataclasses
 import shutil
+import types
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,21 @@ def test_a_table_converts_column_by_column_to_the_values_json_cell_gives_cell_by
     assert got == expected
     assert [[type(v) for v in row] for row in got] == [[type(v) for v in row] for row in expected]
     assert _table_to_json(pd.DataFrame(index=range(2)))["rows"] == [[], []]
+    # The rows the review walks (Dataset.rows) are the JSON rows as dicts.
+    holder = types.SimpleNamespace(t=frame, empty=pd.DataFrame(index=range(2)))
+    assert Dataset.rows(holder, "t") == [dict(zip(["a", "b"], row)) for row in expected]  # type: ignore[arg-type]
+    assert Dataset.rows(holder, "empty") == [{}, {}]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "float64", "string", "bool", "boolean", "Float64", "object"])
+def test_a_column_reads_as_the_text_as_text_gives_cell_by_cell(dtype):
+    import numpy as np
+    import pandas as pd
+
+    from metacalc.data.cells import as_text, as_texts
+
+    values = {"Int64": [1, None, 3], "float64": [2011.0, 2.5, float("nan")], "string": ["  a ", None, " ", ""],
+              "bool": [True, False], "boolean": [True, None], "Float64": [1.0, None, 2.5],
+              "object": ["  a ", None, float("nan"), 2011.0, np.int64(3), pd.NaT, 7, True, ""]}[dtype]
+    column = pd.Series(values, dtype=dtype).tolist()
+    assert as_texts(column) == [as_text(v) for v in column]

@@ -274,6 +274,18 @@ def test_however_the_drugs_are_split_the_bound_keeps_every_pair_brute_force_find
     assert brute or threshold > 1
 
 
+@pytest.mark.parametrize("make, seed", [(random_review, 1), (awkward_review, 2)])
+def test_threads_bound_the_same_pairs_as_one(make, seed, monkeypatch):
+    import metacalc.review.patient_duplicates as module
+
+    monkeypatch.setattr(module, "PARALLEL_PATIENTS", 0)  # threads even for a small review
+    full = scorer(make(seed))
+    alone = full.screen(threshold=0.5)
+    assert alone.pairs
+    assert full.screen(threshold=0.5, jobs=3) == alone
+    assert full._above_bound(0.5, 1, jobs=2) == full._above_bound(0.5, 1)
+
+
 def test_the_caps_leave_most_pairs_of_a_larger_review_unexamined():
     # A pair of different sexes weighs about -6, and many pairs share no drug: the blocks the bound looks at
     # hold a third of all pairs at this threshold (all of them without the caps).
