@@ -68,9 +68,13 @@ def measure_caveat(review: ReviewTables, reference_measure: str, patients_measur
     return f"different measures ({reference_measure} vs {patients_measure})"
 
 
-def fit_time(review: ReviewTables, analysis: Analysis, settings: Settings, run: RunSettings
+def fit_time(review: ReviewTables, analysis: Analysis, settings: Settings, run: RunSettings, detail: bool = True
              ) -> tuple[list[TimeGroup], Used, Reasons, list[Reference]]:
-    """The groups of a time analysis (or of one variant), the rows used, the reasons, the published figures."""
+    """The groups of a time analysis (or of one variant), the rows used, the reasons, the published figures.
+
+    ``detail`` False (a sensitivity variant, which keeps numbers only: ``TimeGroup.numbers_only``): the groups do
+    not list their patients.
+    """
     outcome = settings.outcome
     excluded, kept, eligible = {}, [], []
     reasons = patient_reasons(review, settings)
@@ -118,7 +122,7 @@ def fit_time(review: ReviewTables, analysis: Analysis, settings: Settings, run: 
                 compared_patients.update(p["patient_id"] for p in same)
 
     groups = [_time_group(review, name, patients, outcome, comparisons.get(name, []), series, settings, run,
-                          analysis.subgroup_by) for name, patients in subsets]
+                          analysis.subgroup_by, detail) for name, patients in subsets]
     used = {
         "patients": sorted({p["patient_id"] for p in kept} | compared_patients),
         "studies": sorted({p["study_id"] for p in kept} | {s.study_id for s in series}
@@ -129,7 +133,8 @@ def fit_time(review: ReviewTables, analysis: Analysis, settings: Settings, run: 
 
 
 def _time_group(review: ReviewTables, name: str, patients: list[Row], outcome: str, comparisons: list[Comparison],
-                series: list[SeriesMean], settings: Settings, run: RunSettings, subgroup_by: str | None) -> TimeGroup:
+                series: list[SeriesMean], settings: Settings, run: RunSettings, subgroup_by: str | None,
+                detail: bool = True) -> TimeGroup:
     from metacalc.meta import pool_means, study_from_patients, summarise_values
 
     values = [float(p[outcome]) for p in patients]
@@ -160,7 +165,7 @@ def _time_group(review: ReviewTables, name: str, patients: list[Row], outcome: s
         TimeContributor(p["patient_id"], p["study_id"], review.label_of(p["study_id"]),
                         float(p[outcome]), as_text(p.get(f"{outcome}_derivation")),
                         as_text(p.get(subgroup_by)) if subgroup_by else "")
-        for p in patients)
+        for p in patients) if detail else ()
     return TimeGroup(name, len(values), summary, tuple(comparisons), pooled, not_pooled, contributors, pooled_series)
 
 

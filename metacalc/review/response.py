@@ -67,7 +67,7 @@ class SeriesFigure:
     lower_bound: str
 
 
-@dataclass
+@dataclass(slots=True)  # thousands per fit: without a __dict__ each
 class PatientUnit:
     """A patient in one group with the courses of it that count, and whether any helped."""
 

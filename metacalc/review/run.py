@@ -54,7 +54,7 @@ def fit(review: ReviewTables, analysis: Analysis, settings: Settings, run: RunSe
     if settings.kind == "proportion":
         groups, used, reasons = fit_response(review, analysis, settings, run, with_cumulative=main, detail=main)
         return Fit(tuple(groups), used, reasons)
-    time_groups, used, reasons, references = fit_time(review, analysis, settings, run)
+    time_groups, used, reasons, references = fit_time(review, analysis, settings, run, detail=main)
     return Fit(tuple(time_groups), used, reasons, tuple(references))
 
 
