@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 CROSS_TABLE_NOTE = "metacalc computes it"
+_WHITESPACE = re.compile(r"\s+")
 
 
 def empty_frame(spec: TableSpec) -> pd.DataFrame:
@@ -82,7 +83,11 @@ def _convert(text: pd.Series, column: ColumnSpec, file: str, out: Collector) -> 
     if column.type == "text":
         return text
     if column.type == "enum":
-        return text.str.replace(r"\s+", " ", regex=True).str.lower()
+        # A category column holds a handful of distinct values: each is normalised once (pandas' .str methods
+        # would run the regex on every cell).
+        distinct = {value: _WHITESPACE.sub(" ", value).lower() for value in set(text.dropna().tolist())}
+        return pd.Series([distinct.get(value) if type(value) is str else value for value in text.tolist()],
+                         index=text.index, dtype=text.dtype)
     numbers = pd.to_numeric(text, errors="coerce").astype("float64")
     bad = text.notna() & numbers.isna()
     for row in text.index[bad]:

@@ -128,7 +128,7 @@ class Dataset:
         lines.append(f"drug classes: {len(classes)} ({', '.join(classes) or 'none'})")
         lines.append(f"quotes: {len(self.quotes)}, each found in its source document")
         if self.unappraised:
-            lines.append(f"appraisal unfinished (accepted as a warning by the review file): "
+            lines.append("appraisal unfinished (accepted as a warning by the review file): "
                          + "; ".join(f"{study} ({missing})" for study, missing in self.unappraised))
         lines.append(f"warnings: {len(self.warnings)}")
         lines.extend(f"warning: {w}" for w in self.warnings)

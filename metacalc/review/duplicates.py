@@ -23,8 +23,6 @@ NOT_COMPARED = ("patient_id", "study_id", "notes")
 def duplicate_screen(review: ReviewTables, jobs: int = 1) -> DuplicateScreen:
     """Every pair of patients from different reports scored (``patient_duplicates``): the pairs above the
     threshold, and the decided ones, with their evidence and decision (``jobs`` threads; the same pairs)."""
-    from metacalc.review.patient_duplicates import screen_patients
-
     return screen_patients(review.patients, review.treatments, review.studies, review.quotes, review.records,
                            review.duplicate_decisions, jobs=jobs)
 
