@@ -1,5 +1,6 @@
 """Where the analyse and report steps spend their time on a review folder: CPU seconds per stage, in one process
-(fits with jobs = 1), and the peak memory so far after each stage.
+(fits with jobs = 1, the cycle collector set as the command line sets it), and the peak memory so far after
+each stage.
 
     .venv/bin/metacalc synthesize /tmp/r30k --patients 30000 --therapies 50 --seed 1
     .venv/bin/python benchmarks/analyse_stages.py /tmp/r30k /tmp/r30k-out      # prints one line per stage
@@ -21,6 +22,8 @@ def stage(name, f):
     t = time.process_time(); r = f(); T[name] = time.process_time() - t
     print(f"{name:28s} {T[name]:7.2f} s  rss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024:7.0f} MB", flush=True)
     return r
+from metacalc.cli import collect_garbage_seldom
+collect_garbage_seldom()  # as the command line does
 from metacalc.data.review_folder import locate
 from metacalc.data.review_file import load_review
 from metacalc.review.plan import load_plan

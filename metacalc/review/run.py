@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -74,19 +74,26 @@ def _fit_task(task: Task) -> Fit:
     return Fit(tuple(group.numbers_only() for group in fitted.groups), {}, {}, fitted.references)
 
 
-def _fit_all(review: ReviewTables, analyses: Sequence[Analysis], run: RunSettings, jobs: int) -> dict[Task, Fit]:
-    """Every fit of the plan, in parallel worker processes when ``jobs`` > 1 (results do not depend on it)."""
+def _fit_all(review: ReviewTables, analyses: Sequence[Analysis], run: RunSettings, jobs: int,
+             meanwhile: Callable[[], Any] = lambda: None) -> tuple[dict[Task, Fit], Any]:
+    """Every fit of the plan, in parallel worker processes when ``jobs`` > 1 (results do not depend on it), and
+    what ``meanwhile()`` returns: it runs in this process while the workers fit (after them when ``jobs`` is 1)."""
     tasks: list[Task] = [(i, None) for i in range(len(analyses))]
     tasks += [(i, j) for i, analysis in enumerate(analyses) for j in range(len(analysis.variants))]
     _SHARED.update(review=review, analyses=analyses, run=run)
     try:
         if jobs <= 1 or len(tasks) < 2:
-            return dict(zip(tasks, map(_fit_task, tasks)))
+            fits = dict(zip(tasks, map(_fit_task, tasks)))
+            return fits, meanwhile()
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=multiprocessing.get_context("fork")) as pool:
-            return dict(zip(tasks, pool.map(_fit_task, tasks)))
+            # map submits every task at once (the workers are forked then, before ``meanwhile`` starts any
+            # thread); its results are collected after ``meanwhile`` returns.
+            fitted = pool.map(_fit_task, tasks)
+            done = meanwhile()
+            return dict(zip(tasks, fitted)), done
     finally:
         _SHARED.clear()
 
@@ -137,9 +144,12 @@ def analyse_tables(review: ReviewTables, analyses: Sequence[Analysis], run: RunS
     """Fit every analysis of the plan (and its sensitivity variants) on the review's tables.
 
     ``jobs`` > 1 fits in that many worker processes; the results are the same. ``screen`` is the duplicate
-    screen of these tables when the caller has it already (scoring every pair is the costly part of a large review).
+    screen of these tables when the caller has it already; without it, the screen runs (in ``jobs`` threads)
+    while the workers fit, since on a large review it costs about as much as the fits.
     """
-    fits = _fit_all(review, analyses, run, jobs)
+    fits, screened = _fit_all(review, analyses, run, jobs,
+                              (lambda: None) if screen is not None else lambda: duplicate_screen(review, jobs))
+    screen = screen if screen is not None else screened
     results = [_analysis_result(review, analysis, index, fits) for index, analysis in enumerate(analyses)]
     rows = [RowsOfAnalysis(a.id, fits[(i, None)].used, fits[(i, None)].reasons) for i, a in enumerate(analyses)]
     excluded, counts = ledger(review, rows)
@@ -155,7 +165,7 @@ def analyse_tables(review: ReviewTables, analyses: Sequence[Analysis], run: RunS
         treatments=tuple(review.treatments), analyses=tuple(results),
         quotes={key: tuple(quotes) for key, quotes in provenance_quotes(review, rows, variant_groups).items()},
         excluded_rows=tuple(excluded), row_counts=counts,
-        duplicate_screen=screen if screen is not None else duplicate_screen(review),
+        duplicate_screen=screen,
         duplicate_differences=pairs,
         characteristics=patient_characteristics(review, (p for pair in pairs for p in pair.patients)),
         included_reports=included, excluded_reports=excluded_reports,
@@ -198,9 +208,11 @@ def analyse_step(dataset_json: str, plan_dir: str, outdir: str, *, sheets: str |
         dataset = Dataset.from_json(dataset_json)
         analyses = load_plan(plan_dir, dataset.review)
     tables = ReviewTables.of(dataset)
-    screen = duplicate_screen(tables, jobs)
-    if strict and screen.undecided():
-        raise UserError(undecided_pairs(tables, screen, dataset.source))
+    screen = None  # by default screened while the fits run (analyse_tables)
+    if strict:  # refused before anything is written or fitted
+        screen = duplicate_screen(tables, jobs)
+        if screen.undecided():
+            raise UserError(undecided_pairs(tables, screen, dataset.source))
     if sheets is not None:
         dataset.to_json(dataset_json)
     warnings = dataset.warnings
