@@ -31,6 +31,9 @@ def register(subparsers: Any) -> None:
     )
     _results_arguments(figures)
     figures.add_argument("--outdir", default="reports/figures")
+    figures.add_argument("--jobs", type=int, default=1,
+                         help="write the figures' files in this many worker processes (default: 1; the files do "
+                              "not change)")
     _figure_options(figures)
     figures.set_defaults(handler=run_figures)
 
@@ -98,7 +101,8 @@ def _register_analyse(subparsers: Any) -> None:
                          help="refuse to run while a pair of patients that is likely one patient is undecided "
                               "(what `metacalc validate --strict` refuses); nothing is written")
     analyse.add_argument("--jobs", type=int, default=1,
-                         help="fit the analyses in this many worker processes (default: 1; results do not change)")
+                         help="fit the analyses and write the figures in this many worker processes, and bound the "
+                              "duplicate screen in as many threads (default: 1; results do not change)")
     analyse.add_argument(
         "--sheets", metavar="PATH",
         help="validate this review (a review folder, or its sheets) first and write the dataset to DATASET_JSON "
@@ -170,8 +174,10 @@ def run_figures(args: argparse.Namespace) -> int:
     from metacalc.render.figures import render_figures
     from metacalc.review.results_io import read_results
 
+    if args.jobs < 1:
+        raise UserError([f"--jobs: got {args.jobs}, expected at least 1"])
     options = _figure_settings(args)
-    written = render_figures(read_results(args.results), args.outdir, options)
+    written = render_figures(read_results(args.results), args.outdir, options, jobs=args.jobs)
     print(f"{len(written)} figures written to {args.outdir}")
     return 0
 

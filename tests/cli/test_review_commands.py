@@ -79,3 +79,19 @@ def test_figure_formats_resolution_and_width_defaults_and_refusals(tmp_path, cap
         "--dpi: got 150, expected one of 300, 600",
         "--width: got triple, expected one of single, double"]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_figures_are_the_same_files_written_by_one_worker_or_two(tmp_path, bundled_results, capsys):
+    from metacalc.review.results_io import write_results
+
+    (tmp_path / "tables").mkdir()
+    write_results(bundled_results, str(tmp_path / "tables"))
+    results = str(tmp_path / "tables" / "results.json")
+    assert main(["figures", results, "--outdir", str(tmp_path / "none"), "--jobs", "0"]) == 1
+    assert capsys.readouterr().err.splitlines() == ["--jobs: got 0, expected at least 1"]
+    for jobs in ("1", "2"):
+        assert main(["figures", results, "--outdir", str(tmp_path / jobs), "--formats", "svg", "--jobs", jobs]) == 0
+    one, two = sorted((tmp_path / "1").iterdir()), sorted((tmp_path / "2").iterdir())
+    assert [p.name for p in one] == [p.name for p in two] and len(one) > 5
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(one, two))
+    assert not (tmp_path / "none").exists()
