@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from metacalc.data.appraisal_tools import TOOLS
-from metacalc.data.prisma_flow import flow_counts, included_report_ids
+from metacalc.data.prisma_flow import PrismaCounts, included_report_ids
 from metacalc.data.problems import Collector, show
 
 if TYPE_CHECKING:
@@ -33,11 +33,12 @@ def normalise_items(appraisal: pd.DataFrame, file: str, out: Collector) -> pd.Da
 
 
 def check_appraisal(frames: dict[str, pd.DataFrame], files: dict[str, str], out: Collector,
-                    incomplete: Severity = "error", log_consistent: bool = True) -> dict[str, str]:
+                    flow: PrismaCounts | None, incomplete: Severity = "error") -> dict[str, str]:
     """Consistency and completeness of ``appraisal`` and ``appraisal_overall`` (see the module docstring).
 
-    The included reports come from the records log; when the log is not consistent, the checks that need them
-    are left until it is fixed (they would only repeat its problems). Returns the included reports whose risk
+    The included reports come from the records log (``flow``, the counts ``check_records`` returns); when the
+    log is not consistent (``flow`` is None), the checks that need them are left until it is fixed (they would
+    only repeat its problems). Returns the included reports whose risk
     of bias is not (fully) appraised, with what is missing (what the report states when this is a warning).
     """
     if incomplete not in SEVERITIES:
@@ -73,10 +74,10 @@ def check_appraisal(frames: dict[str, pd.DataFrame], files: dict[str, str], out:
                    f"{tool})")
 
     gaps: dict[str, list[str]] = {}
-    if not log_consistent:
+    if flow is None:
         return {}
     # A consistent log includes every report of the sheets (records_rules), so an appraised report is included.
-    included = included_report_ids(flow_counts(frames["records"], frames["studies"]), frames["records"])
+    included = included_report_ids(flow, frames["records"])
     for study in dict.fromkeys(included):
         tools_used = [tool_id for tool_id in TOOLS if (study, tool_id) in answered]
         if not tools_used:

@@ -20,27 +20,30 @@ EMPTY_LOG = ("the records log is empty or missing; the PRISMA 2020 flow diagram 
              "record identified")
 
 
-def check_records(frames: dict[str, pd.DataFrame], files: dict[str, str], out: Collector) -> bool:
+def check_records(frames: dict[str, pd.DataFrame], files: dict[str, str], out: Collector) -> PrismaCounts | None:
     """Every rule of the records log: each record's stages, then the log against the extraction sheets.
 
-    Returns whether the log is consistent, i.e. whether it tells which reports the review includes.
+    Returns the counts of the flow diagram when the log is consistent, i.e. when it tells which reports the
+    review includes (the appraisal's rules read them); None when it is not.
     """
     records, file = frames["records"], files["records"]
     if records.empty:
         if not frames["studies"].empty:  # an empty review (a new template) has nothing to account for yet
             out.add(file, None, "", EMPTY_LOG)
-            return False
-        return True
+            return None
+        return flow_counts(records, frames["studies"])
     if out.has_file(file):
-        return False  # a log with problems of its own (types, references) would only repeat them as contradictions
+        return None  # a log with problems of its own (types, references) would only repeat them as contradictions
     before = len(out.problems)
     _stages_in_order(records, file, out)
     _reconcile(frames, files, out)
-    if len(out.problems) == before:
-        # Row problems already explain any box that does not add up; the arithmetic speaks only for the log as a whole.
-        for problem in _box_arithmetic(flow_counts(records, frames["studies"])):
-            out.add(file, None, "", problem)
-    return len(out.problems) == before
+    if len(out.problems) != before:
+        return None
+    # Row problems already explain any box that does not add up; the arithmetic speaks only for the log as a whole.
+    counts = flow_counts(records, frames["studies"])
+    for problem in _box_arithmetic(counts):
+        out.add(file, None, "", problem)
+    return counts if len(out.problems) == before else None
 
 
 def _stages_in_order(records: pd.DataFrame, file: str, out: Collector) -> None:

@@ -110,9 +110,9 @@ def check_sheets(path: str | os.PathLike[str], review: Review | None = None,
     # (a sheet that could not be read, or a file under an unknown name, may be the one they would miss).
     unappraised: dict[str, str] = {}
     if not problems and all(usable[name] for name in ("records", "studies", "patients", "aggregates")):
-        consistent = check_records(frames, files, out)
+        flow = check_records(frames, files, out)  # None when the log does not tell which reports are included
         if all(usable[name] for name in ("appraisal", "appraisal_overall")):
-            unappraised = check_appraisal(frames, files, out, incomplete=incomplete, log_consistent=consistent)
+            unappraised = check_appraisal(frames, files, out, flow, incomplete=incomplete)
     return CheckedSheets(frames, files, out, vocabulary, onset, diagnosis, review, unappraised)
 
 
