@@ -38,8 +38,8 @@ def check_appraisal(frames: dict[str, pd.DataFrame], files: dict[str, str], out:
 
     The included reports come from the records log (``flow``, the counts ``check_records`` returns); when the
     log is not consistent (``flow`` is None), the checks that need them are left until it is fixed (they would
-    only repeat its problems). Returns the included reports whose risk
-    of bias is not (fully) appraised, with what is missing (what the report states when this is a warning).
+    only repeat its problems). Returns the included reports whose risk of bias is not (fully) appraised, with
+    what is missing (what the report states when this is a warning).
     """
     if incomplete not in SEVERITIES:
         raise ValueError(f"incomplete must be one of {', '.join(SEVERITIES)} (got {incomplete!r})")
