@@ -126,8 +126,9 @@ class RowNames:
         for aggregate_id, study_id in figures:
             names.setdefault(aggregate_id, f"{self.study.get(study_id, study_id)} (published figure)")
         for entries in results.prisma.records_behind_boxes.values():
-            for record in entries:
-                names.setdefault(record.record_id, record_name(record.citation) or record.record_id)
+            for record in entries:  # a record is behind several boxes: named once
+                if record.record_id not in names:
+                    names[record.record_id] = record_name(record.citation) or record.record_id
         self.names = names
 
     def of(self, row_id: str) -> str:
