@@ -147,9 +147,9 @@ def analyse_tables(review: ReviewTables, analyses: Sequence[Analysis], run: RunS
     screen of these tables when the caller has it already; without it, the screen runs (in ``jobs`` threads)
     while the workers fit, since on a large review it costs about as much as the fits.
     """
-    fits, screened = _fit_all(review, analyses, run, jobs,
-                              (lambda: None) if screen is not None else lambda: duplicate_screen(review, jobs))
-    screen = screen if screen is not None else screened
+    given = screen
+    fits, screen = _fit_all(review, analyses, run, jobs,
+                            (lambda: given) if given is not None else lambda: duplicate_screen(review, jobs))
     results = [_analysis_result(review, analysis, index, fits) for index, analysis in enumerate(analyses)]
     rows = [RowsOfAnalysis(a.id, fits[(i, None)].used, fits[(i, None)].reasons) for i, a in enumerate(analyses)]
     excluded, counts = ledger(review, rows)
