@@ -40,8 +40,11 @@ DUPLICATE_COLUMNS = ("patient", "study", "other_patient", "other_study", "score"
 
 
 # Compact separators keep json's C encoder (indent would fall back to the pure-Python one: slow on a large
-# review); sorted keys keep the bytes stable. The CSV tables are the human-readable form.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False, allow_nan=False)
+# review); sorted keys keep the bytes stable. The CSV tables are the human-readable form. ASCII-only (non-ASCII
+# characters as \u escapes, the same JSON values): one character beyond Latin-1 anywhere in the file makes
+# Python hold the whole decoded text at 2 bytes per character when it is read back (750 MB instead of 378 MB
+# at 100,000 patients; the report job's peak 2,374 -> 2,134 MB, benchmarks/bench_results.md).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=True, allow_nan=False)
 # results.json is written a piece at a time: this many elements of a long array (or entries of a large object)
 # per piece, and each analysis alone (an analysis of 30,000 patients is tens of MB as JSON).
 PIECE = 1000
