@@ -12,6 +12,7 @@ reason; it never stops the review.
 from __future__ import annotations
 
 import math
+from operator import attrgetter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -194,33 +195,36 @@ def _patient_units(review: ReviewTables, analysis: Analysis, settings: Settings
     outcome = settings.outcome
     excluded: dict[str, str] = {}
     per_patient: dict[tuple[str, str], PatientUnit] = {}
-    # A patient's report and why the patient is left out are the same for each of the patient's courses.
+    # A patient's report and why the patient is left out are the same for each of the patient's courses; a
+    # course of a patient the patients table does not have is left out for what an unknown report would be.
     reasons = patient_reasons(review, settings)
+    unknown = population_reason(settings, {}, review.study.get("", {})) or study_reason(review, settings, "")
+    # Every analysis and variant walks every course (millions of steps on a large review), so the group is read
+    # by a C-level getter and the response once per course.
+    group_of = {"drug": attrgetter("drug"), "drug_class": attrgetter("drug_class")}.get(analysis.group_by)
+    every_group = group_key(analysis.group_by, "", "")
     for course in review.courses:
-        if course.patient_id in reasons:
-            reason = reasons[course.patient_id]
-        else:  # a course of a patient the patients table does not have
-            reason = population_reason(settings, {}, review.study.get("", {})) or study_reason(review, settings, "")
-        if reason is None and not course.drug:
-            reason = "therapy not in the vocabulary"
-        if reason is None and course.row.get(outcome) is None:
-            reason = f"response {course.response or 'blank'}"  # a category meaning "unknown"
+        reason = reasons.get(course.patient_id, unknown)
+        value: Any = None  # the course's response, read only for a course that counts
+        if reason is None:
+            if not course.drug:
+                reason = "therapy not in the vocabulary"
+            elif (value := course.row.get(outcome)) is None:
+                reason = f"response {course.response or 'blank'}"  # a category meaning "unknown"
         if reason:
             excluded[course.treatment_id] = reason
             continue
-        group = group_key(analysis.group_by, course.drug, course.drug_class)
-        key = (group, course.patient_id)
-        unit = per_patient.get(key)
+        group = every_group if group_of is None else group_of(course)
+        responded = int(value)
+        unit = per_patient.get((group, course.patient_id))
         if unit is None:
-            unit = per_patient[key] = PatientUnit(group, course.patient_id, course.study_id)
-        unit.courses.append(course)
-    units = []
-    for key in sorted(per_patient):
-        unit = per_patient[key]
-        # One patient counts once per therapy: a responder if any course of it helped.
-        unit.responded = max(int(c.row[outcome]) for c in unit.courses)
-        units.append(unit)
-    return units, excluded
+            per_patient[group, course.patient_id] = PatientUnit(group, course.patient_id, course.study_id, [course],
+                                                                responded)
+        else:
+            unit.courses.append(course)
+            # One patient counts once per therapy: a responder if any course of it helped.
+            unit.responded = max(unit.responded, responded)
+    return [per_patient[key] for key in sorted(per_patient)], excluded
 
 
 def _series_figures(review: ReviewTables, settings: Settings, group_by: str

@@ -363,3 +363,27 @@ def test_a_model_the_core_cannot_estimate_leaves_its_group_unpooled():
     none_complete.treatments = TREATMENTS.assign(complete_response=pd.array([0, 0, 0, None, 0, 0], dtype="Int64"))
     (diltiazem,) = run_plan(none_complete, [glmm])["analyses"][0]["groups"]
     assert diltiazem["result"] is None and "not estimable" in diltiazem["not_pooled"]
+
+
+def test_a_course_of_a_therapy_outside_the_vocabulary_is_listed_and_groups_follow_group_by():
+    extra = dataset()
+    extra.treatments = pd.concat([TREATMENTS, pd.DataFrame({
+        "treatment_id": ["a_t3"], "patient_id": ["a_p1"], "therapy": ["a herbal tea"], "response": ["complete"],
+        "drug": [None], "drug_class": [None], "any_response": pd.array([1], dtype="Int64"),
+        "complete_response": pd.array([1], dtype="Int64")})],
+        ignore_index=True)
+    per_class = parse_analysis("per_class.yaml", {"id": "per_class", "title": "Per class", "outcome": "any_response",
+                                                  "group_by": "drug_class"})
+    overall = parse_analysis("overall.yaml", {"id": "overall", "title": "Overall", "outcome": "any_response",
+                                              "group_by": "none"})
+    out = run_plan(extra, [PER_DRUG, per_class, overall])
+    reasons = {(r["table"], r["row_id"]): r["reason"] for r in out["excluded_rows"]}
+    assert reasons[("treatments", "a_t3")] == ("overall: therapy not in the vocabulary; per_class: therapy not in "
+                                                "the vocabulary; per_drug: therapy not in the vocabulary")
+    per_drug, by_class, every = (out["analyses"][i]["groups"] for i in range(3))
+    assert [g["group"] for g in per_drug] == ["diltiazem"]
+    # by class, nifedipine's course still has no response; a_p1 (none, then partial) is one responder
+    (ccb,) = by_class
+    assert (ccb["group"], ccb["events"], ccb["total"]) == ("calcium channel blocker", 2, 3)
+    assert ccb["contributors"][0]["patients"][0] == {"patient_id": "a_p1", "responded": 1, "courses": ["a_t1", "a_t2"]}
+    assert [(g["group"], g["events"], g["total"]) for g in every] == [("all therapies", 2, 3)]
