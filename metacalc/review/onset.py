@@ -94,6 +94,8 @@ def fit_time(review: ReviewTables, analysis: Analysis, settings: Settings, run: 
 
     def members(group_name: str, patients: list[Row]) -> list[Row]:
         population = filters[group_name]
+        if not population:  # all patients (asked for once per published figure about them)
+            return list(patients)
         return [p for p in patients if outside(population, p, review.study.get(p["study_id"], {}), "group") is None]
 
     subsets = [(ALL_PATIENTS, kept)]
