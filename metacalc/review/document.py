@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from sys import intern
 from typing import Any, ClassVar
 
 from metacalc.data.prisma_flow import PrismaCounts
 from metacalc.data.review_file import Review
 from metacalc.review.certainty import Certainty
-from metacalc.review.results import JSON, AnalysisResult
+from metacalc.review.results import JSON, AnalysisResult, shared
 
 RESULTS_FORMAT = 3
 Row = dict[str, Any]
@@ -87,7 +88,16 @@ class Quote(_Flat):
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Quote:
-        return cls(tuple(data["columns"]), data["quote"], data["location"])
+        columns = tuple(data["columns"])
+        # A review's quotes back a handful of distinct column sets: one tuple each (a dict lookup is 3x cheaper
+        # than interning each column again).
+        known = _COLUMN_SETS.get(columns)
+        if known is None:
+            known = _COLUMN_SETS[columns] = shared(columns)
+        return cls(known, data["quote"], data["location"])
+
+
+_COLUMN_SETS: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True)
@@ -327,6 +337,11 @@ class RecordEntry(_Flat):
     citation: str
     reason: str
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RecordEntry:
+        # Hundreds of thousands on a large review, each record behind every box it passed: shared strings.
+        return cls(intern(data["record_id"]), intern(data["citation"]), intern(data["reason"]))
+
 
 @dataclass(frozen=True)
 class PrismaResult:
@@ -523,26 +538,37 @@ class ReviewResults:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReviewResults:
-        return cls(
-            review=Review.from_dict(data["review"]),
-            settings=dict(data["settings"]), software=dict(data["software"]),
-            high_risk_studies=tuple(data["high_risk_studies"]),
-            # The rows are held as read, not copied: a results.json of 30,000 patients has 100,000 of them.
-            studies=tuple(data["studies"]), patients=tuple(data["patients"]), treatments=tuple(data["treatments"]),
-            analyses=tuple(AnalysisResult.from_dict(a) for a in data["analyses"]),
-            quotes={key: tuple(Quote.from_dict(q) for q in quotes) for key, quotes in data["quotes"].items()},
-            excluded_rows=tuple(ExcludedRow.from_dict(r) for r in data["excluded_rows"]),
-            row_counts={table: RowCount.from_dict(c) for table, c in data["row_counts"].items()},
-            duplicate_screen=DuplicateScreen.from_dict(data["duplicate_screen"]),
-            duplicate_differences=tuple(DuplicatePair.from_dict(d) for d in data["duplicate_differences"]),
-            prisma=PrismaResult.from_dict(data["prisma"]),
-            appraisal=tuple(ToolAppraisal.from_dict(t) for t in data["appraisal"]),
-            dataset_warnings=tuple(data.get("dataset_warnings", ())),
-            unappraised=tuple(Unappraised.from_dict(u) for u in data["unappraised"]),
-            changes_since_release=ChangeLog.from_dict(data.get("changes_since_release")),
-            format=data["format"],
-            characteristics=(PatientCharacteristics.from_dict(data["characteristics"])
-                             if data.get("characteristics") else None),
-            included_reports=tuple(CitedReport.from_dict(c) for c in data.get("included_reports", ())),
-            excluded_reports=tuple(CitedReport.from_dict(c) for c in data.get("excluded_reports", ())),
-            certainty=tuple(Certainty.from_dict(c) for c in data.get("certainty", ())))
+        return cls(**{key: FIELD_READERS[key](value) for key, value in data.items() if key in FIELD_READERS})
+
+
+def _rows(rows: Any) -> tuple[Row, ...]:
+    # The rows are held as read, not copied: a results.json of 100,000 patients has 300,000 of them.
+    return tuple(rows)
+
+
+# How each field of results.json becomes the typed field of ReviewResults: one place, used by from_dict and by
+# the reader of results.json, which converts each field as soon as it is parsed (results_io.read_results). A
+# field missing from the file (written before it existed) keeps ReviewResults' default; keys not listed here
+# are ignored.
+FIELD_READERS: dict[str, Callable[[Any], Any]] = {
+    "review": Review.from_dict,
+    "settings": dict, "software": dict,
+    "high_risk_studies": tuple,
+    "studies": _rows, "patients": _rows, "treatments": _rows,
+    "analyses": lambda analyses: tuple(AnalysisResult.from_dict(a) for a in analyses),
+    "quotes": lambda quotes: {key: tuple(Quote.from_dict(q) for q in rows) for key, rows in quotes.items()},
+    "excluded_rows": lambda rows: tuple(ExcludedRow.from_dict(r) for r in rows),
+    "row_counts": lambda counts: {table: RowCount.from_dict(c) for table, c in counts.items()},
+    "duplicate_screen": lambda screen: DuplicateScreen.from_dict(screen),
+    "duplicate_differences": lambda pairs: tuple(DuplicatePair.from_dict(d) for d in pairs),
+    "prisma": lambda prisma: PrismaResult.from_dict(prisma),
+    "appraisal": lambda tools: tuple(ToolAppraisal.from_dict(t) for t in tools),
+    "dataset_warnings": tuple,
+    "unappraised": lambda rows: tuple(Unappraised.from_dict(u) for u in rows),
+    "changes_since_release": lambda changes: ChangeLog.from_dict(changes),
+    "format": lambda number: number,
+    "characteristics": lambda table: PatientCharacteristics.from_dict(table) if table else None,
+    "included_reports": lambda rows: tuple(CitedReport.from_dict(c) for c in rows),
+    "excluded_reports": lambda rows: tuple(CitedReport.from_dict(c) for c in rows),
+    "certainty": lambda rows: tuple(Certainty.from_dict(c) for c in rows),
+}

@@ -11,9 +11,18 @@ of the model (the main analysis has them), and only the series figures the varia
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any, Literal
+
+
+def shared(ids: Iterable[str]) -> tuple[str, ...]:
+    """Strings read from results.json, as one object per distinct value (``sys.intern``: C-level, a few tens
+    of ns each). The same ids and labels are repeated in every group, contributor, quote and list of rows used:
+    at 100,000 patients the typed results held 11.5 million str objects for 600,000 distinct values."""
+    return tuple(map(intern, ids))
+
 
 Kind = Literal["proportion", "time"]
 JSON = dict[str, Any]
@@ -143,7 +152,7 @@ class PatientResponse:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PatientResponse:
-        return cls(data["patient_id"], data["responded"], tuple(data["courses"]))
+        return cls(intern(data["patient_id"]), data["responded"], shared(data["courses"]))
 
 
 @dataclass(frozen=True)
@@ -177,10 +186,10 @@ class Contributor:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Contributor:
         if data["kind"] == "series":
-            return cls("series", data["study_id"], data["label"], data["events"], data["total"],
-                       population=data["population"], aggregate_ids=tuple(data["aggregate_ids"]),
+            return cls("series", intern(data["study_id"]), intern(data["label"]), data["events"], data["total"],
+                       population=data["population"], aggregate_ids=shared(data["aggregate_ids"]),
                        lower_bound=data["lower_bound"])
-        return cls("patients", data["study_id"], data["label"], data["events"], data["total"],
+        return cls("patients", intern(data["study_id"]), intern(data["label"]), data["events"], data["total"],
                    patients=tuple(PatientResponse.from_dict(p) for p in data["patients"]))
 
 
@@ -381,7 +390,7 @@ class Comparison:
     def from_dict(cls, data: Mapping[str, Any]) -> Comparison:
         values = {key: value for key, value in data.items() if key not in TEST_FIELDS}
         values["reference"] = Reference.from_dict(data["reference"])
-        values["patient_ids"] = tuple(data["patient_ids"])
+        values["patient_ids"] = shared(data["patient_ids"])
         values["test"] = {key: data[key] for key in TEST_FIELDS if key in data}
         return cls(**values)
 
@@ -402,7 +411,8 @@ class TimeContributor:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TimeContributor:
-        return cls(**data)
+        return cls(intern(data["patient_id"]), intern(data["study_id"]), intern(data["label"]), data["value"],
+                   intern(data["derivation"]), intern(data["subgroup"]))
 
 
 @dataclass(frozen=True)
@@ -582,5 +592,5 @@ class AnalysisResult:
                    data["outcome_label"], data["group_by"], data["subgroup_by"], dict(data["settings"]),
                    tuple(group_from_dict(g, kind) for g in data["groups"]),
                    tuple(SensitivityVariant.from_dict(v, kind) for v in data["sensitivity"]),
-                   {table: tuple(ids) for table, ids in data["used"].items()},
+                   {table: shared(ids) for table, ids in data["used"].items()},
                    tuple(Reference.from_dict(r) for r in data.get("references", ())))

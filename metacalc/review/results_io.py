@@ -10,13 +10,14 @@ import gc
 import io
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from metacalc.errors import UserError
 from metacalc.files import atomic_path, write_atomic
-from metacalc.review.document import RESULTS_FORMAT, ROW_FIELDS, ReviewResults, json_value
+from metacalc.review.document import FIELD_READERS, RESULTS_FORMAT, ROW_FIELDS, ReviewResults, json_value
 from metacalc.review.results import AnalysisResult, ProportionGroup, TimeGroup
 
 PROPORTION_COLUMNS = (
@@ -123,17 +124,81 @@ def write_results_json(results: ReviewResults, path: str | os.PathLike[str], pie
 
 
 def read_results(path: str | os.PathLike[str]) -> ReviewResults:
-    """results.json as typed results."""
+    """results.json as typed results, each top-level field converted as soon as it is parsed
+    (``document.FIELD_READERS``), so that the JSON values of the whole file never exist at once: at 100,000
+    patients they were a 1.6 GB tree beside the 378 MB text, and the typed results are built from them."""
     with _no_cycle_collection():
-        with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
-        if not isinstance(document, dict) or "analyses" not in document:
-            raise UserError([f"{path}: not a metacalc results file (expected the results.json of "
-                             f"`metacalc analyse`)"])
-        if document.get("format") != RESULTS_FORMAT:
-            raise UserError([f"{path}: results written by another version of metacalc (got format "
-                             f"{document.get('format')}, expected {RESULTS_FORMAT}); run `metacalc analyse` again"])
-        return ReviewResults.from_dict(document)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except UnicodeDecodeError:
+            raise UserError([f"{path}: not a metacalc results file (not UTF-8 text)"]) from None
+        try:
+            fields = dict(_top_level_fields(text))
+        except (ValueError, LookupError, TypeError, AttributeError) as error:
+            # Not JSON, not one object (json.JSONDecodeError is a ValueError), or a field its reader cannot read:
+            # the file's own format number says whether another version of metacalc wrote it.
+            raise UserError([_unreadable(path, text, error)]) from None
+        if "analyses" not in fields or fields.get("format") != RESULTS_FORMAT:
+            raise UserError([_unreadable(path, text, None)])
+        return ReviewResults(**fields)
+
+
+def _unreadable(path: str | os.PathLike[str], text: str, error: Exception | None) -> str:
+    """Why results.json cannot be read: not a results file, another version's, or (``error``) a damaged one."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict) or "analyses" not in document:
+        return f"{path}: not a metacalc results file (expected the results.json of `metacalc analyse`)"
+    if document.get("format") != RESULTS_FORMAT:
+        return (f"{path}: results written by another version of metacalc (got format {document.get('format')}, "
+                f"expected {RESULTS_FORMAT}); run `metacalc analyse` again")
+    return f"{path}: a damaged metacalc results file ({type(error).__name__}: {error}); run `metacalc analyse` again"
+
+
+def _top_level_fields(text: str) -> Iterator[tuple[str, Any]]:
+    """(key, typed value) of each field of the JSON object ``text``, parsed one field at a time with the C
+    decoder (any valid JSON object reads, however it is spaced) and converted by its reader; keys that no reader
+    knows are skipped. Raises ValueError when ``text`` is not one JSON object."""
+    decoder = json.JSONDecoder()
+    index = _after_space(text, 0)
+    if text[index:index + 1] != "{":
+        raise ValueError("not a JSON object")
+    index = _after_space(text, index + 1)
+    if text[index:index + 1] == "}":
+        index += 1
+    else:
+        while True:
+            key, index = decoder.raw_decode(text, index)
+            index = _after_space(text, index)
+            if not isinstance(key, str) or text[index:index + 1] != ":":
+                raise ValueError("not a JSON object")
+            value, index = decoder.raw_decode(text, _after_space(text, index + 1))
+            reader = FIELD_READERS.get(key)
+            if reader is not None:
+                yield key, reader(value)
+            del value  # its JSON values go once the field is typed
+            index = _after_space(text, index)
+            separator = text[index:index + 1]
+            index += 1
+            if separator == "}":
+                break
+            if separator != ",":
+                raise ValueError("not a JSON object")
+            index = _after_space(text, index)
+    if _after_space(text, index) != len(text):
+        raise ValueError("text after the JSON object")
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _after_space(text: str, index: int) -> int:
+    """The index of the first character at or after ``index`` that is not JSON whitespace."""
+    match = _SPACE.match(text, index)
+    return match.end() if match else index
 
 
 def _cell(value: Any) -> str:

@@ -50,13 +50,62 @@ def test_results_hold_what_figures_and_report_show(results):
     assert {box.box_id: box.n for box in results.prisma.boxes} == {k: v["n"] for k, v in counts.to_dict().items()}
 
 
-def test_read_results_refuses_another_file(tmp_path):
+@pytest.mark.parametrize("text, why", [
+    ('{"format": "metacalc-dataset"}', "not a metacalc results file"),
+    ("[1, 2]", "not a metacalc results file"),
+    ("not JSON at all", "not a metacalc results file"),
+    ("", "not a metacalc results file"),
+    ('{"analyses": [], "format": 2}', "another version of metacalc .got format 2, expected 3"),
+    ('{"analyses": [{"id": 1}], "format": 3}', "a damaged metacalc results file .KeyError"),
+])
+def test_read_results_refuses_another_file_with_the_reason(tmp_path, text, why):
     from metacalc.errors import UserError
 
     path = tmp_path / "x.json"
-    path.write_text('{"format": "metacalc-dataset"}', encoding="utf-8")
-    with pytest.raises(UserError, match="not a metacalc results file"):
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError, match=why):
         read_results(path)
+
+
+def test_a_truncated_or_non_utf8_results_json_is_refused_not_a_traceback(results, tmp_path):
+    from metacalc.errors import UserError
+
+    whole = dumps(results.to_dict()).encode("utf-8")
+    for cut in (1, len(whole) // 3, len(whole) - 3):
+        path = tmp_path / f"cut{cut}.json"
+        path.write_bytes(whole[:cut])
+        with pytest.raises(UserError, match="not a metacalc results file"):
+            read_results(path)
+    path = tmp_path / "latin1.json"
+    path.write_bytes(b'{"analyses": "caf\xe9"}')
+    with pytest.raises(UserError, match="not UTF-8"):
+        read_results(path)
+
+
+@pytest.mark.parametrize("indent", [None, 2, "\t"])
+def test_results_json_reads_however_it_is_spaced_and_escaped(results, tmp_path, indent):
+    # read_results parses a field at a time: any valid JSON object with the same values reads the same, e.g. a
+    # copy someone pretty-printed, with characters written as themselves rather than as \u escapes.
+    document = results.to_dict()
+    path = tmp_path / "results.json"
+    path.write_text("\n " + json.dumps(document, indent=indent, ensure_ascii=False) + " \n", encoding="utf-8")
+    assert read_results(path) == ReviewResults.from_dict(json.loads(dumps(document))) == results
+    path.write_text(json.dumps({"unknown_field": [1, {"a": 2}], **document}), encoding="utf-8")
+    assert read_results(path) == results  # a key no reader knows is skipped
+
+
+def test_results_json_is_ascii_and_read_back_ids_are_shared_strings(results, tmp_path):
+    path = tmp_path / "results.json"
+    write_results_json(results, path)
+    assert not json.dumps(results.to_dict(), ensure_ascii=False).isascii()  # the review has accented names, "≥"
+    assert path.read_bytes().isascii()  # decoded at one byte per character (any non-ASCII text is escaped)
+    again = read_results(path)
+    contributors = [c for a in again.analyses for g in a.groups if isinstance(g, ProportionGroup)
+                    for c in g.contributors if c.patients]
+    first = contributors[0].patients[0].patient_id
+    used = next(a.used["patients"] for a in again.analyses if first in a.used["patients"])
+    # the same id read in two places of the file is one object, not two equal ones
+    assert next(p for p in used if p == first) is first
 
 
 def test_the_committed_golden_results_read_back(root):
