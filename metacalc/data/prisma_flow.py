@@ -166,16 +166,23 @@ class PrismaCounts:
 # reading the log
 
 
-def text_rows(table: Any) -> list[dict[str, str]]:
+class TextRows(list[dict[str, str]]):
+    """Rows as dicts of stripped text, as ``text_rows`` returns them: given to it again (validation and the
+    analyses read the records log in several steps), they are handed back as they are, not converted again."""
+
+
+def text_rows(table: Any) -> TextRows:
     """Rows of a table (a DataFrame, or row dicts as in a dataset's JSON) as dicts of stripped text."""
     if table is None:
-        return []
+        return TextRows()
+    if isinstance(table, TextRows):
+        return table
     if hasattr(table, "itertuples"):
         # Columns as lists, not itertuples: iterating a pandas text column costs a few µs a cell.
         columns = list(table.columns)
         values = [as_texts(table.iloc[:, k].tolist()) for k in range(len(columns))]
-        return [dict(zip(columns, row)) for row in zip(*values)]
-    return [{column: as_text(value) for column, value in row.items()} for row in table]
+        return TextRows(dict(zip(columns, row)) for row in zip(*values))
+    return TextRows({column: as_text(value) for column, value in row.items()} for row in table)
 
 
 def _low(row: dict[str, str], column: str) -> str:

@@ -36,11 +36,12 @@ def check_records(frames: dict[str, pd.DataFrame], files: dict[str, str], out: C
         return None  # a log with problems of its own (types, references) would only repeat them as contradictions
     before = len(out.problems)
     _stages_in_order(records, file, out)
-    _reconcile(frames, files, out)
+    record_rows, study_rows = text_rows(records), text_rows(frames["studies"])  # read once for both steps
+    _reconcile(frames, files, out, record_rows, study_rows)
     if len(out.problems) != before:
         return None
     # Row problems already explain any box that does not add up; the arithmetic speaks only for the log as a whole.
-    counts = flow_counts(records, frames["studies"])
+    counts = flow_counts(record_rows, study_rows)
     for problem in _box_arithmetic(counts):
         out.add(file, None, "", problem)
     return counts if len(out.problems) == before else None
@@ -63,15 +64,17 @@ def _stages_in_order(records: pd.DataFrame, file: str, out: Collector) -> None:
                                             "of the included report)")
 
 
-def _text_rows(frame: pd.DataFrame) -> list[tuple[int, dict[str, str]]]:
-    """(spreadsheet row, {column: text}) for every row of a frame indexed by spreadsheet row."""
-    return [(int(row), values) for row, values in zip(frame.index, text_rows(frame))]
+def _numbered(frame: pd.DataFrame, rows: list[dict[str, str]]) -> list[tuple[int, dict[str, str]]]:
+    """(spreadsheet row, {column: text}) for every row of a frame indexed by spreadsheet row (``rows``: its
+    text rows)."""
+    return [(int(row), values) for row, values in zip(frame.index, rows)]
 
 
-def _reconcile(frames: dict[str, pd.DataFrame], files: dict[str, str], out: Collector) -> None:
+def _reconcile(frames: dict[str, pd.DataFrame], files: dict[str, str], out: Collector,
+               records_text: list[dict[str, str]], studies_text: list[dict[str, str]]) -> None:
     """Each record's decisions follow from one another, and the log includes exactly the reports extracted."""
-    record_rows = _text_rows(frames["records"])
-    study_rows = _text_rows(frames["studies"])
+    record_rows = _numbered(frames["records"], records_text)
+    study_rows = _numbered(frames["studies"], studies_text)
     known_records = {row["record_id"] for _, row in record_rows}
     known_studies = {row["study_id"] for _, row in study_rows if row.get("study_id")}
     roots = study_roots([row for _, row in study_rows])

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from metacalc.data.prisma_flow import flow_counts, records_behind_boxes
+from metacalc.data.prisma_flow import flow_counts, records_behind_boxes, text_rows
 from metacalc.review.appraisal import appraisal_results
 from metacalc.review.certainty import certainty_of
 from metacalc.review.changes import changes_since
@@ -154,7 +154,8 @@ def analyse_tables(review: ReviewTables, analyses: Sequence[Analysis], run: RunS
     rows = [RowsOfAnalysis(a.id, fits[(i, None)].used, fits[(i, None)].reasons) for i, a in enumerate(analyses)]
     excluded, counts = ledger(review, rows)
     variant_groups = [g for a in results for v in a.sensitivity for g in v.groups]
-    flow = flow_counts(review.records, review.studies)
+    records = text_rows(review.records)  # read once for the counts and the records behind each box
+    flow = flow_counts(records, review.studies)
     pairs = tuple(duplicate_differences(review))
     included, excluded_reports = reference_list(review)
     return ReviewResults(
@@ -170,7 +171,7 @@ def analyse_tables(review: ReviewTables, analyses: Sequence[Analysis], run: RunS
         characteristics=patient_characteristics(review, (p for pair in pairs for p in pair.patients)),
         included_reports=included, excluded_reports=excluded_reports,
         certainty=certainty_of(results, review.certainty),
-        prisma=PrismaResult.of(flow, records_behind_boxes(flow, review.records)),
+        prisma=PrismaResult.of(flow, records_behind_boxes(flow, records)),
         appraisal=tuple(appraisal_results(review)), dataset_warnings=tuple(warnings),
         unappraised=tuple(Unappraised(study, review.label_of(study), missing) for study, missing in review.unappraised))
 
