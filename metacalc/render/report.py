@@ -25,6 +25,7 @@ from metacalc.render.sentences import closest_reference, mean_sentence, median_t
 from metacalc.render.sentences import proportion_sentence, time_estimate
 from metacalc.review.certainty import DEFAULT_START, DOMAIN_NAMES, Certainty
 from metacalc.review.document import ReviewResults
+from metacalc.review.duplicate_threshold import CALIBRATED_REPORTS, THRESHOLD
 from metacalc.review.labels import RowNames
 from metacalc.review.onset import LATER_MEASURE
 from metacalc.review.results import ProportionGroup
@@ -294,6 +295,7 @@ def build_context(results: ReviewResults, figures: Figures, title: str | None = 
                               for t in ("studies", "patients", "treatments", "aggregates")},
         "changes": change_view(results.changes_since_release, level),
         "duplicates": results.duplicate_screen,
+        "duplicate_rule": {"threshold": THRESHOLD, "reports": CALIBRATED_REPORTS},
         "duplicate_differences": results.duplicate_differences,
         "prisma": results.prisma.relabelled(names.text),
         "warnings": results.dataset_warnings,

@@ -62,12 +62,11 @@ from metacalc.data.duplicate_checks import report_roots
 from metacalc.data.problems import Problem
 from metacalc.review.document import DIFFERENT, SAME, UNDECIDED, DuplicateScreen, Evidence, ScoredPair
 from metacalc.review.duplicate_bound import BoundPlan
+from metacalc.review.duplicate_threshold import CALIBRATED_REPORTS, THRESHOLD, screening_threshold  # noqa: F401
 from metacalc.review.duplicate_weights import (AGE_GAP_KNOWN, AGE_GAP_UNKNOWN, DISAGREE, MENTIONED, MIN_SD, NO_SHARED,
                                                ONSET, SHARED_AUTHOR, WORDING, categorical_weight, pair_interval_weight,
                                                smoothed_share)
 
-THRESHOLD = 2.0
-CALIBRATED_REPORTS = 200  # reviews up to this many reports with patients are screened at THRESHOLD
 SHINGLE = 5             # words in a passage (4-word ones such as "the trunk and extremities" are common phrasing)
 PARALLEL_PATIENTS = 5_000  # below this the bound takes well under a second: threads would cost more than they save
 BLOCK_PAIRS = 1 << 21   # pairs the bound takes at once (rows x columns of a block): about 16 MB an array
@@ -620,16 +619,6 @@ def _counts(values: Iterable[str]) -> dict:
     for value in values:
         out[value] = out.get(value, 0) + 1
     return out
-
-
-def screening_threshold(reports: int) -> float:
-    """The score a pair needs to be flagged in a review of ``reports`` reports with patients: ``THRESHOLD`` up to
-    ``CALIBRATED_REPORTS``, then rising by log10 of the growth, so that the prior odds of a pair, which fall as
-    1 / reports, leave a flagged pair as likely one patient as at ``CALIBRATED_REPORTS`` (module docstring)."""
-    if reports < 0:
-        raise ValueError(f"the number of reports cannot be negative (got {reports})")
-    # Rounded to hundredths: a threshold a reviewer can read and quote, the same on every machine.
-    return round(THRESHOLD + max(0.0, math.log10(max(reports, 1) / CALIBRATED_REPORTS)), 2)
 
 
 def screen_patients(patients: Sequence[Mapping], treatments: Sequence[Mapping] = (), studies: Sequence[Mapping] = (),

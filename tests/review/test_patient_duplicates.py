@@ -486,6 +486,25 @@ def test_a_large_screen_shows_the_first_pairs_undecided_first_and_writes_every_p
     assert lines[1] == "p00a,seed002,p00b,seed004,5,2,not the same patient,checked"
 
 
+def test_the_report_states_the_rising_threshold_with_the_numbers_the_screen_used(monkeypatch):
+    from metacalc.render import report
+    from metacalc.render.report import render_html
+    from metacalc.review.document import DuplicateScreen
+    from metacalc.review.results_io import read_results
+
+    results = read_results(GOLDEN.parent.parent / "expected" / "tables" / "results.json")
+    def stated(threshold):
+        screened = dataclasses.replace(results, duplicate_screen=DuplicateScreen(threshold, (), 1000))
+        return " ".join(render_html(screened, {}).split())
+
+    assert "rises by" not in stated(THRESHOLD)  # at the base threshold, nothing to explain
+    assert "The threshold is 2 in a review of up to 200 reports and rises by log<sub>10</sub>(reports / 200)" \
+        in stated(2.98)
+    # the sentence follows the rule's constants, never restates them
+    monkeypatch.setattr(report, "CALIBRATED_REPORTS", 100)
+    assert "up to 100 reports and rises by log<sub>10</sub>(reports / 100)" in stated(2.98)
+
+
 def test_the_threshold_is_2_up_to_200_reports_then_rises_with_log10_of_the_reports():
     from metacalc.review.patient_duplicates import CALIBRATED_REPORTS, screening_threshold
 
