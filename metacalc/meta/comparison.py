@@ -45,7 +45,7 @@ def welch_from_summaries(mean1: float, sd1: float, n1: float, mean2: float, sd2:
                          level: float = 0.95) -> WelchTest:
     """Welch's test of mean1 - mean2: se = sqrt(sd1²/n1 + sd2²/n2), Welch-Satterthwaite df, two-sided p and the
     t interval of the difference (R's ``t.test(var.equal = FALSE)``). Needs n >= 2 and SD > 0 on both sides."""
-    from scipy import stats
+    from metacalc.meta.distributions import t_ppf, t_sf
 
     check_level(level)
     problems = [f"{name} must be at least 2 (got {value:g})" for name, value in (("n1", n1), ("n2", n2)) if value < 2]
@@ -58,8 +58,8 @@ def welch_from_summaries(mean1: float, sd1: float, n1: float, mean2: float, sd2:
     df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
     difference = mean1 - mean2
     t_stat = difference / se
-    half = float(stats.t.ppf(1 - (1 - level) / 2, df)) * se
-    return WelchTest(difference, se, t_stat, df, float(2 * stats.t.sf(abs(t_stat), df)), difference - half,
+    half = float(t_ppf(1 - (1 - level) / 2, df)) * se
+    return WelchTest(difference, se, t_stat, df, float(2 * t_sf(abs(t_stat), df)), difference - half,
                      difference + half, level)
 
 

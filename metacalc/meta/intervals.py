@@ -53,7 +53,7 @@ def _counts(events: Sequence[float] | np.ndarray | float,
 def proportion_interval(events: Sequence[float] | np.ndarray | float, totals: Sequence[float] | np.ndarray | float,
                         method: str = "clopper-pearson", level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper confidence bounds for events/totals (arrays broadcast; scalars give 0-d arrays)."""
-    from scipy.stats import beta, norm
+    from metacalc.meta.distributions import beta_isf, beta_ppf, norm_isf
 
     if method not in METHODS:
         raise InvalidInput(f"unknown interval method {method!r}; expected one of {', '.join(METHODS)}")
@@ -61,16 +61,16 @@ def proportion_interval(events: Sequence[float] | np.ndarray | float, totals: Se
         raise InvalidInput(f"level must be between 0 and 1 (got {level})")
     x, n = _counts(events, totals)
     alpha = 1 - level
-    z = norm.isf(alpha / 2)
+    z = float(norm_isf(alpha / 2))
     p = x / n
 
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "clopper-pearson":
-            lower = beta.ppf(alpha / 2, x, n - x + 1)
-            upper = beta.isf(alpha / 2, x + 1, n - x)
+            lower = beta_ppf(alpha / 2, x, n - x + 1)
+            upper = beta_isf(alpha / 2, x + 1, n - x)
         elif method == "jeffreys":
-            lower = beta.ppf(alpha / 2, x + 0.5, n - x + 0.5)
-            upper = beta.isf(alpha / 2, x + 0.5, n - x + 0.5)
+            lower = beta_ppf(alpha / 2, x + 0.5, n - x + 0.5)
+            upper = beta_isf(alpha / 2, x + 0.5, n - x + 0.5)
         elif method == "wilson":
             centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
             half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
@@ -109,11 +109,11 @@ def lower_limit(events: Sequence[float] | np.ndarray | float, totals: Sequence[f
     R's ``binom.test(x, n, alternative="greater")$conf.int[1]``: the ``1 - level`` quantile of
     Beta(x, n - x + 1). Used for a count that is only a lower bound, where no upper limit can be given.
     """
-    from scipy.stats import beta
+    from metacalc.meta.distributions import beta_ppf
 
     if not 0 < level < 1:
         raise InvalidInput(f"level must be between 0 and 1 (got {level})")
     x, n = _counts(events, totals)
     with np.errstate(divide="ignore", invalid="ignore"):
-        limit = beta.ppf(1 - level, x, n - x + 1)
+        limit = beta_ppf(1 - level, x, n - x + 1)
     return np.clip(np.where(x == 0, 0.0, limit), 0.0, 1.0)

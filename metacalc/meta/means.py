@@ -110,9 +110,9 @@ def pool_means_many(means_list: Sequence[Values], sds_list: Sequence[Values], ns
 
 def _result(fit: RandomEffectsResult, mean: np.ndarray, sd: np.ndarray, n: np.ndarray, labels: tuple[str, ...],
             options: MeanSettings) -> MeanResult:
-    from scipy import stats
+    from metacalc.meta.distributions import norm_ppf
 
-    z = stats.norm.ppf(1 - (1 - options.level) / 2)
+    z = norm_ppf(1 - (1 - options.level) / 2)
     half = z * np.sqrt(fit.vi)
     studies = StudyTable(StudyMean, labels, {"n": n, "mean": mean, "sd": sd, "estimate": mean,
                                              "ci_lower": mean - half, "ci_upper": mean + half,

@@ -49,16 +49,16 @@ class EstimatedMeanSD:
 
 def _xi(n: float) -> float:
     # Expected range of n standard normal values (Blom's approximation), Wan et al. 2014 eq. 7-9.
-    from scipy import stats
+    from metacalc.meta.distributions import norm_ppf
 
-    return float(2 * stats.norm.ppf((n - 0.375) / (n + 0.25)))
+    return float(2 * norm_ppf((n - 0.375) / (n + 0.25)))
 
 
 def _eta(n: float) -> float:
     # Expected interquartile range of n standard normal values, Wan et al. 2014 eq. 15-16.
-    from scipy import stats
+    from metacalc.meta.distributions import norm_ppf
 
-    return float(2 * stats.norm.ppf((0.75 * n - 0.125) / (n + 0.25)))
+    return float(2 * norm_ppf((0.75 * n - 0.125) / (n + 0.25)))
 
 
 def _given(value: Any) -> bool:

@@ -278,7 +278,7 @@ def subgroup_difference(estimates: Sequence[float] | np.ndarray,
 
     Returns ``(q, df, pvalue)``; metafor: ``rma(estimates, sei=ses, method="FE")`` -> QE, k - 1, QEp.
     """
-    from scipy import stats
+    from metacalc.meta.distributions import chi2_sf
 
     values = np.asarray(estimates, dtype=float)
     errors = np.asarray(ses, dtype=float)
@@ -288,7 +288,7 @@ def subgroup_difference(estimates: Sequence[float] | np.ndarray,
     pooled = np.sum(w * values) / np.sum(w)
     q = float(np.sum(w * (values - pooled) ** 2))
     df = len(values) - 1
-    return q, df, float(stats.chi2.sf(q, df))
+    return q, df, float(chi2_sf(q, df))
 
 
 def _model_scale(result: Any) -> tuple[float, float]:

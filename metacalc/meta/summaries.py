@@ -119,7 +119,7 @@ def median_interval(values: Sequence[float] | np.ndarray, level: float = 0.95) -
 
     When even the range covers less than ``level`` (n <= 5 at 95%), the range is returned with its coverage.
     """
-    from scipy import stats
+    from metacalc.meta.distributions import binom_cdf
 
     x = np.sort(as_values(values, "values"))
     n = len(x)
@@ -128,10 +128,10 @@ def median_interval(values: Sequence[float] | np.ndarray, level: float = 0.95) -
     alpha = 1 - level
     # cdf(r - 1) for r = 1..n//2 (r beyond the middle would cross over)
     r_candidates = np.arange(1, n // 2 + 1)
-    tail = stats.binom.cdf(r_candidates - 1, n, 0.5)
+    tail = binom_cdf(r_candidates - 1, n, 0.5)
     allowed = r_candidates[tail <= alpha / 2]
     r = int(allowed.max()) if len(allowed) else 1
-    coverage = 1 - 2 * stats.binom.cdf(r - 1, n, 0.5)
+    coverage = float(1 - 2 * binom_cdf(r - 1, n, 0.5))
     if n == 1:
         coverage = 0.0
     return float(x[r - 1]), float(x[n - r]), float(coverage)
@@ -139,13 +139,13 @@ def median_interval(values: Sequence[float] | np.ndarray, level: float = 0.95) -
 
 def t_interval(values: Sequence[float] | np.ndarray, level: float = 0.95) -> ConfidenceInterval:
     """mean -/+ t(n - 1) * SD / sqrt(n) (R's ``t.test(x)$conf.int``); needs n >= 2."""
-    from scipy import stats
+    from metacalc.meta.distributions import t_ppf
 
     check_level(level)
     x = as_values(values, "values")
     if len(x) < 2:
         raise InvalidInput(f"a t interval needs at least 2 values (got {len(x)})")
-    half = float(stats.t.ppf(1 - (1 - level) / 2, len(x) - 1)) * float(x.std(ddof=1)) / math.sqrt(len(x))
+    half = float(t_ppf(1 - (1 - level) / 2, len(x) - 1)) * float(x.std(ddof=1)) / math.sqrt(len(x))
     return ConfidenceInterval(float(x.mean()) - half, float(x.mean()) + half, level, T_APPROXIMATE,
                               df=float(len(x) - 1))
 
