@@ -12,9 +12,9 @@ reason; it never stops the review.
 from __future__ import annotations
 
 import math
-from operator import attrgetter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from metacalc.data.cells import as_number, as_text
